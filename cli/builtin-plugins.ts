@@ -1,0 +1,15 @@
+import type { Plugin } from '../core/plugin.ts'
+import { models } from '../plugins/models/index.ts'
+import { onnxruntime } from '../plugins/onnxruntime/index.ts'
+import { workloads } from '../plugins/workloads/index.ts'
+import { reporters } from '../reporters/index.ts'
+
+/**
+ * The built-in plugins, registered exactly like third-party ones. A user plugin with the same
+ * name (e.g. `onnxruntime({ intraOpThreads: 1 })` in the config) replaces the default instance.
+ */
+export function withBuiltinPlugins(userPlugins: readonly Plugin[]): Plugin[] {
+  const builtins = [onnxruntime(), models(), workloads(), reporters()]
+  const userNames = new Set(userPlugins.map((p) => p.name))
+  return [...builtins.filter((p) => !userNames.has(p.name)), ...userPlugins]
+}

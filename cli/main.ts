@@ -1,0 +1,73 @@
+import { cac } from 'cac'
+import c from 'picocolors'
+import { isInferbenchError } from '../core/errors.ts'
+import { INFERBENCH_VERSION } from '../runners/local.ts'
+import { EXIT, runCommand } from './run-command.ts'
+
+const USAGE_CODES = new Set(['INFERBENCH_CONFIG_INVALID', 'INFERBENCH_CONFIG_NOT_FOUND', 'INFERBENCH_BENCH_INVALID',
+  'INFERBENCH_BENCH_LOAD_FAILED', 'INFERBENCH_USAGE', 'INFERBENCH_PLUGIN_CONFLICT', 'INFERBENCH_PLUGIN_MISSING'])
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = cac('inferbench')
+  let exitCode: number = EXIT.ok
+  cli
+    .command('[...filters]', 'Run bench files (filters: parts of file paths, or paths outside include)')
+    .option('-t, --testNamePattern <pattern>', 'Run only jobs whose full name matches this regular expression')
+    .option('--list', 'Print the jobs and their estimated durations without running anything')
+    .option('-c, --config <file>', 'Path to a config file')
+    .option('--reporter <name>', 'Reporter to use: default, json, or one from a plugin (repeatable)')
+    .option('--outputFile <path>', 'Write file reporters here; --outputFile.json=<path> per reporter')
+    .option('--bail [n]', 'Stop after n failed or errored jobs (default 1)')
+    .action(async (filters: string[], options: Record<string, unknown>) => {
+      exitCode = await runCommand({
+        filters,
+        ...(typeof options.config === 'string' ? { config: options.config } : {}),
+        list: Boolean(options.list),
+        ...(options.reporter !== undefined ? { reporter: asStrings(options.reporter) } : {}),
+        ...(options.outputFile !== undefined ? { outputFile: outputFileFlag(options.outputFile) } : {}),
+        ...(options.bail !== undefined ? { bail: bailFlag(options.bail) } : {}),
+        ...(typeof options.testNamePattern === 'string' ? { testNamePattern: options.testNamePattern } : {}),
+      }, process.cwd(), process.stdout)
+    })
+  cli.help()
+  cli.version(INFERBENCH_VERSION)
+  try {
+    cli.parse(['node', 'inferbench', ...argv], { run: false })
+    await cli.runMatchedCommand()
+    return exitCode
+  } catch (error) {
+    return reportError(error)
+  }
+}
+
+function reportError(error: unknown): number {
+  if (isInferbenchError(error)) {
+    process.stderr.write(`${c.red(c.bold('inferbench:'))} ${error.message}\n`)
+    return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failed
+  }
+  if (error instanceof Error && error.name === 'CACError') {
+    process.stderr.write(`${c.red(c.bold('inferbench:'))} ${error.message}; see inferbench --help\n`)
+    return EXIT.usage
+  }
+  process.stderr.write(`${c.red(c.bold('inferbench: unexpected error'))}\n${error instanceof Error ? error.stack : String(error)}\n`)
+  return EXIT.failed
+}
+
+function asStrings(value: unknown): string[] {
+  return (Array.isArray(value) ? value : [value]).map(String)
+}
+
+function outputFileFlag(value: unknown): string | Record<string, string> {
+  if (typeof value === 'string') return value
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]))
+  }
+  throw Object.assign(new Error(`--outputFile: expected a path or --outputFile.<reporter>=<path>`), { name: 'CACError' })
+}
+
+function bailFlag(value: unknown): number {
+  if (value === true || value === '') return 1
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw Object.assign(new Error(`--bail: expected a non-negative integer, received ${String(value)}`), { name: 'CACError' })
+  return n
+}

@@ -1,0 +1,56 @@
+/**
+ * One error type with stable codes, so callers (the CLI, reporters, tests) branch on `code`
+ * instead of parsing messages. Every message says what was wrong, where, and what was expected.
+ */
+export type ErrorCode =
+  | 'INFERBENCH_CONFIG_INVALID'
+  | 'INFERBENCH_CONFIG_NOT_FOUND'
+  | 'INFERBENCH_BENCH_INVALID'
+  | 'INFERBENCH_BENCH_LOAD_FAILED'
+  | 'INFERBENCH_USAGE'
+  | 'INFERBENCH_PLUGIN_CONFLICT'
+  | 'INFERBENCH_PLUGIN_MISSING'
+  | 'INFERBENCH_MODEL_NOT_FOUND'
+  | 'INFERBENCH_MODEL_UNLOADABLE'
+  | 'INFERBENCH_MODEL_GENERATION_FAILED'
+  | 'INFERBENCH_BATCH_UNSUPPORTED'
+  | 'INFERBENCH_INPUT_UNSYNTHESISABLE'
+  | 'INFERBENCH_BACKEND_FAILED'
+  | 'INFERBENCH_CHECK_FAILED'
+  | 'INFERBENCH_HOOK_FAILED'
+
+export class InferbenchError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'InferbenchError'
+    this.code = code
+  }
+}
+
+export interface SerializedError {
+  name: string
+  code?: string
+  message: string
+  stack?: string
+  cause?: SerializedError
+}
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code
+    return {
+      name: error.name,
+      ...(typeof code === 'string' ? { code } : {}),
+      message: error.message,
+      ...(error.stack ? { stack: error.stack } : {}),
+      ...(error.cause !== undefined ? { cause: serializeError(error.cause) } : {}),
+    }
+  }
+  return { name: 'NonError', message: String(error) }
+}
+
+export function isInferbenchError(error: unknown, code?: ErrorCode): error is InferbenchError {
+  return error instanceof InferbenchError && (code === undefined || error.code === code)
+}

@@ -1,0 +1,47 @@
+import type { InferAnswer } from '../plugin.ts'
+import type { LoadRecorder } from './recorder.ts'
+
+export interface ClosedLoopOptions {
+  send: () => Promise<InferAnswer | void>
+  concurrency: number
+  /** Stop sending after this long; requests in flight still complete and count. */
+  durationMs?: number
+  /** Stop after this many sent requests. */
+  requests?: number
+  /** Safety bound for request-count runs: stop sending after this long regardless. */
+  maxDurationMs: number
+  recorder: LoadRecorder
+  signal?: AbortSignal
+}
+
+/**
+ * `concurrency` clients, each sending its next request as soon as its previous one answered.
+ * Latency is measured from the actual send: in a closed loop a slow answer delays the next send,
+ * so this mode measures capacity, not latency under an arrival rate (use an open loop for that).
+ */
+export async function runClosedLoop(options: ClosedLoopOptions): Promise<void> {
+  const { send, recorder, signal } = options
+  const start = performance.now()
+  recorder.startMs = start
+  const deadline = start + Math.min(options.durationMs ?? Infinity, options.maxDurationMs)
+  const limit = options.requests ?? Infinity
+  let issued = 0
+
+  async function client(): Promise<void> {
+    while (issued < limit && !signal?.aborted) {
+      const sentAt = performance.now()
+      if (sentAt >= deadline) return
+      issued++
+      try {
+        const answer = await send()
+        const end = performance.now()
+        recorder.success(end - sentAt, end, answer)
+      } catch (error) {
+        recorder.error(error)
+      }
+    }
+  }
+
+  await Promise.all(Array.from({ length: options.concurrency }, client))
+  recorder.endMs = performance.now()
+}

@@ -1,0 +1,88 @@
+import type { InferAnswer } from '../plugin.ts'
+import { createLatencyHistogram } from '../stats/histogram.ts'
+import type { LoadRecorder } from './recorder.ts'
+
+export interface OpenLoopOptions {
+  send: () => Promise<InferAnswer | void>
+  /** Intended send times, ms from the start, ascending. */
+  arrivalsMs: Float64Array
+  maxOutstanding: number
+  lateThresholdMs: number
+  /** Wake this long before a send and busy-wait the rest (0: plain timers, ~1 ms precision). */
+  spinMs: number
+  recorder: LoadRecorder
+  signal?: AbortSignal
+}
+
+export interface OpenLoopResult {
+  scheduled: number
+  sent: number
+  /** How late sends left against their intended time, µs. */
+  sendDelay: ReturnType<typeof createLatencyHistogram>
+}
+
+/**
+ * Sends each request at its absolute intended time, whatever happened to earlier ones, and
+ * measures latency from that intended time: a stalled backend shows up in the latency of every
+ * request that should have been sent meanwhile (no coordinated omission).
+ */
+export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
+  const { send, arrivalsMs, recorder, maxOutstanding, lateThresholdMs, spinMs, signal } = options
+  const sendDelay = createLatencyHistogram()
+  const start = performance.now()
+  recorder.startMs = start
+  let next = 0
+  let outstanding = 0
+  let sent = 0
+  let finished = false
+
+  return new Promise((resolve) => {
+    const finish = () => {
+      recorder.endMs = performance.now()
+      resolve({ scheduled: arrivalsMs.length, sent, sendDelay })
+    }
+    const settle = () => {
+      outstanding--
+      if (finished && outstanding === 0) finish()
+    }
+    const dispatch = (intended: number) => {
+      outstanding++
+      sent++
+      send().then(
+        (answer) => {
+          const end = performance.now()
+          recorder.success(end - start - intended, end, answer)
+          settle()
+        },
+        (error: unknown) => {
+          recorder.error(error)
+          settle()
+        },
+      )
+    }
+    const pump = () => {
+      let now = performance.now() - start
+      while (next < arrivalsMs.length && arrivalsMs[next]! <= now) {
+        const intended = arrivalsMs[next++]!
+        if (outstanding >= maxOutstanding) {
+          recorder.overflow++
+        } else {
+          const delay = now - intended
+          sendDelay.recordValue(Math.round(delay * 1000))
+          if (delay > lateThresholdMs) recorder.late++
+          dispatch(intended)
+        }
+        now = performance.now() - start
+      }
+      if (next >= arrivalsMs.length || signal?.aborted) {
+        finished = true
+        if (outstanding === 0) finish()
+        return
+      }
+      const wait = arrivalsMs[next]! - now
+      if (wait > spinMs) setTimeout(pump, wait - spinMs)
+      else setImmediate(pump)
+    }
+    pump()
+  })
+}

@@ -1,0 +1,243 @@
+import { relative } from 'node:path'
+import { parseDurationMs } from './duration.ts'
+import { InferbenchError } from './errors.ts'
+import { sha256, stableStringify } from './hash.ts'
+import { isModelRef, modelLabel, type ModelRef } from './model-ref.ts'
+import type { PluginRegistry } from './plugin.ts'
+import { resolveSlo, type ResolvedSlo } from './stats/slo.ts'
+import {
+  RESERVED_BENCH_KEYS, type BenchNode, type CheckFn, type FunctionBenchOptions, type MatrixOptions, type SuiteNode,
+  type WarmupSpec,
+} from './tree.ts'
+import type { Scalar } from './types.ts'
+import { isWorkloadRef, type WorkloadPlan, type WorkloadRef } from './workload.ts'
+
+export interface Warmup {
+  durationMs?: number
+  requests?: number
+}
+
+interface JobBase {
+  /** Stable across runs: a hash of the file, the describe path, the bench name and the parameters. */
+  id: string
+  file: string
+  /** `bench/x.bench.ts > describe > describe`. */
+  suite: string
+  /** The describe chain from the file's root, for beforeAll/afterAll. */
+  suites: SuiteNode[]
+  name: string
+  /** What `-t` matches and the console prints: `describe > bench [model=…, batch=8]`. */
+  fullName: string
+  params: Record<string, Scalar>
+  estimateMs: number
+  /** Why the job will not run (describe.skip, .only elsewhere, -t); undefined when it runs. */
+  skip?: string
+}
+
+export interface ServingJob extends JobBase {
+  kind: 'serving'
+  model: ModelRef
+  backend: string
+  batch: number
+  workload: WorkloadPlan
+  warmup: Warmup | undefined
+  slo: ResolvedSlo
+  check?: CheckFn
+}
+
+export interface FunctionJob extends JobBase {
+  kind: 'function'
+  fn: () => unknown
+  options: { timeMs: number; iterations?: number; warmupTimeMs: number; warmupIterations?: number }
+}
+
+export type Job = ServingJob | FunctionJob
+
+export interface PlanOptions {
+  root: string
+  registry: PluginRegistry
+  defaults: { backend: string; batch: number; warmup: WarmupSpec; workload: WorkloadRef }
+  testNamePattern?: RegExp
+}
+
+/** Guesses used before any history exists: cold start of a backend, one request when only a count is known. */
+const COLD_START_GUESS_MS = 500
+const REQUEST_GUESS_MS = 10
+
+/** Expands every file's describe tree into jobs: one per combination of matrix values. */
+export function planJobs(files: readonly SuiteNode[], options: PlanOptions): Job[] {
+  const jobs: Job[] = []
+  for (const root of files) {
+    const hasOnly = containsOnly(root)
+    walk(root, [root], {}, { skip: false, only: false })
+    function walk(suite: SuiteNode, chain: SuiteNode[], inherited: MatrixOptions, flags: { skip: boolean; only: boolean }) {
+      const axes = { ...inherited, ...suite.options }
+      for (const child of suite.children) {
+        const childFlags = { skip: flags.skip || child.mode === 'skip', only: flags.only || child.mode === 'only' }
+        if (child.type === 'suite') walk(child, [...chain, child], axes, childFlags)
+        else {
+          const skip = childFlags.skip ? `${child.mode === 'skip' ? 'bench' : 'describe'}.skip`
+            : hasOnly && !childFlags.only ? 'not selected: another bench or describe in this file has .only' : undefined
+          jobs.push(...planBench(child, chain, axes, skip, options))
+        }
+      }
+    }
+  }
+  if (options.testNamePattern) {
+    for (const job of jobs) {
+      if (!job.skip && !options.testNamePattern.test(job.fullName)) job.skip = `does not match -t ${options.testNamePattern}`
+    }
+  }
+  return jobs
+}
+
+function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, skip: string | undefined, options: PlanOptions): Job[] {
+  const file = relative(options.root, bench.file) || bench.file
+  const suitePath = chain.slice(1).map((s) => s.name)
+  const where = `${file} > ${[...suitePath, bench.name].join(' > ')}`
+  const base = { file: bench.file, suite: [file, ...suitePath].join(' > '), suites: chain, name: bench.name, ...(skip ? { skip } : {}) }
+  const titleOf = (params: Record<string, Scalar>) => {
+    const title = [...suitePath, bench.name].join(' > ')
+    const args = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(', ')
+    return args ? `${title} [${args}]` : title
+  }
+  const idOf = (params: Record<string, Scalar>) => sha256(`${file}\0${suitePath.join('\0')}\0${bench.name}\0${stableStringify(params)}`).slice(0, 12)
+
+  if (bench.fn) {
+    const options = functionOptions(bench.fnOptions ?? {}, where)
+    return [{
+      ...base, kind: 'function', id: idOf({}), params: {}, fullName: titleOf({}), fn: bench.fn, options,
+      estimateMs: options.timeMs + options.warmupTimeMs,
+    }]
+  }
+
+  const benchOptions = bench.options ?? {}
+  const overrides = Object.fromEntries(Object.entries(benchOptions).filter(([k]) => !(RESERVED_BENCH_KEYS as readonly string[]).includes(k)))
+  const merged: MatrixOptions = { ...axes, ...overrides }
+  const workloadRef = benchOptions.workload ?? options.defaults.workload
+  if (!isWorkloadRef(workloadRef)) {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: workload: expected a workload such as workload.closed({ concurrency: 4, duration: '10s' })`)
+  }
+  const workload = planWorkload(workloadRef, options.registry, where)
+  const warmup = resolveWarmup(benchOptions.warmup ?? options.defaults.warmup, where)
+  const slo = resolveSlo(benchOptions.slo, where)
+  if (merged.model === undefined) {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID',
+      `${where}: no model; set 'model' on the bench or an enclosing describe, e.g. model.generate('fc', { layers: 2 })`)
+  }
+
+  return expandMatrix(merged, where).map(({ model, params }) => {
+    const backend = String(params.backend ?? options.defaults.backend)
+    const batch = Number(params.batch ?? options.defaults.batch)
+    const fullParams: Record<string, Scalar> = { model: modelLabel(model), backend, batch, ...params }
+    return {
+      ...base, kind: 'serving', id: idOf(fullParams), params: fullParams, fullName: `${titleOf(fullParams)} ${workload.label}`,
+      model, backend, batch, workload, warmup, slo, ...(bench.check ? { check: bench.check } : {}),
+      estimateMs: estimateServingMs(workload, warmup),
+    } satisfies ServingJob
+  })
+}
+
+/** Cartesian product of every array-valued axis, model hyper-parameter sweeps included. */
+export function expandMatrix(options: MatrixOptions, where: string): Array<{ model: ModelRef; params: Record<string, Scalar> }> {
+  const models = asList(options.model).flatMap((m, i) => {
+    if (!isModelRef(m)) {
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID',
+        `${where}: model${Array.isArray(options.model) ? `[${i}]` : ''}: expected model.file(...) or model.generate(...), received ${describeValue(m)}`)
+    }
+    return expandModelRef(m)
+  })
+  let combos: Array<Record<string, Scalar>> = [{}]
+  for (const [axis, value] of Object.entries(options)) {
+    if (axis === 'model' || value === undefined) continue
+    const values = asList(value).map((v, i) => checkScalar(axis, v, Array.isArray(value) ? i : undefined, where))
+    if (axis === 'batch') {
+      for (const v of values) {
+        if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) {
+          throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: batch: expected a positive integer, received ${describeValue(v)}`)
+        }
+      }
+    }
+    combos = combos.flatMap((c) => values.map((v) => ({ ...c, [axis]: v })))
+  }
+  return models.flatMap((model) => combos.map((params) => ({ model, params })))
+}
+
+/** model.generate('cnn', { layers: [2, 4] }) → two refs, layers 2 and 4. */
+function expandModelRef(ref: ModelRef): ModelRef[] {
+  if (ref.source !== 'generate') return [ref]
+  let variants: Array<Record<string, unknown>> = [{}]
+  for (const [key, value] of Object.entries(ref.params)) {
+    variants = variants.flatMap((v) => asList(value).map((x) => ({ ...v, [key]: x })))
+  }
+  return variants.map((params) => ({ ...ref, params }))
+}
+
+function asList<T>(value: T | readonly T[]): T[] {
+  return Array.isArray(value) ? [...value] : [value as T]
+}
+
+function checkScalar(axis: string, value: unknown, index: number | undefined, where: string): Scalar {
+  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return value
+  throw new InferbenchError('INFERBENCH_BENCH_INVALID',
+    `${where}: ${axis}${index === undefined ? '' : `[${index}]`}: expected a string, number or boolean (or an array of them), received ${describeValue(value)}`)
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'object') return 'an object'
+  return `${typeof value} ${JSON.stringify(value)}`
+}
+
+function planWorkload(ref: WorkloadRef, registry: PluginRegistry, where: string): WorkloadPlan {
+  try {
+    return registry.workload(ref.type)(ref.options)
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: workload ${ref.type}: ${message}`, { cause: error })
+  }
+}
+
+function resolveWarmup(spec: WarmupSpec, where: string): Warmup | undefined {
+  if (spec === false) return undefined
+  if (typeof spec === 'string' || typeof spec === 'number') return { durationMs: mustDuration(spec, 'warmup', where) }
+  const warmup: Warmup = {}
+  if (spec.duration !== undefined) warmup.durationMs = mustDuration(spec.duration, 'warmup.duration', where)
+  if (spec.requests !== undefined) {
+    if (!Number.isInteger(spec.requests) || spec.requests < 0) {
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: warmup.requests: expected a non-negative integer, received ${describeValue(spec.requests)}`)
+    }
+    warmup.requests = spec.requests
+  }
+  return warmup
+}
+
+function mustDuration(value: string | number, field: string, where: string): number {
+  const ms = parseDurationMs(value)
+  if (ms === undefined) {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID',
+      `${where}: ${field}: expected a duration like '500ms' or '10s', received ${JSON.stringify(value)}`)
+  }
+  return ms
+}
+
+function functionOptions(options: FunctionBenchOptions, where: string): FunctionJob['options'] {
+  return {
+    timeMs: options.time === undefined ? 500 : mustDuration(options.time, 'time', where),
+    warmupTimeMs: options.warmupTime === undefined ? 100 : mustDuration(options.warmupTime, 'warmupTime', where),
+    ...(options.iterations !== undefined ? { iterations: options.iterations } : {}),
+    ...(options.warmupIterations !== undefined ? { warmupIterations: options.warmupIterations } : {}),
+  }
+}
+
+function estimateServingMs(workload: WorkloadPlan, warmup: Warmup | undefined): number {
+  const concurrency = workload.kind === 'closed' ? workload.concurrency : 1
+  const warmupMs = warmup ? Math.max(warmup.durationMs ?? 0, ((warmup.requests ?? 0) * REQUEST_GUESS_MS) / concurrency) : 0
+  const measureMs = workload.durationMs ?? ((workload.kind === 'closed' ? workload.requests ?? 0 : 0) * REQUEST_GUESS_MS) / concurrency
+  return COLD_START_GUESS_MS + warmupMs + measureMs
+}
+
+function containsOnly(suite: SuiteNode): boolean {
+  return suite.children.some((c) => c.mode === 'only' || (c.type === 'suite' && containsOnly(c)))
+}

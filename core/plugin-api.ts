@@ -1,0 +1,18 @@
+/**
+ * `inferbench/plugin`: what a plugin author needs. Built-in plugins import from here too.
+ */
+export { definePlugin, createRegistry } from './plugin.ts'
+export type {
+  Plugin, PluginRegistry, Backend, BackendContext, BackendFactory, InferAnswer, ServerTimings, ResolvedModel,
+  ModelGenerator, WorkloadFactory, Reporter, ReporterFactory, ReporterOptions,
+} from './plugin.ts'
+export { InferbenchError, serializeError, type ErrorCode, type SerializedError } from './errors.ts'
+export { parseDurationMs, durationSchema, formatMs } from './duration.ts'
+export { seededRng, exponential, seedFromString, type Rng } from './rng.ts'
+export { sha256, stableStringify } from './hash.ts'
+export { constantArrivals, poissonArrivals } from './loadgen/arrivals.ts'
+export type { WorkloadPlan, ClosedWorkloadPlan, OpenWorkloadPlan } from './workload.ts'
+export type { Job, ServingJob, FunctionJob } from './plan.ts'
+export type { JobReport, JobProgress, RunReport, Measurement } from './report.ts'
+export { zodIssuesToMessage } from './zod-message.ts'
+export type { Scalar } from './types.ts'

@@ -1,0 +1,152 @@
+import { InferbenchError } from './errors.ts'
+import type { ModelRef } from './model-ref.ts'
+import type { Job } from './plan.ts'
+import type { JobProgress, JobReport, RunReport } from './report.ts'
+import type { Scalar } from './types.ts'
+import type { WorkloadPlan } from './workload.ts'
+
+/**
+ * The plugin contract. A plugin is plain data: a name and optional capability maps. Built-in
+ * plugins are registered exactly like third-party ones (see cli/builtin-plugins.ts).
+ */
+export interface Plugin {
+  name: string
+  backends?: Record<string, BackendFactory>
+  generators?: Record<string, ModelGenerator>
+  workloads?: Record<string, WorkloadFactory>
+  reporters?: Record<string, ReporterFactory>
+}
+
+export const definePlugin = (plugin: Plugin): Plugin => plugin
+
+// ---- backends ------------------------------------------------------------------------------
+
+export interface ResolvedModel {
+  name: string
+  /** A file ORT (or a server) can load. */
+  path: string
+  sha256: string
+  bytes: Uint8Array
+  ref: ModelRef
+}
+
+export interface BackendContext {
+  jobId: string
+  model: ResolvedModel
+  batch: number
+  /** Every matrix parameter of the job, for plugin-defined axes (intraOpThreads, seqLen, ...). */
+  params: Readonly<Record<string, Scalar>>
+  cacheDir: string
+}
+
+/** Server-side timings of one answer, when the backend knows them (queue, compute). */
+export interface ServerTimings {
+  queueUs?: number
+  computeUs?: number
+}
+
+export interface InferAnswer {
+  serverTimings?: ServerTimings
+}
+
+export interface Backend {
+  /** One request with the prepared inputs. Resolves when the answer is complete; rejects on error. */
+  infer(): Promise<InferAnswer | void>
+  close(): Promise<void>
+  /** Library versions for the run fingerprint, e.g. { onnxruntime: '1.30.0' }. */
+  versions?: Record<string, string>
+  /** What the backend decided: input shapes it synthesised, session options, ... */
+  info?: Record<string, unknown>
+  /** Backend-specific cold-start figures in ms (e.g. spawnToReadyMs), besides the runner's own. */
+  coldStart?: Record<string, number>
+}
+
+/** Creates a ready-to-serve backend for one job. Its run time counts as cold start. */
+export type BackendFactory = (ctx: BackendContext) => Promise<Backend>
+
+// ---- model generators ----------------------------------------------------------------------
+
+export interface ModelGenerator {
+  /** Bump when the generated graph changes: it is part of the on-disk cache key. */
+  version: number
+  description?: string
+  /** Checks hyper-parameters and fills defaults; throws an InferbenchError naming a bad field. */
+  normalize(params: Record<string, unknown>): Record<string, Scalar>
+  /** Serialised ONNX ModelProto. Must be deterministic for the same parameters. */
+  generate(params: Record<string, Scalar>): Uint8Array | Promise<Uint8Array>
+}
+
+// ---- workloads -----------------------------------------------------------------------------
+
+/** Validates a workload's options and returns its plan; throws an InferbenchError naming the field. */
+export type WorkloadFactory = (options: Record<string, unknown>) => WorkloadPlan
+
+// ---- reporters -----------------------------------------------------------------------------
+
+export interface ReporterOptions {
+  root: string
+  outputFile?: string
+  stdout: NodeJS.WritableStream
+}
+
+export interface Reporter {
+  onRunStart?(jobs: readonly Job[]): void | Promise<void>
+  onJobStart?(job: Job): void
+  onJobProgress?(job: Job, progress: JobProgress): void
+  onJobEnd?(job: Job, report: JobReport): void
+  onRunEnd?(run: RunReport): void | Promise<void>
+}
+
+export type ReporterFactory = (options: ReporterOptions) => Reporter
+
+// ---- registry ------------------------------------------------------------------------------
+
+type Capability = 'backends' | 'generators' | 'workloads' | 'reporters'
+const CAPABILITIES: Capability[] = ['backends', 'generators', 'workloads', 'reporters']
+const NOUN: Record<Capability, string> = {
+  backends: 'backend', generators: 'model generator', workloads: 'workload', reporters: 'reporter',
+}
+
+export interface PluginRegistry {
+  plugins: readonly Plugin[]
+  backend(name: string): BackendFactory
+  generator(name: string): ModelGenerator
+  workload(name: string): WorkloadFactory
+  reporter(name: string): ReporterFactory
+  names(capability: Capability): string[]
+}
+
+/** Merges plugins; a name offered by two plugins is an error naming both, never a silent override. */
+export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
+  const maps = Object.fromEntries(CAPABILITIES.map((c) => [c, new Map<string, { owner: string; value: unknown }>()])) as
+    Record<Capability, Map<string, { owner: string; value: unknown }>>
+  for (const plugin of plugins) {
+    for (const capability of CAPABILITIES) {
+      for (const [name, value] of Object.entries(plugin[capability] ?? {})) {
+        const existing = maps[capability].get(name)
+        if (existing) {
+          throw new InferbenchError('INFERBENCH_PLUGIN_CONFLICT',
+            `${NOUN[capability]} '${name}' is provided by both plugin '${existing.owner}' and plugin '${plugin.name}'; remove one of them or rename the ${NOUN[capability]}`)
+        }
+        maps[capability].set(name, { owner: plugin.name, value })
+      }
+    }
+  }
+  function lookup<T>(capability: Capability, name: string): T {
+    const entry = maps[capability].get(name)
+    if (!entry) {
+      const known = [...maps[capability].keys()].join(', ') || 'none'
+      throw new InferbenchError('INFERBENCH_PLUGIN_MISSING',
+        `unknown ${NOUN[capability]} '${name}'; registered: ${known}. Add the plugin that provides it to 'plugins' in your config`)
+    }
+    return entry.value as T
+  }
+  return {
+    plugins,
+    backend: (name) => lookup('backends', name),
+    generator: (name) => lookup('generators', name),
+    workload: (name) => lookup('workloads', name),
+    reporter: (name) => lookup('reporters', name),
+    names: (c) => [...maps[c].keys()],
+  }
+}

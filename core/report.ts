@@ -1,0 +1,94 @@
+import type { SerializedError } from './errors.ts'
+import type { Fingerprint } from './fingerprint.ts'
+import type { LatencySummary } from './stats/histogram.ts'
+import type { SloVerdict } from './stats/slo.ts'
+import type { Stability } from './stats/stability.ts'
+import type { Validity } from './stats/validity.ts'
+import type { Scalar } from './types.ts'
+
+/** What one job measured. Field names are stable: the JSON report and later tools read them. */
+export interface Measurement {
+  latency: LatencySummary
+  throughput: { requestsPerSec: number; samplesPerSec: number }
+  requests: {
+    ok: number
+    errors: number
+    /** Open loop: sent later than the late threshold after their intended time. */
+    late: number
+    /** Open loop: not sent because too many requests were outstanding. */
+    overflow: number
+    /** Open loop: arrivals in the schedule. */
+    scheduled?: number
+  }
+  /**
+   * Open loop, requests per second: `offered` is the workload's nominal rate, `scheduled` what the
+   * generated schedule actually holds (a Poisson draw varies), `achieved` answers over the run.
+   */
+  rate?: { offered: number; scheduled: number; achieved: number }
+  /** Open loop: how late sends left against their intended times (ms). */
+  sendDelay?: { mean: number; p99: number; max: number }
+  batch: number
+  durationMs: number
+  stability: Stability
+  validity: Validity
+  /** HdrHistogram compressed base64 of latencies in microseconds. */
+  histogram?: string
+  coldStartMs?: number
+  coldStart?: Record<string, number>
+  /** Mean server-side timings over answers that reported them (ms). */
+  serverTimings?: { queueMs?: number; computeMs?: number; answers: number }
+  /** A sample of the request errors, when there were any. */
+  firstError?: string
+  /** Extra named figures returned by the bench's check. */
+  extra?: Record<string, number>
+}
+
+export interface JobModelInfo {
+  name: string
+  source: string
+  sha256: string
+  path: string
+}
+
+interface JobReportBase {
+  id: string
+  suite: string
+  name: string
+  file: string
+  kind: 'serving' | 'function'
+  params: Record<string, Scalar>
+  estimateMs: number
+  slo: SloVerdict[]
+  model?: JobModelInfo
+  backendInfo?: Record<string, unknown>
+}
+
+export type JobReport =
+  | (JobReportBase & Measurement & { status: 'passed' })
+  | (JobReportBase & Measurement & { status: 'failed'; failures: string[] })
+  | (JobReportBase & Partial<Measurement> & { status: 'errored'; error: SerializedError })
+  | (JobReportBase & { status: 'skipped'; reason: string })
+
+export type JobStatus = JobReport['status']
+
+export interface JobProgress {
+  phase: 'cold-start' | 'warmup' | 'measure'
+  elapsedMs: number
+  ok: number
+  errors: number
+  /** Answers per second over the last progress interval. */
+  currentRate: number
+  /** Fraction done, when known. */
+  fraction?: number
+}
+
+export interface RunReport {
+  startedAt: string
+  finishedAt: string
+  durationMs: number
+  fingerprint: Fingerprint
+  jobs: JobReport[]
+  counts: Record<JobStatus, number>
+  /** Set when the run stopped early (--bail, interrupt). */
+  stoppedEarly?: string
+}

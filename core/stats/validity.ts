@@ -1,0 +1,82 @@
+/**
+ * Whether a run measured enough to be trusted, in the spirit of MLPerf LoadGen's validity rules.
+ * A problem makes the run invalid; a warning is a caveat on one figure. Each says how to fix it.
+ */
+export interface ValidityIssue {
+  code: string
+  message: string
+  fix: string
+}
+
+export interface Validity {
+  valid: boolean
+  problems: ValidityIssue[]
+  warnings: ValidityIssue[]
+}
+
+export interface ValidityInput {
+  durationMs: number
+  ok: number
+  minDurationMs: number
+  minRequests: number
+  open?: { scheduled: number; overflow: number; late: number; offeredRate: number; achievedRate: number }
+}
+
+/** Percentiles whose tail rests on fewer than this many samples are flagged. */
+const TAIL_SAMPLES = 10
+const LATE_FRACTION = 0.01
+const SATURATION = 0.95
+
+export function assessValidity(input: ValidityInput): Validity {
+  const problems: ValidityIssue[] = []
+  const warnings: ValidityIssue[] = []
+  if (input.durationMs < input.minDurationMs) {
+    problems.push({
+      code: 'too-short',
+      message: `measured for ${(input.durationMs / 1000).toFixed(2)}s, under the minimum of ${(input.minDurationMs / 1000).toFixed(2)}s`,
+      fix: 'run longer',
+    })
+  }
+  if (input.ok < input.minRequests) {
+    problems.push({
+      code: 'too-few-requests',
+      message: `${input.ok} answered requests, under the minimum of ${input.minRequests}`,
+      fix: 'run longer, or raise the rate or concurrency',
+    })
+  }
+  for (const [name, p] of [['p99', 0.99], ['p99.9', 0.999]] as const) {
+    const beyond = input.ok * (1 - p)
+    if (input.ok > 0 && beyond < TAIL_SAMPLES) {
+      warnings.push({
+        code: `thin-tail-${name}`,
+        message: `${name} rests on ${beyond.toFixed(1)} samples beyond it (${input.ok} in all); it is close to the maximum, not a percentile`,
+        fix: `run longer (${Math.ceil(TAIL_SAMPLES / (1 - p))} answered requests resolve ${name})`,
+      })
+    }
+  }
+  const open = input.open
+  if (open) {
+    if (open.overflow > 0) {
+      problems.push({
+        code: 'overflow',
+        message: `${open.overflow} of ${open.scheduled} scheduled requests were not sent: too many requests were outstanding`,
+        fix: 'lower the rate, or raise maxOutstanding',
+      })
+    }
+    if (open.late > open.scheduled * LATE_FRACTION) {
+      problems.push({
+        code: 'late-sends',
+        message: `${open.late} of ${open.scheduled} requests were sent late: the load generator could not keep the schedule`,
+        fix: 'lower the rate, or give the load generator its own cores',
+      })
+    }
+    if (open.achievedRate < open.offeredRate * SATURATION) {
+      warnings.push({
+        code: 'saturated',
+        message: `achieved ${open.achievedRate.toFixed(1)} req/s of the ${open.offeredRate.toFixed(1)} req/s offered: the backend cannot keep up`,
+        fix: 'lower the rate to measure latency below saturation',
+      })
+    }
+  }
+  return { valid: problems.length === 0, problems, warnings }
+}

@@ -1,0 +1,50 @@
+import * as ort from 'onnxruntime-node'
+import {
+  InferbenchError, definePlugin, seedFromString, type Backend, type BackendFactory, type Plugin,
+} from '../../core/plugin-api.ts'
+import { effectiveOptions, parseOrtOptions, toSessionOptions, type OrtOptions } from './session-options.ts'
+import { synthesizeInputs } from './synthesize-inputs.ts'
+
+/**
+ * The in-process backend: an onnxruntime-node InferenceSession in the benchmark's own process.
+ * Session options come from the plugin's options, overridden per job by matrix parameters of
+ * the same names (`intraOpThreads: [1, 2]` sweeps them).
+ */
+export function onnxruntime(options: OrtOptions = {}): Plugin {
+  const defaults = parseOrtOptions(options, 'onnxruntime() options')
+  const factory: BackendFactory = async (ctx) => {
+    const effective = effectiveOptions(defaults, ctx.params)
+    const sessionOptions = toSessionOptions(effective)
+    let session: ort.InferenceSession
+    try {
+      session = await ort.InferenceSession.create(ctx.model.path, sessionOptions)
+    } catch (error) {
+      throw new InferbenchError('INFERBENCH_MODEL_UNLOADABLE',
+        `onnxruntime could not load model ${ctx.model.name} (${ctx.model.path}): ${(error as Error).message}`, { cause: error })
+    }
+    try {
+      const { feeds, inputs } = synthesizeInputs(session.inputMetadata, {
+        modelName: ctx.model.name, batch: ctx.batch, params: ctx.params, intHigh: effective.intHigh ?? 2,
+        seed: seedFromString(ctx.jobId),
+      })
+      const backend: Backend = {
+        infer: () => session.run(feeds).then(noAnswer),
+        close: () => session.release(),
+        versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
+        info: {
+          inputs,
+          outputs: session.outputMetadata.map((m) => ({ name: m.name, ...(m.isTensor ? { type: m.type, shape: m.shape } : {}) })),
+          sessionOptions,
+        },
+      }
+      return backend
+    } catch (error) {
+      await session.release()
+      throw error
+    }
+  }
+  return definePlugin({ name: 'inferbench:onnxruntime', backends: { onnxruntime: factory } })
+}
+
+// The outputs are not needed: dropping them lets the answer be collected at once.
+function noAnswer(): void {}

@@ -1,0 +1,48 @@
+import type * as ort from 'onnxruntime-node'
+import { z } from 'zod'
+import { InferbenchError, zodIssuesToMessage, type Scalar } from '../../core/plugin-api.ts'
+
+const GRAPH_OPTIMIZATION = ['disabled', 'basic', 'extended', 'all'] as const
+
+/** Session options, as plugin defaults and as matrix parameters of the same names. */
+export const ortOptionsSchema = z.strictObject({
+  /** Threads inside one operator (0: onnxruntime's default, one per physical core). */
+  intraOpThreads: z.number().int().nonnegative().optional(),
+  /** Threads across independent operators (only used with executionMode 'parallel'). */
+  interOpThreads: z.number().int().nonnegative().optional(),
+  graphOptimization: z.enum(GRAPH_OPTIMIZATION).optional(),
+  /** 'cpu', 'cuda', ...: the providers compiled into the installed onnxruntime-node. */
+  executionProviders: z.union([z.string(), z.array(z.string())]).optional(),
+  executionMode: z.enum(['sequential', 'parallel']).optional(),
+  /** Integer inputs (token ids, masks) are drawn from [0, intHigh). */
+  intHigh: z.number().int().positive().optional(),
+})
+
+export type OrtOptions = z.input<typeof ortOptionsSchema>
+type ParsedOrtOptions = z.output<typeof ortOptionsSchema>
+
+const KEYS = Object.keys(ortOptionsSchema.shape) as Array<keyof ParsedOrtOptions>
+
+export function parseOrtOptions(options: unknown, where: string): ParsedOrtOptions {
+  const result = ortOptionsSchema.safeParse(options)
+  if (!result.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: ${zodIssuesToMessage(result.error)}`)
+  return result.data
+}
+
+/** Plugin defaults, overridden by job parameters with the same names. */
+export function effectiveOptions(defaults: ParsedOrtOptions, params: Readonly<Record<string, Scalar>>): ParsedOrtOptions {
+  const fromParams = Object.fromEntries(KEYS.filter((k) => params[k] !== undefined).map((k) => [k, params[k]]))
+  return parseOrtOptions({ ...defaults, ...fromParams }, 'onnxruntime options')
+}
+
+export function toSessionOptions(options: ParsedOrtOptions): ort.InferenceSession.SessionOptions {
+  const providers = options.executionProviders === undefined ? undefined
+    : Array.isArray(options.executionProviders) ? options.executionProviders : [options.executionProviders]
+  return {
+    ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
+    ...(options.interOpThreads !== undefined ? { interOpNumThreads: options.interOpThreads } : {}),
+    ...(options.graphOptimization !== undefined ? { graphOptimizationLevel: options.graphOptimization } : {}),
+    ...(options.executionMode !== undefined ? { executionMode: options.executionMode } : {}),
+    ...(providers ? { executionProviders: providers } : {}),
+  }
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod'
+import {
+  InferbenchError, constantArrivals, definePlugin, durationSchema, poissonArrivals, zodIssuesToMessage,
+  type Plugin, type WorkloadFactory,
+} from '../../core/plugin-api.ts'
+
+const closedSchema = z.strictObject({
+  concurrency: z.number().int().positive().default(1),
+  duration: durationSchema.optional(),
+  requests: z.number().int().positive().optional(),
+}).refine((o) => o.duration !== undefined || o.requests !== undefined, {
+  message: 'give a duration or a number of requests, so the run is bounded',
+})
+
+const openSchema = z.strictObject({
+  rate: z.number().positive(),
+  duration: durationSchema.refine((ms) => ms > 0, 'expected a duration above zero'),
+  maxOutstanding: z.number().int().positive().optional(),
+})
+
+const poissonSchema = openSchema.extend({ seed: z.number().int().nonnegative().default(1) })
+
+function parse<S extends z.ZodType>(schema: S, options: unknown): z.output<S> {
+  const result = schema.safeParse(options)
+  if (!result.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', zodIssuesToMessage(result.error))
+  return result.data
+}
+
+const closed: WorkloadFactory = (options) => {
+  const o = parse(closedSchema, options)
+  const bound = o.duration !== undefined ? `${o.duration / 1000}s` : `${o.requests} requests`
+  return {
+    kind: 'closed', label: `closed(c=${o.concurrency}, ${bound})`, concurrency: o.concurrency,
+    ...(o.duration !== undefined ? { durationMs: o.duration } : {}),
+    ...(o.requests !== undefined ? { requests: o.requests } : {}),
+  }
+}
+
+const constant: WorkloadFactory = (options) => {
+  const o = parse(openSchema, options)
+  return {
+    kind: 'open', label: `constant(${o.rate}/s, ${o.duration / 1000}s)`, offeredRate: o.rate, durationMs: o.duration,
+    arrivalsMs: constantArrivals(o.rate, o.duration), ...(o.maxOutstanding ? { maxOutstanding: o.maxOutstanding } : {}),
+  }
+}
+
+const poisson: WorkloadFactory = (options) => {
+  const o = parse(poissonSchema, options)
+  return {
+    kind: 'open', label: `poisson(${o.rate}/s, ${o.duration / 1000}s, seed=${o.seed})`, offeredRate: o.rate,
+    durationMs: o.duration, arrivalsMs: poissonArrivals(o.rate, o.duration, o.seed),
+    ...(o.maxOutstanding ? { maxOutstanding: o.maxOutstanding } : {}),
+  }
+}
+
+/** The built-in workloads: closed loop, constant-rate and Poisson open loops. */
+export function workloads(): Plugin {
+  return definePlugin({ name: 'inferbench:workloads', workloads: { closed, constant, poisson } })
+}

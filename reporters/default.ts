@@ -1,0 +1,117 @@
+import c from 'picocolors'
+import { formatMs } from '../core/duration.ts'
+import type { Job } from '../core/plan.ts'
+import type { Reporter, ReporterOptions } from '../core/plugin.ts'
+import type { JobProgress, JobReport, RunReport } from '../core/report.ts'
+import { describeVerdict } from '../core/stats/slo.ts'
+import { fmtMs, fmtRate, table } from './format.ts'
+
+const SYMBOL: Record<JobReport['status'], string> = {
+  passed: c.green('✓'), failed: c.red('✗'), errored: c.red('!'), skipped: c.dim('↓'),
+}
+
+/**
+ * The console reporter, in the spirit of `vitest bench`: a live line for the running job, one
+ * line per finished job, then a table per suite and every caveat (unstable, invalid) spelled out.
+ */
+export function defaultReporter(options: ReporterOptions): Reporter {
+  const out = options.stdout as NodeJS.WriteStream
+  const live = Boolean(out.isTTY) && !process.env.CI
+  let liveShown = false
+  const clearLive = () => {
+    if (liveShown) out.write('\r\x1b[2K')
+    liveShown = false
+  }
+
+  return {
+    onRunStart(jobs: readonly Job[]) {
+      const runnable = jobs.filter((j) => !j.skip)
+      const estimate = runnable.reduce((s, j) => s + j.estimateMs, 0)
+      out.write(`${c.bold(c.cyan(' INFERBENCH '))} ${runnable.length} job${runnable.length === 1 ? '' : 's'}`
+        + `${jobs.length > runnable.length ? c.dim(` (${jobs.length - runnable.length} skipped)`) : ''}, estimated ${formatMs(estimate)}\n\n`)
+    },
+    onJobStart(job) {
+      if (!live) return
+      out.write(`\r\x1b[2K ${c.yellow('…')} ${job.fullName}`)
+      liveShown = true
+    },
+    onJobProgress(job: Job, p: JobProgress) {
+      if (!live) return
+      const pct = p.fraction !== undefined ? ` ${(p.fraction * 100).toFixed(0)}%` : ''
+      const line = ` ${c.yellow('…')} ${job.fullName} ${c.dim(`${p.phase}${pct} ${p.ok} ok${p.errors ? `, ${p.errors} errors` : ''}, ${fmtRate(p.currentRate)} req/s`)}`
+      out.write(`\r\x1b[2K${truncate(line, out.columns ?? 120)}`)
+      liveShown = true
+    },
+    onJobEnd(job: Job, r: JobReport) {
+      clearLive()
+      if (r.status === 'skipped') return
+      out.write(` ${SYMBOL[r.status]} ${job.fullName}${summaryLine(r)}\n`)
+      for (const line of detailLines(r)) out.write(`     ${line}\n`)
+    },
+    onRunEnd(run: RunReport) {
+      clearLive()
+      const bySuite = new Map<string, JobReport[]>()
+      for (const job of run.jobs) if (job.status !== 'skipped') bySuite.set(job.suite, [...(bySuite.get(job.suite) ?? []), job])
+      for (const [suite, jobs] of bySuite) {
+        out.write(`\n ${c.bold(suite)}\n`)
+        out.write(`${indent(suiteTable(jobs))}\n`)
+      }
+      const { counts } = run
+      const parts = [
+        counts.passed && c.green(`${counts.passed} passed`), counts.failed && c.red(`${counts.failed} failed`),
+        counts.errored && c.red(`${counts.errored} errored`), counts.skipped && c.dim(`${counts.skipped} skipped`),
+      ].filter(Boolean)
+      out.write(`\n ${c.bold('Jobs')}  ${parts.join(c.dim(' | ')) || 'none'}${c.dim(` (${run.jobs.length})`)}\n`)
+      out.write(` ${c.bold('Time')}  ${formatMs(run.durationMs)}${run.stoppedEarly ? c.yellow(`  stopped early: ${run.stoppedEarly}`) : ''}\n`)
+      const fp = run.fingerprint
+      out.write(c.dim(` ${fp.cpu.model} (${fp.cpu.cores} cores), Node ${fp.node}${Object.entries(fp.libraries).map(([k, v]) => `, ${k} ${v}`).join('')}\n`))
+    },
+  }
+}
+
+function summaryLine(r: JobReport): string {
+  if (r.status !== 'passed' && r.status !== 'failed') return ''
+  return c.dim(`  p50 ${fmtMs(r.latency.p50)}ms  p99 ${fmtMs(r.latency.p99)}ms  ${fmtRate(r.throughput.requestsPerSec)} req/s`)
+}
+
+function detailLines(r: JobReport): string[] {
+  const lines: string[] = []
+  if (r.status === 'errored') lines.push(c.red(`${r.error.code ? `${r.error.code}: ` : ''}${r.error.message}`))
+  if (r.status === 'failed') for (const f of r.failures) lines.push(c.red(f))
+  if (r.status === 'passed' || r.status === 'failed') {
+    for (const v of r.slo) if (v.pass) lines.push(c.dim(`SLO ${describeVerdict(v)}`))
+    if (r.requests.errors > 0) lines.push(c.yellow(`${r.requests.errors} request errors, e.g. ${r.firstError ?? 'unknown'}`))
+    if (!r.stability.stable) lines.push(c.yellow(`unstable: ${r.stability.reason}`))
+    for (const p of r.validity.problems) lines.push(c.yellow(`invalid: ${p.message}; ${p.fix}`))
+    // Thin-tail notes apply to most short runs; they stay in the JSON report rather than on every line.
+    for (const w of r.validity.warnings) if (!w.code.startsWith('thin-tail')) lines.push(c.yellow(`note: ${w.message}; ${w.fix}`))
+    if (r.sendDelay && r.sendDelay.mean > 0.2) lines.push(c.dim(`sends left ${fmtMs(r.sendDelay.mean)}ms after their intended time on average (p99 ${fmtMs(r.sendDelay.p99)}ms); latency includes it`))
+    if (r.extra) lines.push(c.cyan(Object.entries(r.extra).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')))
+  }
+  return lines
+}
+
+function suiteTable(jobs: JobReport[]): string {
+  const axisKeys = [...new Set(jobs.flatMap((j) => Object.keys(j.params)))]
+    .filter((k) => new Set(jobs.map((j) => String(j.params[k]))).size > 1 || k === 'model' || k === 'batch')
+  const header = ['', 'bench', ...axisKeys, 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'req/s', 'samples/s', 'ok', 'err', 'late', 'cold ms', 'stable']
+  const rows = jobs.map((j) => {
+    const m = j.status === 'passed' || j.status === 'failed' ? j : undefined
+    return [
+      SYMBOL[j.status], j.name, ...axisKeys.map((k) => (j.params[k] === undefined ? '' : String(j.params[k]))),
+      fmtMs(m?.latency.p50), fmtMs(m?.latency.p90), fmtMs(m?.latency.p99), fmtMs(m?.latency.max),
+      fmtRate(m?.throughput.requestsPerSec), fmtRate(m?.throughput.samplesPerSec),
+      m ? String(m.requests.ok) : '-', m ? String(m.requests.errors) : '-', m ? String(m.requests.late) : '-',
+      fmtMs(m?.coldStartMs), m ? (m.stability.stable && m.validity.valid ? 'yes' : m.validity.valid ? 'no' : 'invalid') : '-',
+    ]
+  })
+  return table(header, rows)
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((l) => `   ${l}`).join('\n')
+}
+
+function truncate(text: string, width: number): string {
+  return text.length > width + 20 ? `${text.slice(0, width + 15)}…` : text
+}

@@ -1,0 +1,8 @@
+import { definePlugin, type Plugin } from '../core/plugin.ts'
+import { defaultReporter } from './default.ts'
+import { jsonReporter } from './json.ts'
+
+/** The built-in reporters, registered as a plugin like any other. */
+export function reporters(): Plugin {
+  return definePlugin({ name: 'inferbench:reporters', reporters: { default: defaultReporter, json: jsonReporter } })
+}

@@ -1,0 +1,98 @@
+import { runClosedLoop } from '../core/loadgen/closed-loop.ts'
+import { runOpenLoop } from '../core/loadgen/open-loop.ts'
+import { LoadRecorder, type Windowing } from '../core/loadgen/recorder.ts'
+import type { ServingJob } from '../core/plan.ts'
+import type { Backend } from '../core/plugin.ts'
+import type { JobProgress, Measurement } from '../core/report.ts'
+import { encodeHistogram, summarizeHistogram } from '../core/stats/histogram.ts'
+import { assessStability } from '../core/stats/stability.ts'
+import { assessValidity } from '../core/stats/validity.ts'
+import type { JobContext } from './job-context.ts'
+
+export type Phase = JobProgress['phase']
+
+/** Warm-up: a closed loop whose answers are thrown away. */
+export async function warmUp(job: ServingJob, backend: Backend, ctx: JobContext, track: (r: LoadRecorder, phase: Phase) => void): Promise<void> {
+  if (!job.warmup || (!job.warmup.durationMs && !job.warmup.requests)) return
+  const recorder = new LoadRecorder({ byCount: Number.MAX_SAFE_INTEGER }, 1)
+  track(recorder, 'warmup')
+  await runClosedLoop({
+    send: () => backend.infer(),
+    concurrency: job.workload.kind === 'closed' ? job.workload.concurrency : 1,
+    ...(job.warmup.durationMs ? { durationMs: job.warmup.durationMs } : {}),
+    ...(job.warmup.requests ? { requests: job.warmup.requests } : {}),
+    maxDurationMs: ctx.config.measurement.jobTimeout,
+    recorder,
+    signal: ctx.signal,
+  })
+}
+
+/** Drives the job's workload against the backend and summarises what it measured. */
+export async function measure(
+  job: ServingJob, backend: Backend, ctx: JobContext, track: (r: LoadRecorder, phase: Phase) => void,
+): Promise<Omit<Measurement, 'coldStartMs' | 'coldStart'>> {
+  const m = ctx.config.measurement
+  const plan = job.workload
+  const windowing: Windowing = plan.durationMs !== undefined
+    ? { byTimeMs: plan.durationMs / m.windows }
+    : { byCount: Math.ceil((plan.kind === 'closed' ? plan.requests ?? 1 : 1) / m.windows) }
+  const recorder = new LoadRecorder(windowing, m.windows)
+  track(recorder, 'measure')
+  const send = () => backend.infer()
+  let open: { scheduled: number; sendDelay: Measurement['sendDelay'] } | undefined
+  if (plan.kind === 'closed') {
+    await runClosedLoop({
+      send, concurrency: plan.concurrency, maxDurationMs: m.jobTimeout, recorder, signal: ctx.signal,
+      ...(plan.durationMs !== undefined ? { durationMs: plan.durationMs } : {}),
+      ...(plan.requests !== undefined ? { requests: plan.requests } : {}),
+    })
+  } else {
+    recorder.setSchedule(plan.arrivalsMs)
+    const result = await runOpenLoop({
+      send, arrivalsMs: plan.arrivalsMs, maxOutstanding: plan.maxOutstanding ?? m.maxOutstanding,
+      lateThresholdMs: m.lateThreshold, spinMs: m.spin, recorder, signal: ctx.signal,
+    })
+    const d = result.sendDelay
+    open = {
+      scheduled: result.scheduled,
+      sendDelay: { mean: d.mean / 1000, p99: d.getValueAtPercentile(99) / 1000, max: d.maxValue / 1000 },
+    }
+  }
+
+  const durationMs = recorder.endMs - recorder.startMs
+  const seconds = durationMs / 1000
+  const requestsPerSec = seconds > 0 ? recorder.ok / seconds : 0
+  const rate = plan.kind === 'open'
+    ? { offered: plan.offeredRate, scheduled: (plan.arrivalsMs.length * 1000) / plan.durationMs, achieved: requestsPerSec }
+    : undefined
+  const stability = assessStability(recorder.windowStats(), m.stabilityTolerance)
+  const validity = assessValidity({
+    durationMs, ok: recorder.ok, minDurationMs: m.minDuration, minRequests: m.minRequests,
+    ...(open && rate ? {
+      open: { scheduled: open.scheduled, overflow: recorder.overflow, late: recorder.late, offeredRate: rate.scheduled, achievedRate: rate.achieved },
+    } : {}),
+  })
+  return {
+    latency: summarizeHistogram(recorder.histogram),
+    throughput: { requestsPerSec, samplesPerSec: requestsPerSec * job.batch },
+    requests: {
+      ok: recorder.ok, errors: recorder.errors, late: recorder.late, overflow: recorder.overflow,
+      ...(open ? { scheduled: open.scheduled } : {}),
+    },
+    ...(rate ? { rate } : {}),
+    ...(open?.sendDelay ? { sendDelay: open.sendDelay } : {}),
+    batch: job.batch,
+    durationMs,
+    stability,
+    validity,
+    histogram: encodeHistogram(recorder.histogram),
+    ...(recorder.serverTimedAnswers > 0 ? {
+      serverTimings: {
+        queueMs: recorder.serverQueueUs / recorder.serverTimedAnswers / 1000,
+        computeMs: recorder.serverComputeUs / recorder.serverTimedAnswers / 1000,
+        answers: recorder.serverTimedAnswers,
+      },
+    } : {}),
+    ...(recorder.firstError !== undefined ? { firstError: recorder.firstError } : {}),
+  }
+}

@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Timing-sensitive tests (load generation) must not fight each other for the 2 cores.
+    fileParallelism: false,
+  },
+})
