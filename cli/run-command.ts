@@ -5,6 +5,7 @@ import { collectFile } from '../core/collector.ts'
 import { discoverBenchFiles } from '../core/discover.ts'
 import { formatMs } from '../core/duration.ts'
 import { InferbenchError } from '../core/errors.ts'
+import { moduleFormatHint } from '../core/import-hint.ts'
 import { planJobs, type Job } from '../core/plan.ts'
 import { createRegistry, type PluginRegistry, type Reporter } from '../core/plugin.ts'
 import type { SuiteNode } from '../core/tree.ts'
@@ -66,7 +67,7 @@ async function collectFiles(files: string[]): Promise<SuiteNode[]> {
       roots.push(await collectFile(file, () => import(pathToFileURL(file).href)))
     } catch (error) {
       if (error instanceof InferbenchError) throw error
-      throw new InferbenchError('INFERBENCH_BENCH_LOAD_FAILED', `could not load bench file ${file}: ${(error as Error).message}`, { cause: error })
+      throw new InferbenchError('INFERBENCH_BENCH_LOAD_FAILED', `could not load bench file ${file}: ${(error as Error).message}${moduleFormatHint(error)}`, { cause: error })
     }
   }
   return roots

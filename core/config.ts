@@ -4,6 +4,7 @@ import { cosmiconfig, type Loader } from 'cosmiconfig'
 import { z } from 'zod'
 import { durationSchema } from './duration.ts'
 import { InferbenchError } from './errors.ts'
+import { moduleFormatHint } from './import-hint.ts'
 import type { Plugin } from './plugin.ts'
 
 const pluginSchema = z.custom<Plugin>(
@@ -127,7 +128,7 @@ export async function loadConfig(options: {
     const where = options.configFile ?? options.cwd
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT'
     throw new InferbenchError(missing ? 'INFERBENCH_CONFIG_NOT_FOUND' : 'INFERBENCH_CONFIG_INVALID',
-      missing ? `config file not found: ${where}` : `could not load config ${where}: ${(error as Error).message}`,
+      missing ? `config file not found: ${where}` : `could not load config ${where}: ${(error as Error).message}${moduleFormatHint(error)}`,
       { cause: error })
   }
   const file = found?.filepath

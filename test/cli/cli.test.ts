@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { decodeHistogram } from '../../core/stats/histogram.ts'
+import { TEST_CACHE_DIR, runCli, tempProject } from '../helpers/temp-project.ts'
+
+const cleanups: Array<() => void> = []
+afterEach(() => { while (cleanups.length) cleanups.pop()!() })
+
+const config = (extra = '') => `import { defineConfig } from 'inferbench'
+export default defineConfig({
+  cacheDir: ${JSON.stringify(TEST_CACHE_DIR)},
+  defaults: { warmup: '100ms' },
+  measurement: { minDuration: '200ms', minRequests: 20 },
+  ${extra}
+})
+`
+
+function project(files: Record<string, string>) {
+  const p = tempProject(files)
+  cleanups.push(p.cleanup)
+  return p.dir
+}
+
+const TINY = `model.generate('fc', { layers: 2, width: 32, inputDim: 16 })`
+
+describe('the inferbench CLI', () => {
+  it('runs a bench file from another project and writes the JSON report', async () => {
+    const dir = project({
+      'inferbench.config.ts': config(),
+      'suite.bench.ts': `import { bench, describe, model, workload } from 'inferbench'
+describe('tiny mlp', { model: ${TINY}, batch: [1, 4] }, () => {
+  bench('closed', { workload: workload.closed({ concurrency: 2, duration: '400ms' }), slo: { p99: '1s' } })
+  bench('poisson', { workload: workload.poisson({ rate: 100, duration: '400ms', seed: 3 }) }, (r) => ({ doubled: r.throughput.requestsPerSec * 2 }))
+})
+bench('sum of 100 numbers', () => { let s = 0; for (let i = 0; i < 100; i++) s += i; return s }, { time: '100ms' })
+`,
+    })
+    const result = await runCli(['--reporter', 'default', '--reporter', 'json', '--outputFile.json=out/report.json'], dir)
+    expect(result.stderr).not.toMatch(/unexpected error/)
+    expect(result.code, result.stdout + result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/tiny mlp/)
+    expect(result.stdout).toMatch(/5 passed/)
+    const report = JSON.parse(readFileSync(join(dir, 'out/report.json'), 'utf8'))
+    expect(report.jobs).toHaveLength(5)
+    expect(report.fingerprint.libraries['onnxruntime-node']).toMatch(/^\d+\.\d+/)
+    expect(report.fingerprint.cpu.cores).toBeGreaterThan(0)
+    const closed = report.jobs.find((j: { name: string; params: { batch: number } }) => j.name === 'closed' && j.params.batch === 4)
+    expect(closed).toMatchObject({
+      suite: 'suite.bench.ts > tiny mlp', status: 'passed',
+      params: { model: 'fc(layers=2,width=32,inputDim=16)', backend: 'onnxruntime', batch: 4 },
+      slo: [{ metric: 'p99', pass: true }],
+      model: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    })
+    expect(closed.id).toMatch(/^[0-9a-f]{12}$/)
+    for (const key of ['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'mean', 'stdev']) expect(closed.latency[key]).toBeGreaterThan(0)
+    expect(closed.latency.p50).toBeLessThanOrEqual(closed.latency.p99)
+    expect(closed.throughput.samplesPerSec).toBeCloseTo(closed.throughput.requestsPerSec * 4, 6)
+    expect(closed.requests).toMatchObject({ errors: 0, late: 0 })
+    expect(closed.coldStartMs).toBeGreaterThan(0)
+    expect(decodeHistogram(closed.histogram).totalCount).toBe(closed.requests.ok)
+    const poisson = report.jobs.find((j: { name: string }) => j.name === 'poisson')
+    expect(poisson.rate.offered).toBe(100)
+    expect(poisson.requests.scheduled).toBeGreaterThan(10)
+    expect(poisson.extra.doubled).toBeCloseTo(poisson.throughput.requestsPerSec * 2)
+    const fn = report.jobs.find((j: { kind: string }) => j.kind === 'function')
+    expect(fn.status).toBe('passed')
+    expect(fn.throughput.requestsPerSec).toBeGreaterThan(1000)
+  })
+
+  it('exits 1 when an SLO is not met, and keeps running the other jobs after one errors', async () => {
+    const dir = project({
+      'inferbench.config.ts': config(),
+      'slo.bench.ts': `import { bench, describe, model, workload } from 'inferbench'
+describe('slo', { model: ${TINY} }, () => {
+  bench('impossible', { workload: workload.closed({ duration: '300ms' }), slo: { p50: '1us' } })
+  bench('no such file', { model: model.file('./missing.onnx'), workload: workload.closed({ duration: '300ms' }) })
+  bench('fine', { workload: workload.closed({ duration: '300ms' }) })
+})
+`,
+    })
+    const result = await runCli(['--reporter=json'], dir)
+    expect(result.code, result.stderr).toBe(1)
+    const report = JSON.parse(result.stdout)
+    const status = Object.fromEntries(report.jobs.map((j: { name: string; status: string }) => [j.name, j.status]))
+    expect(status).toEqual({ impossible: 'failed', 'no such file': 'errored', fine: 'passed' })
+    const failed = report.jobs.find((j: { name: string }) => j.name === 'impossible')
+    expect(failed.failures[0]).toMatch(/SLO p50 .* not <= 0\.00ms/)
+    const errored = report.jobs.find((j: { name: string }) => j.name === 'no such file')
+    expect(errored.error.code).toBe('INFERBENCH_MODEL_NOT_FOUND')
+    expect(errored.error.message).toContain('missing.onnx')
+  })
+
+  it('exits 0 for met SLOs, --bail stops early, and -t filters', async () => {
+    const dir = project({
+      'inferbench.config.ts': config(),
+      'a.bench.ts': `import { bench, model, workload } from 'inferbench'
+bench('first fails', { model: ${TINY}, workload: workload.closed({ duration: '200ms' }), slo: { p50: '1us' } })
+bench('second passes', { model: ${TINY}, workload: workload.closed({ duration: '200ms' }), slo: { p99: '10s' } })
+`,
+    })
+    const passing = await runCli(['-t', 'second', '--reporter=json'], dir)
+    expect(passing.code, passing.stderr).toBe(0)
+    expect(JSON.parse(passing.stdout).counts).toEqual({ passed: 1, failed: 0, errored: 0, skipped: 1 })
+    const bailed = await runCli(['--bail', '--reporter=json'], dir)
+    expect(bailed.code).toBe(1)
+    const report = JSON.parse(bailed.stdout)
+    expect(report.stoppedEarly).toMatch(/--bail/)
+    expect(report.jobs[1].status).toBe('skipped')
+  })
+
+  it('--list prints jobs with estimates and runs nothing; filters select files', async () => {
+    const dir = project({
+      'inferbench.config.ts': config(),
+      'one.bench.ts': `import { bench, describe, model } from 'inferbench'\ndescribe('one', { model: ${TINY}, batch: [1, 2, 4] }, () => { bench('b', {}) })\n`,
+      'two.bench.ts': `import { bench, model } from 'inferbench'\nbench('two', { model: ${TINY} })\n`,
+    })
+    const listed = await runCli(['--list', 'one'], dir)
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(listed.stdout).toMatch(/3 jobs to run \(0 skipped\), estimated 17s/)
+    expect(listed.stdout).not.toMatch(/two/)
+  })
+
+  it('exits 2 with the file and field for a config error, a bad flag, or a bad bench', async () => {
+    const badConfig = project({ 'inferbench.config.ts': config(`bail: 'yes',`), 'x.bench.ts': '' })
+    const r1 = await runCli([], badConfig)
+    expect(r1.code).toBe(2)
+    expect(r1.stderr).toMatch(/inferbench\.config\.ts: bail: /)
+    const r2 = await runCli(['--bogus-flag'], badConfig)
+    expect(r2.code).toBe(2)
+    expect(r2.stderr).toMatch(/Unknown option `--bogusFlag`/)
+    const badBench = project({
+      'inferbench.config.ts': config(),
+      'x.bench.ts': `import { bench, model, workload } from 'inferbench'\nbench('b', { model: ${TINY}, workload: workload.closed({ concurrency: 1 }) })\n`,
+    })
+    const r3 = await runCli([], badBench)
+    expect(r3.code).toBe(2)
+    expect(r3.stderr).toMatch(/x\.bench\.ts > b: workload closed: .*give a duration or a number of requests/)
+    const r4 = await runCli(['nothing-matches-this'], badBench)
+    expect(r4.code).toBe(2)
+    expect(r4.stderr).toMatch(/no bench files found/)
+  })
+})

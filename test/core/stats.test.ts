@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest'
+import { createLatencyHistogram, decodeHistogram, encodeHistogram, summarizeHistogram } from '../../core/stats/histogram.ts'
+import { evaluateSlo, resolveSlo } from '../../core/stats/slo.ts'
+import { assessStability, type WindowStat } from '../../core/stats/stability.ts'
+import { assessValidity } from '../../core/stats/validity.ts'
+import { quantile } from '../../runners/function-job.ts'
+
+describe('histogram summary', () => {
+  it('matches a hand-computed case: 1..1000 ms', () => {
+    const h = createLatencyHistogram()
+    for (let ms = 1; ms <= 1000; ms++) h.recordValue(ms * 1000)
+    const s = summarizeHistogram(h)
+    // HDR keeps 3 significant digits: each figure is within 0.1% of the exact one.
+    expect(s.p50).toBeCloseTo(500, -0.5)
+    expect(Math.abs(s.p90 - 900) / 900).toBeLessThan(0.002)
+    expect(Math.abs(s.p99 - 990) / 990).toBeLessThan(0.002)
+    expect(Math.abs(s.mean - 500.5) / 500.5).toBeLessThan(0.002)
+    expect(Math.abs(s.stdev - 288.675) / 288.675).toBeLessThan(0.005)
+    expect(s.min).toBe(1)
+    expect(Math.abs(s.max - 1000) / 1000).toBeLessThan(0.001)
+    // The median is not the mean (a public benchmark script once reported one as the other).
+    const skewed = createLatencyHistogram()
+    for (const v of [1, 1, 1, 1, 96]) skewed.recordValue(v * 1000)
+    expect(summarizeHistogram(skewed).p50).toBeCloseTo(1, 2)
+    expect(summarizeHistogram(skewed).mean).toBeCloseTo(20, 1)
+  })
+
+  it('round-trips through the compressed encoding and merges by addition', () => {
+    const a = createLatencyHistogram()
+    const b = createLatencyHistogram()
+    for (let i = 0; i < 100; i++) { a.recordValue(1000); b.recordValue(3000) }
+    const decoded = decodeHistogram(encodeHistogram(a))
+    expect(decoded.totalCount).toBe(100)
+    decoded.add(b)
+    expect(summarizeHistogram(decoded).p50).toBeCloseTo(1, 2)
+    expect(summarizeHistogram(decoded).p90).toBeCloseTo(3, 2)
+  })
+
+  it('interpolates quantiles of sorted samples', () => {
+    expect(quantile([1, 2, 3, 4, 5], 0.5)).toBe(3)
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5)
+    expect(quantile([10, 20], 0.9)).toBeCloseTo(19)
+  })
+})
+
+const win = (requestsPerSec: number, p50Ms: number, extra: Partial<WindowStat> = {}): WindowStat =>
+  ({ startMs: 0, endMs: 1000, requests: Math.round(requestsPerSec), requestsPerSec, p50Ms, ...extra })
+
+describe('stability', () => {
+  it('accepts when the last 3 windows agree within 10%', () => {
+    expect(assessStability([win(50, 9), win(100, 1), win(105, 1.05), win(98, 1.02)]).stable).toBe(true)
+  })
+  it('rejects and says why when throughput or p50 drift', () => {
+    const s = assessStability([win(100, 1), win(100, 1), win(130, 1.5)])
+    expect(s.stable).toBe(false)
+    expect(s.reason).toMatch(/throughput varies 30\.0%/)
+    expect(s.reason).toMatch(/p50 latency varies 50\.0%/)
+  })
+  it('needs 3 windows with answers', () => {
+    expect(assessStability([win(100, 1), win(0, 0), win(0, 0)]).reason).toMatch(/only 1 of the 3/)
+  })
+  it('judges open-loop throughput relative to what the schedule offered in each window', () => {
+    const s = assessStability([win(80, 1, { offeredPerSec: 80 }), win(120, 1, { offeredPerSec: 120 }), win(100, 1, { offeredPerSec: 100 })])
+    expect(s.stable).toBe(true)
+  })
+})
+
+describe('validity', () => {
+  it('names the fix for a short run and for an overloaded open loop', () => {
+    const v = assessValidity({
+      durationMs: 500, ok: 20, minDurationMs: 1000, minRequests: 100,
+      open: { scheduled: 100, overflow: 3, late: 10, offeredRate: 200, achievedRate: 40 },
+    })
+    expect(v.valid).toBe(false)
+    expect(v.problems.map((p) => p.code)).toEqual(['too-short', 'too-few-requests', 'overflow', 'late-sends'])
+    expect(v.problems[0]!.fix).toBe('run longer')
+    expect(v.problems[2]!.fix).toMatch(/lower the rate/)
+    expect(v.warnings.map((w) => w.code)).toContain('saturated')
+  })
+  it('flags percentiles resting on too few tail samples', () => {
+    const v = assessValidity({ durationMs: 5000, ok: 500, minDurationMs: 1000, minRequests: 100 })
+    expect(v.valid).toBe(true)
+    expect(v.warnings.map((w) => w.code)).toEqual(['thin-tail-p99', 'thin-tail-p99.9'])
+  })
+})
+
+describe('SLO', () => {
+  const latency = { min: 1, p50: 5, p90: 8, p95: 9, p99: 12, p999: 20, max: 30, mean: 6, stdev: 2 }
+  it('parses strings and judges each metric', () => {
+    const slo = resolveSlo({ p99: '10ms', p50: 6, throughput: 100, errorRate: '1%' }, 'here')
+    expect(slo).toEqual({ p99: 10, p50: 6, throughput: 100, errorRate: 0.01 })
+    const verdicts = evaluateSlo(slo, { latency, requestsPerSec: 150, errorRate: 0.02 })
+    expect(Object.fromEntries(verdicts.map((v) => [v.metric, v.pass]))).toEqual({ p50: true, p99: false, throughput: true, errorRate: false })
+  })
+  it('rejects unknown metrics and bad values naming the bench', () => {
+    expect(() => resolveSlo({ p98: '1ms' } as never, 'b.bench.ts > x')).toThrow(/b\.bench\.ts > x: unknown SLO 'p98'/)
+    expect(() => resolveSlo({ errorRate: '5 percent' }, 'w')).toThrow(/slo\.errorRate/)
+  })
+})

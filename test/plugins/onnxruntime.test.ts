@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as ort from 'onnxruntime-node'
+import { afterAll, describe, expect, it } from 'vitest'
+import { sha256 } from '../../core/hash.ts'
+import { model } from '../../core/model-ref.ts'
+import { resolveModel } from '../../core/model-resolver.ts'
+import { createRegistry, type ResolvedModel } from '../../core/plugin.ts'
+import { DType, GraphBuilder, buildFc, models } from '../../plugins/models/index.ts'
+import { onnxruntime } from '../../plugins/onnxruntime/index.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'inferbench-ort-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+const registry = createRegistry([onnxruntime({ intraOpThreads: 1 }), models()])
+const backend = registry.backend('onnxruntime')
+
+function fileModel(name: string, bytes: Uint8Array): ResolvedModel {
+  const path = join(dir, `${name}.onnx`)
+  writeFileSync(path, bytes)
+  return { name, path, bytes, sha256: sha256(bytes), ref: model.file(path) }
+}
+
+describe('onnxruntime backend', () => {
+  it('runs a real session on a tiny generated MLP and reports what it synthesised', async () => {
+    const m = fileModel('tiny', buildFc({ layers: 2, width: 16, inputDim: 8, outputDim: 3, activation: 'gelu' }))
+    const b = await backend({ jobId: 'j', model: m, batch: 4, params: {}, cacheDir: dir })
+    await b.infer()
+    expect(b.versions?.['onnxruntime-node']).toBe(ort.env.versions.node)
+    expect(b.info?.inputs).toEqual([{ name: 'input', type: 'float32', declared: ['batch', 8], shape: [4, 8] }])
+    await b.close()
+    // The generated graph computes what it says: check one output against a direct session.
+    const session = await ort.InferenceSession.create(m.path)
+    const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(8 * 2).fill(0.5), [2, 8]) })
+    expect(out.output!.dims).toEqual([2, 3])
+    const data = out.output!.data as Float32Array
+    expect(Array.from(data.slice(0, 3))).toEqual(Array.from(data.slice(3, 6)))
+    await session.release()
+  })
+
+  it('refuses a batch sweep on a fixed-batch model with a clear error', async () => {
+    const g = new GraphBuilder('fixed', 1)
+    g.input('x', DType.FLOAT, [1, 4])
+    g.node('Relu', ['x'], {}, ['y'])
+    g.output('y', DType.FLOAT, [1, 4])
+    const m = fileModel('fixed', g.build())
+    await expect(backend({ jobId: 'j', model: m, batch: 8, params: {}, cacheDir: dir }))
+      .rejects.toMatchObject({ code: 'INFERBENCH_BATCH_UNSUPPORTED', message: expect.stringMatching(/fixed batch dimension of 1 .*cannot run batch 8/) })
+    const ok = await backend({ jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir })
+    await ok.infer()
+    await ok.close()
+  })
+
+  it('binds other symbolic dims from job parameters, synthesises int64 inputs, and names an unbound dim', async () => {
+    const g = new GraphBuilder('tokens', 1)
+    g.input('ids', DType.INT64, ['batch', 'seqLen'])
+    const table = g.weight('emb', [2, 4], 1)
+    g.node('Gather', [table, 'ids'], {}, ['out'])
+    g.output('out', DType.FLOAT, ['batch', 'seqLen', 4])
+    const m = fileModel('tokens', g.build())
+    const b = await backend({ jobId: 'j', model: m, batch: 2, params: { seqLen: 16 }, cacheDir: dir })
+    await b.infer()
+    expect((b.info?.inputs as Array<{ shape: number[] }>)[0]!.shape).toEqual([2, 16])
+    await b.close()
+    await expect(backend({ jobId: 'j', model: m, batch: 2, params: {}, cacheDir: dir }))
+      .rejects.toMatchObject({ code: 'INFERBENCH_INPUT_UNSYNTHESISABLE', message: expect.stringMatching(/'seqLen'.*add seqLen: <size>/) })
+  })
+
+  it('names the file when onnxruntime cannot load it', async () => {
+    const m = fileModel('garbage', new TextEncoder().encode('not an onnx model'))
+    await expect(backend({ jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir }))
+      .rejects.toMatchObject({ code: 'INFERBENCH_MODEL_UNLOADABLE', message: expect.stringContaining(m.path) })
+  })
+
+  it('takes session options from matrix parameters and rejects bad ones', async () => {
+    const m = fileModel('opts', buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 2, activation: 'relu' }))
+    const b = await backend({ jobId: 'j', model: m, batch: 1, params: { intraOpThreads: 2, graphOptimization: 'basic' }, cacheDir: dir })
+    expect(b.info?.sessionOptions).toEqual({ intraOpNumThreads: 2, graphOptimizationLevel: 'basic' })
+    await b.close()
+    await expect(backend({ jobId: 'j', model: m, batch: 1, params: { graphOptimization: 'max' }, cacheDir: dir }))
+      .rejects.toThrow(/graphOptimization/)
+  })
+})
+
+describe('generated model cache', () => {
+  it('is deterministic, reuses the cached file, and regenerates a corrupt one', async () => {
+    const ref = model.generate('fc', { layers: 1, width: 8, inputDim: 4 })
+    const a = await resolveModel(ref, registry, dir)
+    const b = await resolveModel(ref, registry, dir)
+    expect(b.path).toBe(a.path)
+    expect(b.sha256).toBe(a.sha256)
+    expect(sha256(buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 10, activation: 'relu' }))).toBe(a.sha256)
+    writeFileSync(a.path, 'corrupted')
+    const c = await resolveModel(ref, registry, dir)
+    expect(c.sha256).toBe(a.sha256)
+  })
+
+  it('names the bad hyper-parameter', async () => {
+    await expect(resolveModel(model.generate('fc', { layers: 0 }), registry, dir)).rejects.toThrow(/model\.generate\('fc'\): layers: Too small/)
+    await expect(resolveModel(model.generate('fc', { depth: 3 }), registry, dir)).rejects.toThrow(/depth: unknown option/)
+    await expect(resolveModel(model.generate('nope'), registry, dir)).rejects.toThrow(/unknown model generator 'nope'; registered: fc/)
+  })
+})
