@@ -71,7 +71,7 @@ export function defaultReporter(options: ReporterOptions): Reporter {
 
 function summaryLine(r: JobReport): string {
   if (r.status !== 'passed' && r.status !== 'failed') return ''
-  return c.dim(`  p50 ${fmtMs(r.latency.p50)}ms  p99 ${fmtMs(r.latency.p99)}ms  ${fmtRate(r.throughput.requestsPerSec)} req/s`)
+  return c.dim(`  p50 ${formatMs(r.latency.p50)}  p99 ${formatMs(r.latency.p99)}  ${fmtRate(r.throughput.requestsPerSec)} req/s`)
 }
 
 function detailLines(r: JobReport): string[] {
