@@ -7,7 +7,7 @@ import { formatMs } from '../core/duration.ts'
 import { InferbenchError } from '../core/errors.ts'
 import { moduleFormatHint } from '../core/import-hint.ts'
 import { planJobs, type Job } from '../core/plan.ts'
-import { createRegistry, type PluginRegistry, type Reporter } from '../core/plugin.ts'
+import { createRegistry, type PluginRegistry, type Reporter, type TextSink } from '../core/plugin.ts'
 import type { SuiteNode } from '../core/tree.ts'
 import type { WorkloadRef } from '../core/workload.ts'
 import { runLocal } from '../runners/local.ts'
@@ -26,7 +26,7 @@ export interface RunFlags {
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
 
 /** `inferbench [filters...]`: load config, discover, plan, then list or run. Returns the exit code. */
-export async function runCommand(flags: RunFlags, cwd: string, stdout: NodeJS.WritableStream): Promise<number> {
+export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink): Promise<number> {
   const overrides: Partial<UserConfig> = {
     ...(flags.reporter?.length ? { reporters: flags.reporter } : {}),
     ...(flags.outputFile !== undefined ? { outputFile: flags.outputFile } : {}),
@@ -81,14 +81,14 @@ function compilePattern(pattern: string): RegExp {
   }
 }
 
-function createReporters(config: ResolvedConfig, registry: PluginRegistry, stdout: NodeJS.WritableStream): Reporter[] {
+function createReporters(config: ResolvedConfig, registry: PluginRegistry, stdout: TextSink): Reporter[] {
   return config.reporters.map((name) => {
     const outputFile = typeof config.outputFile === 'string' ? config.outputFile : config.outputFile?.[name]
     return registry.reporter(name)({ root: config.root, stdout, ...(outputFile ? { outputFile } : {}) })
   })
 }
 
-function printList(jobs: readonly Job[], out: NodeJS.WritableStream): void {
+function printList(jobs: readonly Job[], out: TextSink): void {
   let total = 0
   let lastSuite = ''
   for (const job of jobs) {

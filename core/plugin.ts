@@ -83,10 +83,17 @@ export type WorkloadFactory = (options: Record<string, unknown>) => WorkloadPlan
 
 // ---- reporters -----------------------------------------------------------------------------
 
+/** Where a reporter writes text (process.stdout, or a buffer in tests). */
+export interface TextSink {
+  write(text: string): unknown
+  isTTY?: boolean
+  columns?: number
+}
+
 export interface ReporterOptions {
   root: string
   outputFile?: string
-  stdout: NodeJS.WritableStream
+  stdout: TextSink
 }
 
 export interface Reporter {

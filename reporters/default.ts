@@ -15,7 +15,7 @@ const SYMBOL: Record<JobReport['status'], string> = {
  * line per finished job, then a table per suite and every caveat (unstable, invalid) spelled out.
  */
 export function defaultReporter(options: ReporterOptions): Reporter {
-  const out = options.stdout as NodeJS.WriteStream
+  const out = options.stdout
   const live = Boolean(out.isTTY) && !process.env.CI
   let liveShown = false
   const clearLive = () => {
