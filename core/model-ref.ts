@@ -32,6 +32,13 @@ export const model = {
   generate(family: string, params: Record<string, unknown> = {}): GeneratedModelRef {
     return { source: 'generate', family, params: { ...params } }
   },
+  /**
+   * A real architecture with seeded weights: resnet18, resnet50, mobilenet_v2, vgg16, bert_base,
+   * bert_large, lstm_textclf (and any a plugin adds). Its few options (imageSize, seqLen) sweep too.
+   */
+  zoo(name: string, params: Record<string, unknown> = {}): GeneratedModelRef {
+    return { source: 'generate', family: name, params: { ...params } }
+  },
 }
 
 export function isModelRef(value: unknown): value is ModelRef {

@@ -72,8 +72,13 @@ export interface ModelGenerator {
   description?: string
   /** Checks hyper-parameters and fills defaults; throws an InferbenchError naming a bad field. */
   normalize(params: Record<string, unknown>): Record<string, Scalar>
-  /** Serialised ONNX ModelProto. Must be deterministic for the same parameters. */
-  generate(params: Record<string, Scalar>): Uint8Array | Promise<Uint8Array>
+  /**
+   * Serialised ONNX ModelProto, deterministic for the same parameters. With `weights: false`,
+   * weight initializers carry shapes but no data: enough for static analysis, not to run.
+   */
+  generate(params: Record<string, Scalar>, options?: { weights?: boolean }): Uint8Array | Promise<Uint8Array>
+  /** Input dimensions the model declares symbolically, with their defaults (e.g. { seqLen: 128 }). */
+  dims?(params: Record<string, Scalar>): Record<string, number>
 }
 
 // ---- workloads -----------------------------------------------------------------------------

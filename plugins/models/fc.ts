@@ -1,6 +1,8 @@
 import { z } from 'zod'
-import { InferbenchError, seedFromString, stableStringify, zodIssuesToMessage, type ModelGenerator } from '../../core/plugin-api.ts'
+import { seedFromString, stableStringify } from '../../core/plugin-api.ts'
 import { ACTIVATIONS, activate } from './activation.ts'
+import { defineGenerator } from './define-generator.ts'
+import { linear } from './layers.ts'
 import { DType, GraphBuilder } from './onnx-builder.ts'
 
 const fcSchema = z.strictObject({
@@ -15,38 +17,29 @@ const fcSchema = z.strictObject({
 
 export type FcParams = z.output<typeof fcSchema>
 
-/**
- * `fc`: a multi-layer perceptron. input [batch, inputDim] → `layers` × (Gemm to `width` +
- * activation) → Gemm to [batch, outputDim]. Weights are seeded uniform(±1/√fan_in).
- */
-export const fcGenerator: ModelGenerator = {
-  version: 1,
-  description: 'stacked fully-connected layers (MLP): layers, width, inputDim, outputDim, activation',
-  normalize(params) {
-    const result = fcSchema.safeParse(params)
-    if (!result.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `model.generate('fc'): ${zodIssuesToMessage(result.error)}`)
-    return result.data
-  },
-  generate(params) {
-    return buildFc(params as FcParams)
-  },
-}
-
-export function buildFc(p: FcParams): Uint8Array {
-  const g = new GraphBuilder('fc', seedFromString(stableStringify(p)))
+function addFc(g: GraphBuilder, p: FcParams): void {
   let x = g.input('input', DType.FLOAT, ['batch', p.inputDim])
   let fanIn = p.inputDim
   for (let i = 0; i < p.layers; i++) {
-    const scale = 1 / Math.sqrt(fanIn)
-    const w = g.weight(`fc${i}.weight`, [fanIn, p.width], scale)
-    const b = g.weight(`fc${i}.bias`, [p.width], scale)
-    x = activate(g, g.op('Gemm', [x, w, b]), p.activation)
+    x = activate(g, linear(g, x, fanIn, p.width, `fc${i}`), p.activation)
     fanIn = p.width
   }
-  const scale = 1 / Math.sqrt(fanIn)
-  const w = g.weight('head.weight', [fanIn, p.outputDim], scale)
-  const b = g.weight('head.bias', [p.outputDim], scale)
-  g.node('Gemm', [x, w, b], {}, ['output'])
+  g.node('Identity', [linear(g, x, fanIn, p.outputDim, 'head')], {}, ['output'])
   g.output('output', DType.FLOAT, ['batch', p.outputDim])
+}
+
+/**
+ * `fc`: a multi-layer perceptron. input [batch, inputDim] → `layers` × (linear to `width` +
+ * activation) → linear to [batch, outputDim].
+ */
+export const fcGenerator = defineGenerator({
+  name: 'fc', version: 2, schema: fcSchema, build: addFc,
+  description: 'stacked fully-connected layers (MLP): layers, width, inputDim, outputDim, activation',
+})
+
+/** The fc model's bytes for a full parameter set, for code that needs the model outside a bench. */
+export function buildFc(p: FcParams, options: { weights?: boolean } = {}): Uint8Array {
+  const g = new GraphBuilder('fc', seedFromString(`fc:${stableStringify(p)}`), options)
+  addFc(g, p)
   return g.build(`fc ${stableStringify(p)}`)
 }

@@ -15,8 +15,8 @@ export type DTypeCode = (typeof DType)[keyof typeof DType]
 export type Dim = number | string
 export type AttrValue = number | string | number[] | { floats: number[] } | { float: number }
 
-/** The ONNX opset the generators target: supported by every onnxruntime of the last years. */
-export const OPSET = 15
+/** The ONNX opset the generators target (17: LayerNormalization), supported by onnxruntime since 1.12. */
+export const OPSET = 17
 const IR_VERSION = 8
 
 /**
@@ -31,7 +31,11 @@ export class GraphBuilder {
   private readonly used = new Map<string, number>()
   readonly rng: Rng
 
-  constructor(private readonly name: string, seed: number) {
+  /**
+   * With `weights: false` the weight initializers keep their shapes but carry no data: a model
+   * for static analysis (parameter and FLOP counts) that costs nothing to build, not to run.
+   */
+  constructor(private readonly name: string, seed: number, private readonly options: { weights?: boolean } = {}) {
     this.rng = seededRng(seed)
   }
 
@@ -54,6 +58,11 @@ export class GraphBuilder {
 
   /** A float32 initializer with uniform random values in [-scale, scale]. */
   weight(stem: string, dims: number[], scale: number): string {
+    if (this.options.weights === false) {
+      const name = this.fresh(stem)
+      this.initializers.push({ name, dims, dataType: DType.FLOAT })
+      return name
+    }
     const size = dims.reduce((a, b) => a * b, 1)
     const data = new Float32Array(size)
     const rng = this.rng
@@ -87,14 +96,17 @@ export class GraphBuilder {
   }
 
   build(docString = ''): Uint8Array {
-    const model = onnx.ModelProto.create({
+    return onnx.ModelProto.encode(this.model(docString)).finish()
+  }
+
+  model(docString = ''): OnnxTypes.onnx.ModelProto {
+    return onnx.ModelProto.create({
       irVersion: IR_VERSION,
       opsetImport: [{ domain: '', version: OPSET }],
       producerName: 'inferbench',
       docString,
       graph: { name: this.name, node: this.nodes, input: this.inputs, output: this.outputs, initializer: this.initializers },
     })
-    return onnx.ModelProto.encode(model).finish()
   }
 }
 
