@@ -2,10 +2,12 @@ import { cac } from 'cac'
 import c from 'picocolors'
 import { isInferbenchError } from '../core/errors.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
+import { modelCommand } from './model-command.ts'
 import { EXIT, runCommand } from './run-command.ts'
 
 const USAGE_CODES = new Set(['INFERBENCH_CONFIG_INVALID', 'INFERBENCH_CONFIG_NOT_FOUND', 'INFERBENCH_BENCH_INVALID',
-  'INFERBENCH_BENCH_LOAD_FAILED', 'INFERBENCH_USAGE', 'INFERBENCH_PLUGIN_CONFLICT', 'INFERBENCH_PLUGIN_MISSING'])
+  'INFERBENCH_BENCH_LOAD_FAILED', 'INFERBENCH_USAGE', 'INFERBENCH_PLUGIN_CONFLICT', 'INFERBENCH_PLUGIN_MISSING',
+  'INFERBENCH_MODEL_NOT_FOUND'])
 
 export async function main(argv: string[]): Promise<number> {
   const cli = cac('inferbench')
@@ -27,6 +29,33 @@ export async function main(argv: string[]): Promise<number> {
         ...(options.outputFile !== undefined ? { outputFile: outputFileFlag(options.outputFile) } : {}),
         ...(options.bail !== undefined ? { bail: bailFlag(options.bail) } : {}),
         ...(typeof options.testNamePattern === 'string' ? { testNamePattern: options.testNamePattern } : {}),
+      }, process.cwd(), process.stdout)
+    })
+  cli
+    .command('model <action> [...args]', 'Models: inspect <file|generator>, add <file> | --generate <family>, ls, show, update, rm <name[@version]>')
+    .option('-c, --config <file>', 'Path to a config file')
+    .option('--batch <n>', 'inspect: batch size for the input shapes (default 1)')
+    .option('--param <key=value>', 'inspect/add: a generator hyper-parameter or a symbolic dimension size (repeatable)')
+    .option('--generate <family>', 'add: register a generated model (family or zoo name) instead of a file')
+    .option('--name <name>', 'add: the name to register under; ls: filter by name')
+    .option('--task <task>', 'add/update/ls: task, e.g. image-classification')
+    .option('--framework <framework>', 'add/update/ls: training framework, e.g. pytorch')
+    .option('--dataset <dataset>', 'add/update: dataset, e.g. imagenet')
+    .option('--tag <tag>', 'add/update: a tag (repeatable); ls: filter by tag')
+    .option('--description <text>', 'add/update: a description')
+    .option('--json', 'Print JSON')
+    .action(async (action: string, args: string[], options: Record<string, unknown>) => {
+      const batch = options.batch === undefined ? undefined : Number(options.batch)
+      if (batch !== undefined && !(Number.isInteger(batch) && batch > 0)) {
+        throw Object.assign(new Error(`--batch: expected a positive integer, received ${String(options.batch)}`), { name: 'CACError' })
+      }
+      exitCode = await modelCommand(action, args, {
+        ...(typeof options.config === 'string' ? { config: options.config } : {}),
+        ...(batch !== undefined ? { batch } : {}),
+        ...(options.param !== undefined ? { param: asStrings(options.param) } : {}),
+        ...(options.tag !== undefined ? { tag: asStrings(options.tag) } : {}),
+        ...pickStrings(options, ['generate', 'name', 'task', 'framework', 'dataset', 'description']),
+        json: Boolean(options.json),
       }, process.cwd(), process.stdout)
     })
   cli.help()
@@ -51,6 +80,10 @@ function reportError(error: unknown): number {
   }
   process.stderr.write(`${c.red(c.bold('inferbench: unexpected error'))}\n${error instanceof Error ? error.stack : String(error)}\n`)
   return EXIT.failed
+}
+
+function pickStrings(options: Record<string, unknown>, keys: string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((k) => options[k] !== undefined).map((k) => [k, String(options[k])]))
 }
 
 function asStrings(value: unknown): string[] {

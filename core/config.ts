@@ -1,4 +1,4 @@
-import { isAbsolute, relative, resolve } from 'node:path'
+import { relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { cosmiconfig, type Loader } from 'cosmiconfig'
 import { z } from 'zod'
@@ -71,6 +71,8 @@ export const configSchema = z.strictObject({
   testNamePattern: z.string().optional(),
   /** Generated models and other caches. */
   cacheDir: z.string().default('node_modules/.cache/inferbench'),
+  /** The model repository (SQLite + content-addressed files) used by `inferbench model` and model.repo(). */
+  repository: z.string().default('.inferbench/models'),
   defaults: defaultsSchema.default(defaultsSchema.parse({})),
   measurement: measurementSchema.default(measurementSchema.parse({})),
 })
@@ -78,9 +80,10 @@ export const configSchema = z.strictObject({
 export type UserConfig = z.input<typeof configSchema>
 export type ParsedConfig = z.output<typeof configSchema>
 
-export interface ResolvedConfig extends Omit<ParsedConfig, 'plugins' | 'bail' | 'root' | 'cacheDir'> {
+export interface ResolvedConfig extends Omit<ParsedConfig, 'plugins' | 'bail' | 'root' | 'cacheDir' | 'repository'> {
   root: string
   cacheDir: string
+  repository: string
   /** Where the config came from, for messages; undefined when running on defaults. */
   configFile?: string
   plugins: Plugin[]
@@ -143,7 +146,8 @@ export async function loadConfig(options: {
   return {
     ...parsed,
     root,
-    cacheDir: isAbsolute(parsed.cacheDir) ? parsed.cacheDir : resolve(root, parsed.cacheDir),
+    cacheDir: resolve(root, parsed.cacheDir),
+    repository: resolve(root, parsed.repository),
     ...(file ? { configFile: file } : {}),
     plugins: parsed.plugins.filter((p): p is Plugin => Boolean(p)),
     bail: parsed.bail === true ? 1 : parsed.bail === false ? 0 : parsed.bail,

@@ -5,13 +5,15 @@ import { currentBenchFile } from './collector.ts'
  * What a bench names as its model. Plain data: resolving it into ONNX bytes happens at run
  * time (core/model-resolver.ts), so `--list` never loads or generates anything.
  */
-export type ModelRef = FileModelRef | GeneratedModelRef
+export type ModelRef = FileModelRef | GeneratedModelRef | RepoModelRef
 
 export interface FileModelRef {
   source: 'file'
   /** Absolute path (a relative path is resolved against the bench file's folder). */
   path: string
   name?: string
+  /** Sizes for the model's symbolic input dimensions by name; job parameters of the same name win. */
+  dims?: Record<string, number>
 }
 
 export interface GeneratedModelRef {
@@ -21,12 +23,21 @@ export interface GeneratedModelRef {
   params: Record<string, unknown>
 }
 
+export interface RepoModelRef {
+  source: 'repo'
+  /** 'name' (latest version) or 'name@3'. */
+  ref: string
+  dims?: Record<string, number>
+}
+
 export const model = {
   /** An ONNX file on disk; a relative path is taken from the bench file's folder. */
-  file(path: string, options: { name?: string } = {}): FileModelRef {
+  file(path: string, options: { name?: string; dims?: Record<string, number> } = {}): FileModelRef {
     const base = currentBenchFile()
     const absolute = isAbsolute(path) ? path : resolve(base ? resolve(base, '..') : process.cwd(), path)
-    return { source: 'file', path: absolute, ...(options.name ? { name: options.name } : {}) }
+    return {
+      source: 'file', path: absolute, ...(options.name ? { name: options.name } : {}), ...(options.dims ? { dims: { ...options.dims } } : {}),
+    }
   },
   /** A model produced by a generator plugin, e.g. `model.generate('fc', { layers: [2, 4], width: 256 })`. */
   generate(family: string, params: Record<string, unknown> = {}): GeneratedModelRef {
@@ -39,12 +50,16 @@ export const model = {
   zoo(name: string, params: Record<string, unknown> = {}): GeneratedModelRef {
     return { source: 'generate', family: name, params: { ...params } }
   },
+  /** A model from the model repository (`inferbench model add`): 'name' for the latest version, or 'name@3'. */
+  repo(ref: string, options: { dims?: Record<string, number> } = {}): RepoModelRef {
+    return { source: 'repo', ref, ...(options.dims ? { dims: { ...options.dims } } : {}) }
+  },
 }
 
 export function isModelRef(value: unknown): value is ModelRef {
   if (value === null || typeof value !== 'object') return false
   const source = (value as { source?: unknown }).source
-  return source === 'file' || source === 'generate'
+  return source === 'file' || source === 'generate' || source === 'repo'
 }
 
 /** A short human label for tables and job names: `resnet50`, `fc(layers=2,width=256)`. */
@@ -52,6 +67,8 @@ export function modelLabel(ref: ModelRef): string {
   switch (ref.source) {
     case 'file':
       return ref.name ?? basename(ref.path, extname(ref.path))
+    case 'repo':
+      return ref.ref
     case 'generate': {
       const args = Object.entries(ref.params).map(([k, v]) => `${k}=${String(v)}`)
       return args.length ? `${ref.family}(${args.join(',')})` : ref.family

@@ -4,14 +4,30 @@ import { InferbenchError } from './errors.ts'
 import { sha256, stableStringify } from './hash.ts'
 import { modelLabel, type GeneratedModelRef, type ModelRef } from './model-ref.ts'
 import type { PluginRegistry, ResolvedModel } from './plugin.ts'
+import { ModelRepository } from './store/model-repository.ts'
 
-/** Turns a bench's model reference into bytes on disk: a user's file, or a generated model from the cache. */
-export async function resolveModel(ref: ModelRef, registry: PluginRegistry, cacheDir: string): Promise<ResolvedModel> {
+export interface ModelLocations {
+  cacheDir: string
+  /** The model repository's folder, for model.repo() references. */
+  repositoryDir: string
+}
+
+/** Turns a bench's model reference into bytes on disk: a user's file, a generated model from the cache, or a repository entry. */
+export async function resolveModel(ref: ModelRef, registry: PluginRegistry, where: ModelLocations): Promise<ResolvedModel> {
   switch (ref.source) {
     case 'file':
-      return resolveFile(ref.path, ref, modelLabel(ref))
+      return { ...(await resolveFile(ref.path, ref, modelLabel(ref))), ...(ref.dims ? { dims: ref.dims } : {}) }
     case 'generate':
-      return resolveGenerated(ref, registry, cacheDir)
+      return resolveGenerated(ref, registry, where.cacheDir)
+    case 'repo': {
+      const repository = new ModelRepository(where.repositoryDir)
+      try {
+        const { record, bytes, path } = repository.read(ref.ref)
+        return { name: `${record.name}@${record.version}`, path, bytes, sha256: record.sha256, ref, ...(ref.dims ? { dims: ref.dims } : {}) }
+      } finally {
+        repository.close()
+      }
+    }
   }
 }
 

@@ -4,7 +4,7 @@
 export { definePlugin, createRegistry } from './plugin.ts'
 export type {
   Plugin, PluginRegistry, Backend, BackendContext, BackendFactory, InferAnswer, ServerTimings, ResolvedModel,
-  ModelGenerator, WorkloadFactory, Reporter, ReporterFactory, ReporterOptions,
+  ModelGenerator, ModelAnalyzer, ModelStats, WorkloadFactory, Reporter, ReporterFactory, ReporterOptions,
 } from './plugin.ts'
 export { InferbenchError, serializeError, type ErrorCode, type SerializedError } from './errors.ts'
 export { parseDurationMs, durationSchema, formatMs } from './duration.ts'

@@ -15,6 +15,8 @@ export interface Plugin {
   generators?: Record<string, ModelGenerator>
   workloads?: Record<string, WorkloadFactory>
   reporters?: Record<string, ReporterFactory>
+  /** Static model analysis by format (e.g. { onnx: analyzeOnnxModel }): parameters, FLOPs, bytes. */
+  analyzers?: Record<string, ModelAnalyzer>
 }
 
 export const definePlugin = (plugin: Plugin): Plugin => plugin
@@ -28,6 +30,8 @@ export interface ResolvedModel {
   sha256: string
   bytes: Uint8Array
   ref: ModelRef
+  /** Declared sizes of symbolic input dimensions (model.file(..., { dims })); job parameters win. */
+  dims?: Record<string, number>
 }
 
 export interface BackendContext {
@@ -81,6 +85,24 @@ export interface ModelGenerator {
   dims?(params: Record<string, Scalar>): Record<string, number>
 }
 
+// ---- model analysis ------------------------------------------------------------------------
+
+/** What the report carries per job about its model, for the roofline and the leaderboard. */
+export interface ModelStats {
+  params: number
+  weightBytes: number
+  /** FLOPs of one request at the job's batch (a multiply-add counts 2). */
+  flops: number
+  macs: number
+  /** Memory traffic of one request, bytes. */
+  bytes: number
+  /** Operators that could not be counted (never silently zero). */
+  uncounted: string[]
+}
+
+/** Returns undefined when the model is not of its format. */
+export type ModelAnalyzer = (model: ResolvedModel, shapes: { batch: number; dims: Record<string, number> }) => ModelStats | undefined
+
 // ---- workloads -----------------------------------------------------------------------------
 
 /** Validates a workload's options and returns its plan; throws an InferbenchError naming the field. */
@@ -113,10 +135,10 @@ export type ReporterFactory = (options: ReporterOptions) => Reporter
 
 // ---- registry ------------------------------------------------------------------------------
 
-type Capability = 'backends' | 'generators' | 'workloads' | 'reporters'
-const CAPABILITIES: Capability[] = ['backends', 'generators', 'workloads', 'reporters']
+type Capability = 'backends' | 'generators' | 'workloads' | 'reporters' | 'analyzers'
+const CAPABILITIES: Capability[] = ['backends', 'generators', 'workloads', 'reporters', 'analyzers']
 const NOUN: Record<Capability, string> = {
-  backends: 'backend', generators: 'model generator', workloads: 'workload', reporters: 'reporter',
+  backends: 'backend', generators: 'model generator', workloads: 'workload', reporters: 'reporter', analyzers: 'model analyzer',
 }
 
 export interface PluginRegistry {
@@ -125,6 +147,8 @@ export interface PluginRegistry {
   generator(name: string): ModelGenerator
   workload(name: string): WorkloadFactory
   reporter(name: string): ReporterFactory
+  /** Every registered model analyzer, in plugin order. */
+  analyzers(): ModelAnalyzer[]
   names(capability: Capability): string[]
 }
 
@@ -159,6 +183,7 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
     generator: (name) => lookup('generators', name),
     workload: (name) => lookup('workloads', name),
     reporter: (name) => lookup('reporters', name),
+    analyzers: () => [...maps.analyzers.values()].map((e) => e.value as ModelAnalyzer),
     names: (c) => [...maps[c].keys()],
   }
 }

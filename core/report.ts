@@ -48,6 +48,13 @@ export interface JobModelInfo {
   source: string
   sha256: string
   path: string
+  /** Static analysis at the job's batch and dims, when an analyzer knows the format. */
+  params?: number
+  flops?: number
+  macs?: number
+  bytes?: number
+  weightBytes?: number
+  uncounted?: string[]
 }
 
 interface JobReportBase {

@@ -2,7 +2,7 @@ import { InferbenchError, serializeError } from '../core/errors.ts'
 import type { LoadRecorder } from '../core/loadgen/recorder.ts'
 import { resolveModel } from '../core/model-resolver.ts'
 import type { ServingJob } from '../core/plan.ts'
-import type { Backend } from '../core/plugin.ts'
+import type { Backend, ResolvedModel } from '../core/plugin.ts'
 import type { JobModelInfo, JobReport, Measurement } from '../core/report.ts'
 import { describeVerdict, evaluateSlo } from '../core/stats/slo.ts'
 import type { CheckContext } from '../core/tree.ts'
@@ -41,8 +41,8 @@ export async function runServingJob(job: ServingJob, ctx: JobContext): Promise<J
   ticker.unref()
 
   try {
-    const resolved = await resolveModel(job.model, ctx.registry, ctx.config.cacheDir)
-    model = { name: resolved.name, source: job.model.source, sha256: resolved.sha256, path: resolved.path }
+    const resolved = await resolveModel(job.model, ctx.registry, { cacheDir: ctx.config.cacheDir, repositoryDir: ctx.config.repository })
+    model = { name: resolved.name, source: job.model.source, sha256: resolved.sha256, path: resolved.path, ...analyze(resolved, job, ctx) }
     const factory = ctx.registry.backend(job.backend)
     const t0 = performance.now()
     backend = await factory({ jobId: job.id, model: resolved, batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir })
@@ -76,6 +76,21 @@ export async function runServingJob(job: ServingJob, ctx: JobContext): Promise<J
     clearInterval(ticker)
     if (backend) await backend.close()
   }
+}
+
+/** Parameters, FLOPs and bytes at the job's shapes; an analysis failure is recorded, never fatal. */
+function analyze(model: ResolvedModel, job: ServingJob, ctx: JobContext): Partial<JobModelInfo> {
+  const numeric = Object.fromEntries(Object.entries(job.params).filter((e): e is [string, number] => typeof e[1] === 'number'))
+  const shapes = { batch: job.batch, dims: { ...model.dims, ...numeric } }
+  for (const analyzer of ctx.registry.analyzers()) {
+    try {
+      const stats = analyzer(model, shapes)
+      if (stats) return stats
+    } catch (error) {
+      return { uncounted: [`analysis failed: ${(error as Error).message}`] }
+    }
+  }
+  return {}
 }
 
 async function runCheck(job: ServingJob, m: Omit<Measurement, never>): Promise<{ failure?: string; extra?: Record<string, number> }> {

@@ -1,4 +1,5 @@
 import { definePlugin, type ModelGenerator, type Plugin } from '../../core/plugin-api.ts'
+import { onnxAnalyzer } from './analysis/index.ts'
 import { cnnGenerator } from './cnn.ts'
 import { fcGenerator } from './fc.ts'
 import { lstmGenerator } from './lstm.ts'
@@ -19,9 +20,9 @@ export const ZOO: Record<string, ModelGenerator> = {
   resnet18, resnet50, mobilenet_v2: mobilenetV2, vgg16, bert_base: bertBase, bert_large: bertLarge, lstm_textclf: lstmTextclf,
 }
 
-/** The built-in model generators: the canonical families and the zoo. */
+/** The built-in model generators (the canonical families and the zoo) and the ONNX analyzer. */
 export function models(): Plugin {
-  return definePlugin({ name: 'inferbench:models', generators: { ...FAMILIES, ...ZOO } })
+  return definePlugin({ name: 'inferbench:models', generators: { ...FAMILIES, ...ZOO }, analyzers: { onnx: onnxAnalyzer } })
 }
 
 export { GraphBuilder, DType, OPSET } from './onnx-builder.ts'

@@ -24,7 +24,7 @@ export function onnxruntime(options: OrtOptions = {}): Plugin {
     }
     try {
       const { feeds, inputs } = synthesizeInputs(session.inputMetadata, {
-        modelName: ctx.model.name, batch: ctx.batch, params: ctx.params, intHigh: effective.intHigh ?? 2,
+        modelName: ctx.model.name, batch: ctx.batch, params: { ...ctx.model.dims, ...ctx.params }, intHigh: effective.intHigh ?? 2,
         seed: seedFromString(ctx.jobId),
       })
       const backend: Backend = {

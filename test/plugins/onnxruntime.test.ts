@@ -85,19 +85,19 @@ describe('onnxruntime backend', () => {
 describe('generated model cache', () => {
   it('is deterministic, reuses the cached file, and regenerates a corrupt one', async () => {
     const ref = model.generate('fc', { layers: 1, width: 8, inputDim: 4 })
-    const a = await resolveModel(ref, registry, dir)
-    const b = await resolveModel(ref, registry, dir)
+    const a = await resolveModel(ref, registry, { cacheDir: dir, repositoryDir: join(dir, 'repo') })
+    const b = await resolveModel(ref, registry, { cacheDir: dir, repositoryDir: join(dir, 'repo') })
     expect(b.path).toBe(a.path)
     expect(b.sha256).toBe(a.sha256)
     expect(sha256(buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 10, activation: 'relu' }))).toBe(a.sha256)
     writeFileSync(a.path, 'corrupted')
-    const c = await resolveModel(ref, registry, dir)
+    const c = await resolveModel(ref, registry, { cacheDir: dir, repositoryDir: join(dir, 'repo') })
     expect(c.sha256).toBe(a.sha256)
   })
 
   it('names the bad hyper-parameter', async () => {
-    await expect(resolveModel(model.generate('fc', { layers: 0 }), registry, dir)).rejects.toThrow(/model\.generate\('fc'\): layers: Too small/)
-    await expect(resolveModel(model.generate('fc', { depth: 3 }), registry, dir)).rejects.toThrow(/depth: unknown option/)
-    await expect(resolveModel(model.generate('nope'), registry, dir)).rejects.toThrow(/unknown model generator 'nope'; registered: fc/)
+    await expect(resolveModel(model.generate('fc', { layers: 0 }), registry, { cacheDir: dir, repositoryDir: join(dir, 'repo') })).rejects.toThrow(/model 'fc': layers: Too small/)
+    await expect(resolveModel(model.generate('fc', { depth: 3 }), registry, { cacheDir: dir, repositoryDir: join(dir, 'repo') })).rejects.toThrow(/depth: unknown option/)
+    await expect(resolveModel(model.generate('nope'), registry, { cacheDir: dir, repositoryDir: join(dir, 'repo') })).rejects.toThrow(/unknown model generator 'nope'; registered: fc, cnn, lstm, transformer, resnet18/)
   })
 })
