@@ -4,6 +4,7 @@ import { isInferbenchError } from '../core/errors.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
 import { modelCommand } from './model-command.ts'
 import { EXIT, runCommand } from './run-command.ts'
+import { serveCommand } from './serve-command.ts'
 
 const USAGE_CODES = new Set(['INFERBENCH_CONFIG_INVALID', 'INFERBENCH_CONFIG_NOT_FOUND', 'INFERBENCH_BENCH_INVALID',
   'INFERBENCH_BENCH_LOAD_FAILED', 'INFERBENCH_USAGE', 'INFERBENCH_PLUGIN_CONFLICT', 'INFERBENCH_PLUGIN_MISSING',
@@ -57,6 +58,24 @@ export async function main(argv: string[]): Promise<number> {
         ...pickStrings(options, ['generate', 'name', 'task', 'framework', 'dataset', 'description']),
         json: Boolean(options.json),
       }, process.cwd(), process.stdout)
+    })
+  cli
+    .command('serve', 'Serve ONNX models over KServe v2 HTTP and gRPC, with optional dynamic batching')
+    .option('--model <path[:name]>', 'A model to serve (repeatable); its name defaults to the file name without .onnx')
+    .option('--host <host>', 'Address to listen on (default 127.0.0.1)')
+    .option('--http-port <port>', 'HTTP port (default 8000, 0 for any free port, off to disable)')
+    .option('--grpc-port <port>', 'gRPC port (default 8001, 0 for any free port, off to disable)')
+    .option('--instances <n>', 'onnxruntime sessions serving each model in parallel (default 1)')
+    .option('--max-batch <rows>', 'Dynamic batching: merge requests up to this many rows (0 or 1: off)')
+    .option('--max-queue-delay <duration>', 'Dynamic batching: longest wait for a batch to fill (default 100us)')
+    .option('--preferred-batch <sizes>', 'Dynamic batching: comma-separated sizes dispatched at once')
+    .option('--intra-op-threads <n>', 'onnxruntime intra-op threads per session')
+    .option('--max-body-bytes <n>', 'Largest request accepted (default 256 MiB)')
+    .action(async (options: Record<string, unknown>) => {
+      exitCode = await serveCommand({
+        model: options.model === undefined ? [] : asStrings(options.model),
+        ...pickStrings(options, ['host', 'httpPort', 'grpcPort', 'instances', 'maxBatch', 'maxQueueDelay', 'preferredBatch', 'intraOpThreads', 'maxBodyBytes']),
+      }, process.cwd(), process.stdout, process.stderr)
     })
   cli.help()
   cli.version(INFERBENCH_VERSION)

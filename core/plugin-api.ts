@@ -3,7 +3,7 @@
  */
 export { definePlugin, createRegistry } from './plugin.ts'
 export type {
-  Plugin, PluginRegistry, Backend, BackendContext, BackendFactory, InferAnswer, ServerTimings, ResolvedModel,
+  Plugin, PluginRegistry, Backend, BackendContext, BackendFactory, InferAnswer, ServerTimings, ServerStatistics, ResolvedModel,
   ModelGenerator, ModelAnalyzer, ModelStats, WorkloadFactory, Reporter, ReporterFactory, ReporterOptions,
 } from './plugin.ts'
 export { InferbenchError, serializeError, type ErrorCode, type SerializedError } from './errors.ts'

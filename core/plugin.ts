@@ -63,6 +63,17 @@ export interface Backend {
   info?: Record<string, unknown>
   /** Backend-specific cold-start figures in ms (e.g. spawnToReadyMs), besides the runner's own. */
   coldStart?: Record<string, number>
+  /**
+   * Cumulative server-side counters (Triton's statistics extension), read before and after the
+   * measurement; the runner reports the deltas when answers carry no timings of their own.
+   */
+  statistics?(): Promise<ServerStatistics>
+}
+
+export interface ServerStatistics {
+  requests: number
+  queueUs: number
+  computeUs: number
 }
 
 /** Creates a ready-to-serve backend for one job. Its run time counts as cold start. */

@@ -35,8 +35,11 @@ export interface Measurement {
   histogram?: string
   coldStartMs?: number
   coldStart?: Record<string, number>
-  /** Mean server-side timings over answers that reported them (ms). */
-  serverTimings?: { queueMs?: number; computeMs?: number; answers: number }
+  /**
+   * Mean server-side timings (ms): from the answers themselves, or from the deltas of the
+   * server's statistics over the measurement (`source`). Latency minus these is client + network.
+   */
+  serverTimings?: { queueMs?: number; computeMs?: number; answers: number; source: 'answers' | 'statistics' }
   /** A sample of the request errors, when there were any. */
   firstError?: string
   /** Extra named figures returned by the bench's check. */

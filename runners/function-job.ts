@@ -42,7 +42,8 @@ export async function runFunctionJob(job: FunctionJob): Promise<JobReport> {
         ...(stable ? {} : { reason: `relative margin of error ±${lat.rme.toFixed(1)}% exceeds ±${MAX_RME_PERCENT}%; run longer (time option)` }),
         windows: [],
       },
-      validity: assessValidity({ durationMs: result.totalTime, ok: lat.samplesCount, minDurationMs: 0, minRequests: 10 }),
+      // A bench that asked for a fixed, small number of iterations is valid with exactly that many.
+      validity: assessValidity({ durationMs: result.totalTime, ok: lat.samplesCount, minDurationMs: 0, minRequests: Math.min(10, job.options.iterations ?? 10) }),
     }
   } catch (error) {
     return { ...base, status: 'errored', error: serializeError(error) }

@@ -2,7 +2,7 @@ import { runClosedLoop } from '../core/loadgen/closed-loop.ts'
 import { runOpenLoop } from '../core/loadgen/open-loop.ts'
 import { LoadRecorder, type Windowing } from '../core/loadgen/recorder.ts'
 import type { ServingJob } from '../core/plan.ts'
-import type { Backend } from '../core/plugin.ts'
+import type { Backend, ServerStatistics } from '../core/plugin.ts'
 import type { JobProgress, Measurement } from '../core/report.ts'
 import { encodeHistogram, summarizeHistogram } from '../core/stats/histogram.ts'
 import { assessStability } from '../core/stats/stability.ts'
@@ -10,6 +10,28 @@ import { assessValidity } from '../core/stats/validity.ts'
 import type { JobContext } from './job-context.ts'
 
 export type Phase = JobProgress['phase']
+
+/** Per-answer timings when the backend gave them, else the deltas of the server's own counters. */
+function serverTimings(recorder: LoadRecorder, before?: ServerStatistics, after?: ServerStatistics): Pick<Measurement, 'serverTimings'> {
+  if (recorder.serverTimedAnswers > 0) {
+    return {
+      serverTimings: {
+        queueMs: recorder.serverQueueUs / recorder.serverTimedAnswers / 1000,
+        computeMs: recorder.serverComputeUs / recorder.serverTimedAnswers / 1000,
+        answers: recorder.serverTimedAnswers,
+        source: 'answers',
+      },
+    }
+  }
+  if (!before || !after || after.requests <= before.requests) return {}
+  const n = after.requests - before.requests
+  return {
+    serverTimings: {
+      queueMs: (after.queueUs - before.queueUs) / n / 1000, computeMs: (after.computeUs - before.computeUs) / n / 1000,
+      answers: n, source: 'statistics',
+    },
+  }
+}
 
 /** Warm-up: a closed loop whose answers are thrown away. */
 export async function warmUp(job: ServingJob, backend: Backend, ctx: JobContext, track: (r: LoadRecorder, phase: Phase) => void): Promise<void> {
@@ -39,6 +61,7 @@ export async function measure(
   const recorder = new LoadRecorder(windowing, m.windows)
   track(recorder, 'measure')
   const send = () => backend.infer()
+  const statsBefore = backend.statistics ? await backend.statistics() : undefined
   let open: { scheduled: number; sendDelay: Measurement['sendDelay'] } | undefined
   if (plan.kind === 'closed') {
     await runClosedLoop({
@@ -59,6 +82,7 @@ export async function measure(
     }
   }
 
+  const statsAfter = statsBefore && backend.statistics ? await backend.statistics() : undefined
   const durationMs = recorder.endMs - recorder.startMs
   const seconds = durationMs / 1000
   const requestsPerSec = seconds > 0 ? recorder.ok / seconds : 0
@@ -86,13 +110,7 @@ export async function measure(
     stability,
     validity,
     histogram: encodeHistogram(recorder.histogram),
-    ...(recorder.serverTimedAnswers > 0 ? {
-      serverTimings: {
-        queueMs: recorder.serverQueueUs / recorder.serverTimedAnswers / 1000,
-        computeMs: recorder.serverComputeUs / recorder.serverTimedAnswers / 1000,
-        answers: recorder.serverTimedAnswers,
-      },
-    } : {}),
+    ...serverTimings(recorder, statsBefore, statsAfter),
     ...(recorder.firstError !== undefined ? { firstError: recorder.firstError } : {}),
   }
 }

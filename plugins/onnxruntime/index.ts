@@ -3,7 +3,7 @@ import {
   InferbenchError, definePlugin, seedFromString, type Backend, type BackendFactory, type Plugin,
 } from '../../core/plugin-api.ts'
 import { effectiveOptions, parseOrtOptions, toSessionOptions, type OrtOptions } from './session-options.ts'
-import { synthesizeInputs } from './synthesize-inputs.ts'
+import { synthesizeInputs } from '../inputs/synthesize.ts'
 
 /**
  * The in-process backend: an onnxruntime-node InferenceSession in the benchmark's own process.
@@ -23,10 +23,18 @@ export function onnxruntime(options: OrtOptions = {}): Plugin {
         `onnxruntime could not load model ${ctx.model.name} (${ctx.model.path}): ${(error as Error).message}`, { cause: error })
     }
     try {
-      const { feeds, inputs } = synthesizeInputs(session.inputMetadata, {
+      const descriptors = session.inputMetadata.map((m) => {
+        if (!m.isTensor) {
+          throw new InferbenchError('INFERBENCH_INPUT_UNSYNTHESISABLE', `model ${ctx.model.name}: input '${m.name}' is not a tensor (a sequence or map); inferbench can only synthesise tensor inputs`)
+        }
+        return { name: m.name, type: m.type, shape: m.shape }
+      })
+      const synthesised = synthesizeInputs(descriptors, {
         modelName: ctx.model.name, batch: ctx.batch, params: { ...ctx.model.dims, ...ctx.params }, intHigh: effective.intHigh ?? 2,
         seed: seedFromString(ctx.jobId),
       })
+      const feeds = Object.fromEntries(synthesised.map((i) => [i.name, new ort.Tensor(i.type as ort.Tensor.Type, i.data, i.shape)]))
+      const inputs = synthesised.map(({ data: _data, ...rest }) => rest)
       const backend: Backend = {
         infer: () => session.run(feeds).then(noAnswer),
         close: () => session.release(),

@@ -1,5 +1,13 @@
-import * as ort from 'onnxruntime-node'
 import { InferbenchError, seededRng, type Rng, type Scalar } from '../../core/plugin-api.ts'
+
+/** An input as a model declares it: element type (onnxruntime's names) and shape, symbolic dims as names or -1. */
+export interface InputDescriptor {
+  name: string
+  type: string
+  shape: ReadonlyArray<number | string>
+}
+
+export type InputArray = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array | Int8Array
 
 export interface SynthesisedInput {
   name: string
@@ -7,6 +15,7 @@ export interface SynthesisedInput {
   /** The model's declared shape, symbolic dims as names. */
   declared: Array<number | string>
   shape: number[]
+  data: InputArray
 }
 
 export interface SynthesisOptions {
@@ -20,26 +29,16 @@ export interface SynthesisOptions {
 }
 
 /**
- * Builds one request's feeds from the model's input metadata. The first dimension of every
+ * Builds one request's inputs from the model's declared inputs. The first dimension of every
  * input is the batch: a symbolic one is bound to `batch`; a fixed one must equal it. Other
  * symbolic dimensions must be bound by a job parameter of the same name.
  */
-export function synthesizeInputs(
-  metadata: readonly ort.InferenceSession.ValueMetadata[],
-  options: SynthesisOptions,
-): { feeds: Record<string, ort.Tensor>; inputs: SynthesisedInput[] } {
+export function synthesizeInputs(inputs: readonly InputDescriptor[], options: SynthesisOptions): SynthesisedInput[] {
   const rng = seededRng(options.seed)
-  const feeds: Record<string, ort.Tensor> = {}
-  const inputs: SynthesisedInput[] = []
-  for (const meta of metadata) {
-    if (!meta.isTensor) {
-      throw unsynthesisable(options, `input '${meta.name}' is not a tensor (a sequence or map); inferbench can only synthesise tensor inputs`)
-    }
-    const shape = meta.shape.map((dim, axis) => bindDim(meta.name, meta.shape, dim, axis, options))
-    feeds[meta.name] = makeTensor(meta.name, meta.type, shape, rng, options)
-    inputs.push({ name: meta.name, type: meta.type, declared: [...meta.shape], shape })
-  }
-  return { feeds, inputs }
+  return inputs.map((input) => {
+    const shape = input.shape.map((dim, axis) => bindDim(input.name, input.shape, dim, axis, options))
+    return { name: input.name, type: input.type, declared: [...input.shape], shape, data: makeArray(input.name, input.type, shape, rng, options) }
+  })
 }
 
 function bindDim(
@@ -66,44 +65,16 @@ function isBoundParam(value: Scalar | undefined): boolean {
   return typeof value === 'number' && Number.isInteger(value) && value > 0
 }
 
-function makeTensor(name: string, type: string, shape: number[], rng: Rng, options: SynthesisOptions): ort.Tensor {
+function makeArray(name: string, type: string, shape: number[], rng: Rng, options: SynthesisOptions): InputArray {
   const size = shape.reduce((a, b) => a * b, 1)
   switch (type) {
-    case 'float32': {
-      const data = new Float32Array(size)
-      for (let i = 0; i < size; i++) data[i] = rng()
-      return new ort.Tensor('float32', data, shape)
-    }
-    case 'float64': {
-      const data = new Float64Array(size)
-      for (let i = 0; i < size; i++) data[i] = rng()
-      return new ort.Tensor('float64', data, shape)
-    }
-    case 'int64': {
-      const data = new BigInt64Array(size)
-      for (let i = 0; i < size; i++) data[i] = BigInt(Math.floor(rng() * options.intHigh))
-      return new ort.Tensor('int64', data, shape)
-    }
-    case 'int32': {
-      const data = new Int32Array(size)
-      for (let i = 0; i < size; i++) data[i] = Math.floor(rng() * options.intHigh)
-      return new ort.Tensor('int32', data, shape)
-    }
-    case 'uint8': {
-      const data = new Uint8Array(size)
-      for (let i = 0; i < size; i++) data[i] = Math.floor(rng() * 256)
-      return new ort.Tensor('uint8', data, shape)
-    }
-    case 'int8': {
-      const data = new Int8Array(size)
-      for (let i = 0; i < size; i++) data[i] = Math.floor(rng() * 256) - 128
-      return new ort.Tensor('int8', data, shape)
-    }
-    case 'bool': {
-      const data = new Uint8Array(size)
-      for (let i = 0; i < size; i++) data[i] = rng() < 0.5 ? 0 : 1
-      return new ort.Tensor('bool', data, shape)
-    }
+    case 'float32': return Float32Array.from({ length: size }, rng)
+    case 'float64': return Float64Array.from({ length: size }, rng)
+    case 'int64': return BigInt64Array.from({ length: size }, () => BigInt(Math.floor(rng() * options.intHigh)))
+    case 'int32': return Int32Array.from({ length: size }, () => Math.floor(rng() * options.intHigh))
+    case 'uint8': return Uint8Array.from({ length: size }, () => Math.floor(rng() * 256))
+    case 'int8': return Int8Array.from({ length: size }, () => Math.floor(rng() * 256) - 128)
+    case 'bool': return Uint8Array.from({ length: size }, () => (rng() < 0.5 ? 0 : 1))
     default:
       throw unsynthesisable(options, `input '${name}' has type ${type}, which inferbench cannot synthesise (supported: float32, float64, int64, int32, uint8, int8, bool)`)
   }

@@ -1,0 +1,80 @@
+import { resolve } from 'node:path'
+import { parseDurationMs } from '../core/duration.ts'
+import { InferbenchError } from '../core/errors.ts'
+import type { TextSink } from '../core/plugin.ts'
+import { serve, type ServeOptions } from '../plugins/server/serve.ts'
+import { INFERBENCH_VERSION } from '../runners/local.ts'
+
+export interface ServeFlags {
+  model: string[]
+  host?: string
+  httpPort?: string
+  grpcPort?: string
+  instances?: string
+  maxBatch?: string
+  maxQueueDelay?: string
+  preferredBatch?: string
+  intraOpThreads?: string
+  maxBodyBytes?: string
+}
+
+/**
+ * `inferbench serve`: runs until SIGTERM or SIGINT, then drains. Prints one JSON line when ready
+ * ({"event":"ready","http":port,"grpc":port,...}) so a parent process can find the ports.
+ */
+export async function serveCommand(flags: ServeFlags, cwd: string, out: TextSink, log: TextSink): Promise<number> {
+  const options = parseServeFlags(flags, cwd)
+  const started = performance.now()
+  const running = await serve(options)
+  out.write(`${JSON.stringify({
+    event: 'ready', http: running.httpPort ?? null, grpc: running.grpcPort ?? null, models: running.server.modelNames(),
+    loadMs: Math.round(performance.now() - started), pid: process.pid,
+  })}\n`)
+  log.write(`inferbench serve: ${running.server.modelNames().join(', ')} on ${options.host}`
+    + `${running.httpPort !== undefined ? ` http:${running.httpPort}` : ''}${running.grpcPort !== undefined ? ` grpc:${running.grpcPort}` : ''}`
+    + `${options.batching ? `, dynamic batching up to ${options.batching.maxBatch} rows, ${options.batching.maxQueueDelayUs}µs delay` : ''}\n`)
+  await new Promise<void>((resolvePromise) => {
+    const stop = (signal: string) => {
+      log.write(`inferbench serve: ${signal}, draining\n`)
+      resolvePromise()
+    }
+    process.once('SIGTERM', () => stop('SIGTERM'))
+    process.once('SIGINT', () => stop('SIGINT'))
+  })
+  await running.stop()
+  log.write('inferbench serve: stopped\n')
+  return 0
+}
+
+export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
+  if (flags.model.length === 0) throw new InferbenchError('INFERBENCH_USAGE', 'serve: give at least one --model <path>[:name]')
+  const models = flags.model.map((spec) => {
+    const colon = spec.lastIndexOf(':')
+    const hasName = colon > 0 && !spec.slice(colon + 1).includes('/')
+    return { path: resolve(cwd, hasName ? spec.slice(0, colon) : spec), ...(hasName ? { name: spec.slice(colon + 1) } : {}) }
+  })
+  const int = (value: string | undefined, flag: string, fallback: number, min = 0) => {
+    if (value === undefined) return fallback
+    const n = Number(value)
+    if (!Number.isInteger(n) || n < min) throw new InferbenchError('INFERBENCH_USAGE', `serve: ${flag}: expected an integer of at least ${min}, received ${value}`)
+    return n
+  }
+  const port = (value: string | undefined, flag: string, fallback: number) =>
+    (value === 'off' ? undefined : int(value, flag, fallback))
+  const maxBatch = int(flags.maxBatch, '--max-batch', 0)
+  const delayMs = flags.maxQueueDelay === undefined ? 0.1 : parseDurationMs(/^\d+(\.\d+)?$/.test(flags.maxQueueDelay) ? `${flags.maxQueueDelay}us` : flags.maxQueueDelay)
+  if (delayMs === undefined) throw new InferbenchError('INFERBENCH_USAGE', `serve: --max-queue-delay: expected a duration like 100us or 2ms, received ${flags.maxQueueDelay}`)
+  const preferred = (flags.preferredBatch ?? '').split(',').filter(Boolean).map((s) => int(s.trim(), '--preferred-batch', 1, 1))
+  const intraOp = flags.intraOpThreads === undefined ? undefined : int(flags.intraOpThreads, '--intra-op-threads', 0)
+  return {
+    models,
+    host: flags.host ?? '127.0.0.1',
+    ...(port(flags.httpPort, '--http-port', 8000) !== undefined ? { httpPort: port(flags.httpPort, '--http-port', 8000)! } : {}),
+    ...(port(flags.grpcPort, '--grpc-port', 8001) !== undefined ? { grpcPort: port(flags.grpcPort, '--grpc-port', 8001)! } : {}),
+    instances: int(flags.instances, '--instances', 1, 1),
+    ...(maxBatch > 1 ? { batching: { maxBatch, maxQueueDelayUs: delayMs * 1000, preferredBatch: preferred } } : {}),
+    ...(intraOp !== undefined ? { intraOpThreads: intraOp } : {}),
+    maxBodyBytes: int(flags.maxBodyBytes, '--max-body-bytes', 256 * 1024 * 1024, 1),
+    version: INFERBENCH_VERSION,
+  }
+}

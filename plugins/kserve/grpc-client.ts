@@ -1,0 +1,78 @@
+import * as grpc from '@grpc/grpc-js'
+import type { InferAnswer } from '../../core/plugin-api.ts'
+import { loadKserveService } from '../server/grpc-frontend.ts'
+import type { V2Input } from './v2-inputs.ts'
+
+type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void
+type Unary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<unknown>) => void
+
+interface InferResponse {
+  parameters?: Record<string, { int64_param?: number }>
+}
+
+/**
+ * A KServe v2 gRPC client. ModelInfer requests are serialised once (raw_input_contents) and the
+ * same bytes are sent every time, so the client's cost per request is the call, not encoding.
+ */
+export class KserveGrpcClient {
+  private readonly client: grpc.Client & Record<string, Unary>
+
+  constructor(readonly address: string, readonly modelName: string, maxMessageBytes = 256 * 1024 * 1024) {
+    const service = loadKserveService().service
+    const preEncoded = {
+      ...service,
+      ModelInfer: { ...service.ModelInfer!, requestSerialize: (buffer: Buffer) => buffer },
+    }
+    const Client = grpc.makeGenericClientConstructor(preEncoded, 'GRPCInferenceService')
+    this.client = new Client(address, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': maxMessageBytes, 'grpc.max_send_message_length': maxMessageBytes,
+    }) as unknown as grpc.Client & Record<string, Unary>
+    this.serializeInfer = service.ModelInfer!.requestSerialize as (value: object) => Buffer
+  }
+
+  private readonly serializeInfer: (value: object) => Buffer
+
+  prepare(inputs: V2Input[]): Buffer {
+    return this.serializeInfer({
+      model_name: this.modelName,
+      inputs: inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: i.shape })),
+      raw_input_contents: inputs.map((i) => Buffer.from(i.raw.buffer, i.raw.byteOffset, i.raw.byteLength)),
+    })
+  }
+
+  infer(request: Buffer): Promise<InferAnswer> {
+    return this.call<InferResponse>('ModelInfer', request).then((response) => {
+      const p = response.parameters
+      return p?.queue_us ? { serverTimings: { queueUs: Number(p.queue_us.int64_param ?? 0), computeUs: Number(p.compute_us?.int64_param ?? 0) } } : {}
+    })
+  }
+
+  call<T>(method: string, request: unknown, deadlineMs = 60_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.client[method]!(request, new grpc.Metadata(), { deadline: Date.now() + deadlineMs }, (error, value) => {
+        if (error) reject(new Error(`gRPC ${method} to ${this.address}: ${grpc.status[error.code]} ${error.details}`))
+        else resolve(value as T)
+      })
+    })
+  }
+
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    let last = ''
+    while (Date.now() < deadline) {
+      try {
+        const { ready } = await this.call<{ ready: boolean }>('ServerReady', {}, 1000)
+        if (ready) return
+        last = 'not ready'
+      } catch (error) {
+        last = (error as Error).message
+      }
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    throw new Error(`${this.address} was not ready within ${timeoutMs} ms (${last})`)
+  }
+
+  close(): void {
+    this.client.close()
+  }
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod'
+import { InferbenchError, definePlugin, zodIssuesToMessage, type BackendFactory, type Plugin, type Scalar } from '../../core/plugin-api.ts'
+import { createV2Backend, type V2Target } from './v2-backend.ts'
+
+/** Options of the kserve/triton backends: plugin defaults, overridden by job parameters of the same names. */
+const optionsSchema = z.object({
+  /** http://host:port (HTTP) or grpc://host:port (gRPC). */
+  url: z.string().optional(),
+  protocol: z.enum(['http', 'grpc']).optional(),
+  /** The name the server serves the model under; default the bench's model name. */
+  modelName: z.string().optional(),
+  encoding: z.enum(['binary', 'json']).default('binary'),
+  connections: z.number().int().positive().default(64),
+  readyTimeoutMs: z.number().int().positive().default(30_000),
+  intHigh: z.number().int().positive().default(2),
+})
+
+export type KserveOptions = z.input<typeof optionsSchema>
+
+function v2Factory(defaults: KserveOptions, fallbackUrl: Record<'http' | 'grpc', string> | undefined, backendName: string): BackendFactory {
+  return (ctx) => {
+    const fromParams = Object.fromEntries(Object.keys(optionsSchema.shape).filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]]))
+    const parsed = optionsSchema.safeParse({ ...defaults, ...fromParams })
+    if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${backendName} backend: ${zodIssuesToMessage(parsed.error)}`)
+    const o = parsed.data
+    const protocol = o.protocol ?? (o.url?.startsWith('grpc://') ? 'grpc' : 'http')
+    const url = o.url ?? fallbackUrl?.[protocol]
+    if (!url) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${backendName} backend: set url (e.g. url: 'http://127.0.0.1:8000') on the bench or describe`)
+    const target: V2Target = {
+      protocol, address: protocol === 'grpc' ? url.replace(/^grpc:\/\//, '') : url, modelName: o.modelName ?? defaultModelName(ctx.model.name, ctx.params),
+      encoding: o.encoding, connections: o.connections, readyTimeoutMs: o.readyTimeoutMs, intHigh: o.intHigh,
+    }
+    return createV2Backend(ctx, target)
+  }
+}
+
+function defaultModelName(name: string, _params: Readonly<Record<string, Scalar>>): string {
+  return name.replace(/@\d+$/, '')
+}
+
+/**
+ * `kserve`: any KServe v2 server already running at `url` (Triton, KServe, MLServer, inferbench
+ * serve). `triton`: the same with Triton's default ports (HTTP 8000, gRPC 8001).
+ */
+export function kserve(defaults: KserveOptions = {}): Plugin {
+  return definePlugin({
+    name: 'inferbench:kserve',
+    backends: {
+      kserve: v2Factory(defaults, undefined, 'kserve'),
+      triton: v2Factory(defaults, { http: 'http://127.0.0.1:8000', grpc: '127.0.0.1:8001' }, 'triton'),
+    },
+  })
+}

@@ -1,0 +1,124 @@
+import { fileURLToPath } from 'node:url'
+import * as grpc from '@grpc/grpc-js'
+import * as protoLoader from '@grpc/proto-loader'
+import { BYTES_PER_ELEMENT, elementCount, fromRaw, isV2Datatype, rawBytes, type V2Datatype } from './datatypes.ts'
+import { BadRequestError, InferenceServer, SERVER_EXTENSIONS, SERVER_NAME, UnknownModelError } from './inference-server.ts'
+import type { InputTensor } from './served-model.ts'
+
+export const KSERVE_PROTO = fileURLToPath(new URL('./proto/kserve_v2.proto', import.meta.url))
+
+/** proto-loader options shared by server and clients: snake_case fields, int64 as JS numbers. */
+export const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true }
+
+export function loadKserveService(): grpc.ServiceClientConstructor {
+  const definition = protoLoader.loadSync(KSERVE_PROTO, PROTO_OPTIONS)
+  const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } }
+  return pkg.inference.GRPCInferenceService
+}
+
+interface InferTensor {
+  name: string
+  datatype: string
+  shape: number[]
+  contents?: Record<string, unknown[]> | null
+}
+
+interface ModelInferRequest {
+  model_name: string
+  model_version: string
+  id: string
+  inputs: InferTensor[]
+  outputs: Array<{ name: string }>
+  raw_input_contents: Buffer[]
+}
+
+/** KServe v2 over gRPC (inference.GRPCInferenceService), sharing the HTTP front end's models and schedulers. */
+export function startGrpcFrontend(server: InferenceServer, options: { host: string; port: number; version: string; maxMessageBytes: number }): Promise<{ grpcServer: grpc.Server; port: number }> {
+  const service = loadKserveService().service
+  const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes, 'grpc.max_send_message_length': options.maxMessageBytes })
+  const unary = <Req, Res>(fn: (req: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
+    Promise.resolve().then(() => fn(call.request)).then(
+      (response) => callback(null, response),
+      (error: unknown) => callback({ code: statusOf(error), details: (error as Error).message }),
+    )
+  }
+  grpcServer.addService(service, {
+    ServerLive: unary(() => ({ live: true })),
+    ServerReady: unary(() => ({ ready: server.ready })),
+    ModelReady: unary((req: { name: string; version: string }) => {
+      server.model(req.name, req.version)
+      return { ready: server.ready }
+    }),
+    ServerMetadata: unary(() => ({ name: SERVER_NAME, version: options.version, extensions: SERVER_EXTENSIONS })),
+    ModelMetadata: unary((req: { name: string; version: string }) => {
+      const model = server.model(req.name, req.version)
+      return { name: model.name, versions: [model.version], platform: 'onnxruntime_onnx', inputs: model.inputs, outputs: model.outputs }
+    }),
+    ModelInfer: unary(async (req: ModelInferRequest) => {
+      const result = await server.infer(req.model_name, req.model_version, grpcInputs(req))
+      const outputs = req.outputs.length ? result.outputs.filter((o) => req.outputs.some((r) => r.name === o.name)) : result.outputs
+      return {
+        model_name: req.model_name, model_version: '1', id: req.id,
+        parameters: {
+          queue_us: { int64_param: Math.round(result.queueNs / 1000) },
+          compute_us: { int64_param: Math.round(result.computeNs / 1000) },
+          batch_rows: { int64_param: result.batchRows },
+        },
+        outputs: outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape })),
+        raw_output_contents: outputs.map((o) => Buffer.from(rawBytes(o.data).buffer, rawBytes(o.data).byteOffset, rawBytes(o.data).byteLength)),
+      }
+    }),
+  })
+  return new Promise((resolve, reject) => {
+    grpcServer.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
+      if (error) reject(error)
+      else resolve({ grpcServer, port })
+    })
+  })
+}
+
+function statusOf(error: unknown): grpc.status {
+  if (error instanceof UnknownModelError) return grpc.status.NOT_FOUND
+  if (error instanceof BadRequestError) return grpc.status.INVALID_ARGUMENT
+  return grpc.status.INTERNAL
+}
+
+const CONTENT_FIELD: Partial<Record<V2Datatype, string>> = {
+  BOOL: 'bool_contents', INT8: 'int_contents', INT16: 'int_contents', INT32: 'int_contents', INT64: 'int64_contents',
+  UINT8: 'uint_contents', UINT16: 'uint_contents', UINT32: 'uint_contents', UINT64: 'uint64_contents', FP32: 'fp32_contents', FP64: 'fp64_contents',
+}
+
+/** Inputs from raw_input_contents (one per input, in order) or from typed `contents`. */
+function grpcInputs(req: ModelInferRequest): InputTensor[] {
+  if (req.inputs.length === 0) throw new BadRequestError('the request has no inputs')
+  const raw = req.raw_input_contents
+  if (raw.length > 0 && raw.length !== req.inputs.length) {
+    throw new BadRequestError(`raw_input_contents has ${raw.length} entries for ${req.inputs.length} inputs; send one per input, or none`)
+  }
+  return req.inputs.map((input, i) => {
+    const where = `inputs[${i}] ('${input.name}')`
+    if (!isV2Datatype(input.datatype)) throw new BadRequestError(`${where}: unsupported datatype '${input.datatype}'`)
+    const shape = input.shape.map(Number)
+    if (raw.length > 0) {
+      const bytes = raw[i]!
+      const expected = elementCount(shape) * BYTES_PER_ELEMENT[input.datatype]
+      if (bytes.length !== expected) throw new BadRequestError(`${where}: ${bytes.length} raw bytes for shape [${shape}] of ${input.datatype}, expected ${expected}`)
+      return { name: input.name, datatype: input.datatype, shape, data: fromRaw(input.datatype, bytes) }
+    }
+    const field = CONTENT_FIELD[input.datatype]
+    const values = field ? input.contents?.[field] : undefined
+    if (!field || !values) throw new BadRequestError(`${where}: no contents; ${input.datatype} must be sent ${field ? `in contents.${field} or ` : ''}as raw_input_contents`)
+    const data = input.datatype === 'INT64' ? BigInt64Array.from(values, (v) => BigInt(v as number))
+      : input.datatype === 'UINT64' ? BigUint64Array.from(values, (v) => BigInt(v as number))
+      : input.datatype === 'FP32' ? Float32Array.from(values as number[])
+      : input.datatype === 'FP64' ? Float64Array.from(values as number[])
+      : input.datatype === 'BOOL' ? Uint8Array.from(values, (v) => (v ? 1 : 0))
+      : fromRaw(input.datatype, new Uint8Array(typedBytes(input.datatype, values as number[])))
+    return { name: input.name, datatype: input.datatype, shape, data }
+  })
+}
+
+function typedBytes(datatype: V2Datatype, values: number[]): ArrayBuffer {
+  const Ctor = { INT8: Int8Array, INT16: Int16Array, INT32: Int32Array, UINT8: Uint8Array, UINT16: Uint16Array, UINT32: Uint32Array }[datatype as 'INT8']
+  return Ctor.from(values).buffer as ArrayBuffer
+}

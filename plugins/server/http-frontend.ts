@@ -1,0 +1,184 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { BYTES_PER_ELEMENT, elementCount, fromJson, fromRaw, isV2Datatype, rawBytes, toJson } from './datatypes.ts'
+import { BadRequestError, InferenceServer, SERVER_EXTENSIONS, SERVER_NAME, UnknownModelError } from './inference-server.ts'
+import type { InputTensor } from './served-model.ts'
+
+/** Header naming the JSON part's length in a binary-tensor request or response (Triton's extension). */
+export const HEADER_LENGTH = 'inference-header-content-length'
+
+const MODEL_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(\/ready|\/infer|\/stats)?$/
+
+interface V2InferRequest {
+  id?: string
+  parameters?: Record<string, unknown>
+  inputs?: Array<{ name?: unknown; datatype?: unknown; shape?: unknown; parameters?: Record<string, unknown>; data?: unknown }>
+  outputs?: Array<{ name: string; parameters?: Record<string, unknown> }>
+}
+
+/**
+ * KServe v2 over HTTP/REST: health, server and model metadata, readiness, inference with JSON
+ * tensors or the binary tensor extension, Triton-style statistics, and Prometheus /metrics.
+ */
+export function startHttpFrontend(server: InferenceServer, options: { host: string; port: number; maxBodyBytes: number; version: string }): Promise<http.Server> {
+  const httpServer = http.createServer((req, res) => {
+    handle(server, req, res, options).catch((error: unknown) => {
+      if (!res.headersSent) sendError(res, 500, (error as Error).message)
+    })
+  })
+  httpServer.keepAliveTimeout = 65_000
+  return new Promise((resolve, reject) => {
+    httpServer.once('error', reject)
+    httpServer.listen(options.port, options.host, () => resolve(httpServer))
+  })
+}
+
+export function httpPort(server: http.Server): number {
+  return (server.address() as AddressInfo).port
+}
+
+async function handle(server: InferenceServer, req: http.IncomingMessage, res: http.ServerResponse, options: { maxBodyBytes: number; version: string }): Promise<void> {
+  const url = (req.url ?? '/').split('?')[0]!
+  if (req.method === 'GET') {
+    if (url === '/v2/health/live') return sendJson(res, 200, { live: true })
+    if (url === '/v2/health/ready') return sendJson(res, server.ready ? 200 : 503, { ready: server.ready })
+    if (url === '/v2') return sendJson(res, 200, { name: SERVER_NAME, version: options.version, extensions: SERVER_EXTENSIONS })
+    if (url === '/metrics') {
+      res.writeHead(200, { 'content-type': server.metrics.registry.contentType })
+      res.end(await server.metrics.registry.metrics())
+      return
+    }
+    if (url === '/v2/models/stats') return sendJson(res, 200, { model_stats: server.modelNames().map((m) => server.model(m).stats.snapshot()) })
+  }
+  const match = MODEL_PATH.exec(url)
+  if (!match) return sendError(res, 404, `no route for ${req.method} ${url}`)
+  const [, rawName, version, action] = match
+  const name = decodeURIComponent(rawName!)
+  try {
+    if (req.method === 'GET' && action === undefined) return sendJson(res, 200, metadata(server, name, version))
+    if (req.method === 'GET' && action === '/ready') {
+      const model = server.model(name, version)
+      return sendJson(res, server.ready ? 200 : 503, { name: model.name, ready: server.ready })
+    }
+    if (req.method === 'GET' && action === '/stats') return sendJson(res, 200, { model_stats: [server.model(name, version).stats.snapshot()] })
+    if (req.method === 'POST' && action === '/infer') {
+      server.model(name, version) // unknown model: 404 before reading the body
+      const body = await readBody(req, options.maxBodyBytes)
+      if (body === undefined) return sendError(res, 413, `request body exceeds the limit of ${options.maxBodyBytes} bytes`)
+      return await infer(server, name, version, req, res, body)
+    }
+    return sendError(res, 405, `${req.method} is not allowed on ${url}`)
+  } catch (error) {
+    if (error instanceof UnknownModelError) return sendError(res, 404, error.message)
+    if (error instanceof BadRequestError) return sendError(res, 400, error.message)
+    throw error
+  }
+}
+
+function metadata(server: InferenceServer, name: string, version: string | undefined) {
+  const model = server.model(name, version)
+  return { name: model.name, versions: [model.version], platform: 'onnxruntime_onnx', inputs: model.inputs, outputs: model.outputs }
+}
+
+async function infer(server: InferenceServer, name: string, version: string | undefined, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+  const headerLength = req.headers[HEADER_LENGTH]
+  const jsonLength = headerLength === undefined ? body.length : Number(headerLength)
+  if (!Number.isInteger(jsonLength) || jsonLength < 0 || jsonLength > body.length) {
+    throw new BadRequestError(`${HEADER_LENGTH} is ${String(headerLength)} but the body has ${body.length} bytes`)
+  }
+  let request: V2InferRequest
+  try {
+    request = JSON.parse(body.subarray(0, jsonLength).toString('utf8')) as V2InferRequest
+  } catch (error) {
+    throw new BadRequestError(`request is not valid JSON: ${(error as Error).message}`)
+  }
+  const tensors = parseInputs(request, body.subarray(jsonLength))
+  const result = await server.infer(name, version, tensors)
+  const binaryAll = request.parameters?.binary_data_output === true
+  const requested = request.outputs?.length ? request.outputs : undefined
+  const chunks: Uint8Array[] = []
+  const outputs = result.outputs.filter((o) => !requested || requested.some((r) => r.name === o.name)).map((o) => {
+    const binary = binaryAll || requested?.find((r) => r.name === o.name)?.parameters?.binary_data === true
+    if (!binary) return { name: o.name, datatype: o.datatype, shape: o.shape, data: toJson(o.data) }
+    const raw = rawBytes(o.data)
+    chunks.push(raw)
+    return { name: o.name, datatype: o.datatype, shape: o.shape, parameters: { binary_data_size: raw.byteLength } }
+  })
+  const header = Buffer.from(JSON.stringify({
+    model_name: name, model_version: '1', ...(request.id !== undefined ? { id: request.id } : {}),
+    parameters: { queue_us: Math.round(result.queueNs / 1000), compute_us: Math.round(result.computeNs / 1000), batch_rows: result.batchRows },
+    outputs,
+  }))
+  if (chunks.length === 0) {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': header.length })
+    res.end(header)
+    return
+  }
+  const total = header.length + chunks.reduce((s, c) => s + c.byteLength, 0)
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total, [HEADER_LENGTH]: header.length })
+  res.write(header)
+  for (const c of chunks) res.write(c)
+  res.end()
+}
+
+/** Inputs from JSON `data` or from the binary tail, in input order (binary tensor extension). */
+export function parseInputs(request: V2InferRequest, tail: Uint8Array): InputTensor[] {
+  if (!Array.isArray(request.inputs) || request.inputs.length === 0) throw new BadRequestError(`'inputs' must be a non-empty array`)
+  let offset = 0
+  return request.inputs.map((input, i) => {
+    const where = `inputs[${i}]${typeof input.name === 'string' ? ` ('${input.name}')` : ''}`
+    if (typeof input.name !== 'string') throw new BadRequestError(`${where}: 'name' must be a string`)
+    if (typeof input.datatype !== 'string' || !isV2Datatype(input.datatype)) throw new BadRequestError(`${where}: unsupported datatype ${JSON.stringify(input.datatype)}`)
+    if (!Array.isArray(input.shape) || !input.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new BadRequestError(`${where}: 'shape' must be an array of non-negative integers`)
+    const shape = input.shape as number[]
+    const binarySize = input.parameters?.binary_data_size
+    if (binarySize !== undefined) {
+      if (typeof binarySize !== 'number' || !Number.isInteger(binarySize) || binarySize < 0) throw new BadRequestError(`${where}: binary_data_size must be a non-negative integer`)
+      if (offset + binarySize > tail.length) {
+        throw new BadRequestError(`${where}: binary payload truncated: needs ${binarySize} bytes at offset ${offset}, ${tail.length - offset} left`)
+      }
+      const expected = elementCount(shape) * BYTES_PER_ELEMENT[input.datatype]
+      if (binarySize !== expected) throw new BadRequestError(`${where}: binary_data_size ${binarySize} does not match shape [${shape}] of ${input.datatype} (${expected} bytes)`)
+      const data = fromRaw(input.datatype, tail.subarray(offset, offset + binarySize))
+      offset += binarySize
+      return { name: input.name, datatype: input.datatype, shape, data }
+    }
+    if (input.data === undefined) throw new BadRequestError(`${where}: has neither 'data' nor parameters.binary_data_size`)
+    try {
+      return { name: input.name, datatype: input.datatype, shape, data: fromJson(input.datatype, input.data) }
+    } catch (error) {
+      throw new BadRequestError(`${where}: ${(error as Error).message}`)
+    }
+  })
+}
+
+/** The body, or undefined when it exceeds `limit` (the rest is discarded). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length'] ?? 0)
+  if (declared > limit) {
+    req.resume()
+    return Promise.resolve(undefined)
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let over = false
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) over = true
+      else chunks.push(chunk)
+    })
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks, size)))
+    req.on('error', reject)
+  })
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.end(text)
+}
+
+function sendError(res: http.ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { error: message })
+}

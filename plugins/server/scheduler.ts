@@ -1,0 +1,170 @@
+import type * as ort from 'onnxruntime-node'
+import type { InputTensor, OutputTensor, ServedModel } from './served-model.ts'
+
+export interface BatchingOptions {
+  /** Largest merged batch, in rows of the batch dimension. */
+  maxBatch: number
+  /** How long the oldest queued request may wait for others to join it. */
+  maxQueueDelayUs: number
+  /** Batch sizes dispatched as soon as the queue can form them (Triton's preferred_batch_size). */
+  preferredBatch: number[]
+}
+
+export interface InferResult {
+  outputs: OutputTensor[]
+  queueNs: number
+  /** Merge + inference + split, for this request's batch. */
+  computeNs: number
+  batchRows: number
+}
+
+interface Pending {
+  tensors: InputTensor[]
+  rows: number
+  /** Requests merge only with others of the same non-batch shapes. */
+  key: string
+  arrived: bigint
+  resolve(result: InferResult): void
+  reject(error: unknown): void
+}
+
+/**
+ * Queues requests for a model's instances. Without batching each request runs alone, in
+ * arrival order, as soon as an instance is idle. With dynamic batching, requests of the same
+ * shape are merged along the batch dimension until `maxBatch` rows, a preferred size, or the
+ * oldest has waited `maxQueueDelayUs`; each caller gets its own rows of the outputs back.
+ */
+export class Scheduler {
+  private readonly queue: Pending[] = []
+  private timer: NodeJS.Timeout | undefined
+  private running = 0
+  private drained: Array<() => void> = []
+
+  constructor(private readonly model: ServedModel, private readonly batching?: BatchingOptions) {}
+
+  infer(tensors: InputTensor[], rows: number): Promise<InferResult> {
+    return new Promise((resolve, reject) => {
+      const key = tensors.map((t) => `${t.name}:${t.shape.slice(1).join('x')}`).join('|')
+      this.queue.push({ tensors, rows, key, arrived: process.hrtime.bigint(), resolve, reject })
+      this.pump()
+    })
+  }
+
+  /** Resolves when nothing is queued or running (for a graceful shutdown). */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && this.running === 0) return Promise.resolve()
+    return new Promise((resolve) => this.drained.push(resolve))
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.model.idleInstances > 0) {
+      const batch = this.takeBatch(process.hrtime.bigint())
+      if (!batch) {
+        this.armTimer()
+        return
+      }
+      void this.execute(batch)
+    }
+  }
+
+  private takeBatch(now: bigint): Pending[] | undefined {
+    if (!this.batching || !this.model.batchable) return [this.queue.shift()!]
+    const { maxBatch, maxQueueDelayUs, preferredBatch } = this.batching
+    const head = this.queue[0]!
+    const group: Pending[] = []
+    let rows = 0
+    for (const p of this.queue) {
+      if (p.key !== head.key) continue
+      if (group.length > 0 && rows + p.rows > maxBatch) break
+      group.push(p)
+      rows += p.rows
+    }
+    let take: Pending[] | undefined
+    if (rows >= maxBatch) take = group
+    else {
+      const preferred = preferredBatch.filter((size) => size <= rows).sort((a, b) => b - a)[0]
+      if (preferred !== undefined) {
+        let cumulative = 0
+        const prefix = group.filter((p) => (cumulative += p.rows) <= preferred)
+        if (prefix.reduce((s, p) => s + p.rows, 0) === preferred) take = prefix
+      }
+      if (!take && Number(now - head.arrived) / 1000 >= maxQueueDelayUs) take = group
+    }
+    if (take) for (const p of take) this.queue.splice(this.queue.indexOf(p), 1)
+    return take
+  }
+
+  private armTimer(): void {
+    if (this.timer || !this.batching || this.queue.length === 0) return
+    const waitedUs = Number(process.hrtime.bigint() - this.queue[0]!.arrived) / 1000
+    const remainingMs = Math.max(0, (this.batching.maxQueueDelayUs - waitedUs) / 1000)
+    const fire = () => {
+      this.timer = undefined
+      this.pump()
+    }
+    // Timers fire in whole milliseconds; a sub-millisecond delay is honoured by re-checking on
+    // the next event-loop turn instead (busy only while a batch is forming).
+    if (remainingMs < 1) {
+      this.timer = setImmediate(fire) as unknown as NodeJS.Timeout
+      return
+    }
+    this.timer = setTimeout(fire, remainingMs)
+  }
+
+  private async execute(batch: Pending[]): Promise<void> {
+    this.running++
+    const dispatched = process.hrtime.bigint()
+    try {
+      const mergeStart = process.hrtime.bigint()
+      const tensors = batch.length === 1 ? batch[0]!.tensors : merge(batch)
+      const inputNs = Number(process.hrtime.bigint() - mergeStart)
+      const { outputs, inferNs } = await this.model.run(tensors)
+      const splitStart = process.hrtime.bigint()
+      const parts = batch.length === 1 ? [outputs] : split(outputs, batch.map((p) => p.rows))
+      const outputNs = Number(process.hrtime.bigint() - splitStart)
+      const rows = batch.reduce((s, p) => s + p.rows, 0)
+      this.model.stats.execution(rows, batch.length, inputNs, inferNs, outputNs)
+      batch.forEach((p, i) => p.resolve({
+        outputs: parts[i]!, queueNs: Number(dispatched - p.arrived), computeNs: inputNs + inferNs + outputNs, batchRows: rows,
+      }))
+    } catch (error) {
+      for (const p of batch) p.reject(error)
+    } finally {
+      this.running--
+      this.pump()
+      if (this.queue.length === 0 && this.running === 0) for (const done of this.drained.splice(0)) done()
+    }
+  }
+}
+
+/** Concatenates each input along the batch dimension. */
+function merge(batch: Pending[]): InputTensor[] {
+  return batch[0]!.tensors.map((first, i) => {
+    const parts = batch.map((p) => p.tensors[i]!.data)
+    const total = parts.reduce((s, d) => s + d.length, 0)
+    const Ctor = first.data.constructor as new (n: number) => ort.Tensor['data'] & { set(a: ArrayLike<unknown>, o: number): void }
+    const data = new Ctor(total)
+    let offset = 0
+    for (const d of parts) {
+      data.set(d as ArrayLike<unknown>, offset)
+      offset += d.length
+    }
+    return { ...first, shape: [batch.reduce((s, p) => s + p.rows, 0), ...first.shape.slice(1)], data }
+  })
+}
+
+/** Splits each output's batch dimension back into the callers' rows (views, no copies). */
+function split(outputs: OutputTensor[], rows: number[]): OutputTensor[][] {
+  const result: OutputTensor[][] = rows.map(() => [])
+  for (const out of outputs) {
+    const total = out.shape[0]!
+    const perRow = out.data.length / total
+    let start = 0
+    rows.forEach((r, i) => {
+      const data = (out.data as unknown as { subarray(a: number, b: number): ort.Tensor['data'] }).subarray(start * perRow, (start + r) * perRow)
+      result[i]!.push({ ...out, shape: [r, ...out.shape.slice(1)], data })
+      start += r
+    })
+  }
+  return result
+}
