@@ -49,10 +49,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     ...(httpServer ? { httpPort: httpPort(httpServer) } : {}),
     ...(grpcPort !== undefined ? { grpcPort } : {}),
     async stop() {
+      // Stop accepting, answer everything in flight, then drop the (now idle) keep-alive connections.
       const httpClosed = httpServer ? new Promise<void>((resolve) => httpServer!.close(() => resolve())) : Promise.resolve()
-      httpServer?.closeIdleConnections()
       const grpcClosed = grpcServer ? new Promise<void>((resolve) => grpcServer!.tryShutdown(() => resolve())) : Promise.resolve()
       await server.drain()
+      httpServer?.closeAllConnections()
       await Promise.all([httpClosed, grpcClosed])
       await server.close()
     },
