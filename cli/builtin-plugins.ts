@@ -3,6 +3,7 @@ import { kserve } from '../plugins/kserve/index.ts'
 import { models } from '../plugins/models/index.ts'
 import { onnxruntime } from '../plugins/onnxruntime/index.ts'
 import { serverBackend } from '../plugins/server/backend.ts'
+import { tfserving } from '../plugins/tfserving/index.ts'
 import { workloads } from '../plugins/workloads/index.ts'
 import { reporters } from '../reporters/index.ts'
 
@@ -11,7 +12,7 @@ import { reporters } from '../reporters/index.ts'
  * name (e.g. `onnxruntime({ intraOpThreads: 1 })` in the config) replaces the default instance.
  */
 export function withBuiltinPlugins(userPlugins: readonly Plugin[]): Plugin[] {
-  const builtins = [onnxruntime(), serverBackend(), kserve(), models(), workloads(), reporters()]
+  const builtins = [onnxruntime(), serverBackend(), kserve(), tfserving(), models(), workloads(), reporters()]
   const userNames = new Set(userPlugins.map((p) => p.name))
   return [...builtins.filter((p) => !userNames.has(p.name)), ...userPlugins]
 }

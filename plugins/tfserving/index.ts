@@ -1,0 +1,63 @@
+import { z } from 'zod'
+import { InferbenchError, definePlugin, seedFromString, zodIssuesToMessage, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { onnxInputs } from '../inputs/onnx-inputs.ts'
+import { synthesizeInputs } from '../inputs/synthesize.ts'
+import { TfServingGrpcClient } from './grpc-client.ts'
+import { TfServingRestClient } from './rest-client.ts'
+
+const optionsSchema = z.object({
+  /** http://host:8501 (REST) or grpc://host:8500 (gRPC). */
+  url: z.string().default('http://127.0.0.1:8501'),
+  protocol: z.enum(['rest', 'grpc']).optional(),
+  modelName: z.string().optional(),
+  modelVersion: z.number().int().positive().optional(),
+  signatureName: z.string().default('serving_default'),
+  /** REST body format: `instances` (row) or `inputs` (columnar). */
+  format: z.enum(['row', 'columnar']).default('row'),
+  connections: z.number().int().positive().default(64),
+  readyTimeoutMs: z.number().int().positive().default(30_000),
+  intHigh: z.number().int().positive().default(2),
+})
+
+export type TfServingOptions = z.input<typeof optionsSchema>
+
+/**
+ * `tfserving`: a TensorFlow Serving client (REST :predict in row or columnar format, or gRPC
+ * PredictionService/Predict) to a server at `url`. Requests are synthesised from the bench's
+ * model (its ONNX inputs name and shape the tensors) and prepared once.
+ */
+export function tfserving(defaults: TfServingOptions = {}): Plugin {
+  const factory: BackendFactory = async (ctx) => {
+    const fromParams = Object.fromEntries(Object.keys(optionsSchema.shape).filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]]))
+    const parsed = optionsSchema.safeParse({ ...defaults, ...fromParams })
+    if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `tfserving backend: ${zodIssuesToMessage(parsed.error)}`)
+    const o = parsed.data
+    const protocol = o.protocol ?? (o.url.startsWith('grpc://') ? 'grpc' : 'rest')
+    const modelName = o.modelName ?? ctx.model.name.replace(/@\d+$/, '')
+    const inputs = synthesizeInputs(onnxInputs(ctx.model.bytes, ctx.model.name), {
+      modelName: ctx.model.name, batch: ctx.batch, params: { ...ctx.model.dims, ...ctx.params }, intHigh: o.intHigh, seed: seedFromString(ctx.jobId),
+    })
+    const info = { protocol, url: o.url, modelName, format: protocol === 'rest' ? o.format : 'tensor_content', inputs: inputs.map(({ data: _d, ...rest }) => rest) }
+    if (protocol === 'rest') {
+      const client = new TfServingRestClient(o.url, modelName, o.modelVersion, o.connections)
+      try {
+        await client.waitReady(o.readyTimeoutMs)
+        const body = client.prepare(inputs, o.format, o.signatureName)
+        return { infer: () => client.predict(body), close: () => client.close(), info }
+      } catch (error) {
+        await client.close()
+        throw error
+      }
+    }
+    const client = new TfServingGrpcClient(o.url.replace(/^grpc:\/\//, ''), modelName, o.modelVersion)
+    try {
+      await client.waitReady(o.readyTimeoutMs)
+      const request = client.prepare(inputs, o.signatureName)
+      return { infer: () => client.predict(request).then(() => undefined), close: async () => client.close(), info }
+    } catch (error) {
+      client.close()
+      throw error
+    }
+  }
+  return definePlugin({ name: 'inferbench:tfserving', backends: { tfserving: factory } })
+}
