@@ -1,5 +1,7 @@
 import { z } from 'zod'
-import { InferbenchError, definePlugin, seedFromString, zodIssuesToMessage, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import {
+  InferbenchError, definePlugin, seedFromString, zodIssuesToMessage, type Backend, type BackendContext, type BackendFactory, type Plugin,
+} from '../../core/plugin-api.ts'
 import { onnxInputs } from '../inputs/onnx-inputs.ts'
 import { synthesizeInputs } from '../inputs/synthesize.ts'
 import { TfServingGrpcClient } from './grpc-client.ts'
@@ -27,37 +29,43 @@ export type TfServingOptions = z.input<typeof optionsSchema>
  * model (its ONNX inputs name and shape the tensors) and prepared once.
  */
 export function tfserving(defaults: TfServingOptions = {}): Plugin {
-  const factory: BackendFactory = async (ctx) => {
-    const fromParams = Object.fromEntries(Object.keys(optionsSchema.shape).filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]]))
-    const parsed = optionsSchema.safeParse({ ...defaults, ...fromParams })
-    if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `tfserving backend: ${zodIssuesToMessage(parsed.error)}`)
-    const o = parsed.data
-    const protocol = o.protocol ?? (o.url.startsWith('grpc://') ? 'grpc' : 'rest')
-    const modelName = o.modelName ?? ctx.model.name.replace(/@\d+$/, '')
-    const inputs = synthesizeInputs(onnxInputs(ctx.model.bytes, ctx.model.name), {
-      modelName: ctx.model.name, batch: ctx.batch, params: { ...ctx.model.dims, ...ctx.params }, intHigh: o.intHigh, seed: seedFromString(ctx.jobId),
-    })
-    const info = { protocol, url: o.url, modelName, format: protocol === 'rest' ? o.format : 'tensor_content', inputs: inputs.map(({ data: _d, ...rest }) => rest) }
-    if (protocol === 'rest') {
-      const client = new TfServingRestClient(o.url, modelName, o.modelVersion, o.connections)
-      try {
-        await client.waitReady(o.readyTimeoutMs)
-        const body = client.prepare(inputs, o.format, o.signatureName)
-        return { infer: () => client.predict(body), close: () => client.close(), info }
-      } catch (error) {
-        await client.close()
-        throw error
-      }
-    }
-    const client = new TfServingGrpcClient(o.url.replace(/^grpc:\/\//, ''), modelName, o.modelVersion)
+  const factory: BackendFactory = (ctx) => createTfServingBackend(ctx, defaults)
+  return definePlugin({ name: 'inferbench:tfserving', backends: { tfserving: factory } })
+}
+
+/** A TF Serving client backend for one job: plugin defaults, overridden by job parameters of the same names. */
+export async function createTfServingBackend(ctx: BackendContext, defaults: TfServingOptions, extra: Partial<Backend> = {}): Promise<Backend> {
+  const fromParams = Object.fromEntries(Object.keys(optionsSchema.shape).filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]]))
+  const parsed = optionsSchema.safeParse({ ...defaults, ...fromParams })
+  if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `tfserving backend: ${zodIssuesToMessage(parsed.error)}`)
+  const o = parsed.data
+  const protocol = o.protocol ?? (o.url.startsWith('grpc://') ? 'grpc' : 'rest')
+  const modelName = o.modelName ?? ctx.model.name.replace(/@\d+$/, '')
+  const inputs = synthesizeInputs(onnxInputs(ctx.model.bytes, ctx.model.name), {
+    modelName: ctx.model.name, batch: ctx.batch, params: { ...ctx.model.dims, ...ctx.params }, intHigh: o.intHigh, seed: seedFromString(ctx.jobId),
+  })
+  const info = { protocol, url: o.url, modelName, format: protocol === 'rest' ? o.format : 'tensor_content', inputs: inputs.map(({ data: _d, ...rest }) => rest) }
+  if (protocol === 'rest') {
+    const client = new TfServingRestClient(o.url, modelName, o.modelVersion, o.connections)
     try {
       await client.waitReady(o.readyTimeoutMs)
-      const request = client.prepare(inputs, o.signatureName)
-      return { infer: () => client.predict(request).then(() => undefined), close: async () => client.close(), info }
+      const body = client.prepare(inputs, o.format, o.signatureName)
+      return { infer: () => client.predict(body), close: async () => { await client.close(); await extra.close?.() }, info: { ...info, ...extra.info }, ...(extra.coldStart ? { coldStart: extra.coldStart } : {}) }
     } catch (error) {
-      client.close()
+      await client.close()
       throw error
     }
   }
-  return definePlugin({ name: 'inferbench:tfserving', backends: { tfserving: factory } })
+  const client = new TfServingGrpcClient(o.url.replace(/^grpc:\/\//, ''), modelName, o.modelVersion)
+  try {
+    await client.waitReady(o.readyTimeoutMs)
+    const request = client.prepare(inputs, o.signatureName)
+    return {
+      infer: () => client.predict(request).then(() => undefined), close: async () => { client.close(); await extra.close?.() },
+      info: { ...info, ...extra.info }, ...(extra.coldStart ? { coldStart: extra.coldStart } : {}),
+    }
+  } catch (error) {
+    client.close()
+    throw error
+  }
 }
