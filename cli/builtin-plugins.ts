@@ -1,5 +1,6 @@
 import type { Plugin } from '../core/plugin.ts'
 import { dockerLauncher } from '../plugins/docker/index.ts'
+import { httpBackend } from '../plugins/http/index.ts'
 import { kserve } from '../plugins/kserve/index.ts'
 import { models } from '../plugins/models/index.ts'
 import { onnxruntime } from '../plugins/onnxruntime/index.ts'
@@ -13,7 +14,7 @@ import { reporters } from '../reporters/index.ts'
  * name (e.g. `onnxruntime({ intraOpThreads: 1 })` in the config) replaces the default instance.
  */
 export function withBuiltinPlugins(userPlugins: readonly Plugin[]): Plugin[] {
-  const builtins = [onnxruntime(), serverBackend(), kserve(), tfserving(), dockerLauncher(), models(), workloads(), reporters()]
+  const builtins = [onnxruntime(), serverBackend(), kserve(), tfserving(), dockerLauncher(), httpBackend(), models(), workloads(), reporters()]
   const userNames = new Set(userPlugins.map((p) => p.name))
   return [...builtins.filter((p) => !userNames.has(p.name)), ...userPlugins]
 }

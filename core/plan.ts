@@ -36,7 +36,8 @@ interface JobBase {
 
 export interface ServingJob extends JobBase {
   kind: 'serving'
-  model: ModelRef
+  /** Absent when the bench names no model (a backend that needs none, such as `http`). */
+  model?: ModelRef
   backend: string
   batch: number
   workload: WorkloadPlan
@@ -121,29 +122,24 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
   const workload = planWorkload(workloadRef, options.registry, where)
   const warmup = resolveWarmup(benchOptions.warmup ?? options.defaults.warmup, where)
   const slo = resolveSlo(benchOptions.slo, where)
-  if (merged.model === undefined) {
-    throw new InferbenchError('INFERBENCH_BENCH_INVALID',
-      `${where}: no model; set 'model' on the bench or an enclosing describe, e.g. model.generate('fc', { layers: 2 })`)
-  }
-
   return expandMatrix(merged, where).map(({ model, params }) => {
     const backend = String(params.backend ?? options.defaults.backend)
     const batch = Number(params.batch ?? options.defaults.batch)
-    const fullParams: Record<string, Scalar> = { model: modelLabel(model), backend, batch, ...params }
+    const fullParams: Record<string, Scalar> = { ...(model ? { model: modelLabel(model) } : {}), backend, batch, ...params }
     return {
       ...base, kind: 'serving', id: idOf(fullParams), params: fullParams, fullName: `${titleOf(fullParams)} ${workload.label}`,
-      model, backend, batch, workload, warmup, slo, ...(bench.check ? { check: bench.check } : {}),
+      ...(model ? { model } : {}), backend, batch, workload, warmup, slo, ...(bench.check ? { check: bench.check } : {}),
       estimateMs: estimateServingMs(workload, warmup),
     } satisfies ServingJob
   })
 }
 
 /** Cartesian product of every array-valued axis, model hyper-parameter sweeps included. */
-export function expandMatrix(options: MatrixOptions, where: string): Array<{ model: ModelRef; params: Record<string, Scalar> }> {
-  const models = asList(options.model).flatMap((m, i) => {
+export function expandMatrix(options: MatrixOptions, where: string): Array<{ model: ModelRef | undefined; params: Record<string, Scalar> }> {
+  const models = options.model === undefined ? [undefined] : asList(options.model).flatMap((m, i) => {
     if (!isModelRef(m)) {
       throw new InferbenchError('INFERBENCH_BENCH_INVALID',
-        `${where}: model${Array.isArray(options.model) ? `[${i}]` : ''}: expected model.file(...) or model.generate(...), received ${describeValue(m)}`)
+        `${where}: model${Array.isArray(options.model) ? `[${i}]` : ''}: expected model.file(...), model.generate(...), model.zoo(...) or model.repo(...), received ${describeValue(m)}`)
     }
     return expandModelRef(m)
   })

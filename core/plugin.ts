@@ -36,7 +36,8 @@ export interface ResolvedModel {
 
 export interface BackendContext {
   jobId: string
-  model: ResolvedModel
+  /** The job's model; absent for benches that name none (e.g. the plain `http` backend). */
+  model?: ResolvedModel
   batch: number
   /** Every matrix parameter of the job, for plugin-defined axes (intraOpThreads, seqLen, ...). */
   params: Readonly<Record<string, Scalar>>
@@ -74,6 +75,14 @@ export interface ServerStatistics {
   requests: number
   queueUs: number
   computeUs: number
+}
+
+/** The job's model, or an error saying the backend needs one. */
+export function requireModel(ctx: BackendContext, backend: string): ResolvedModel {
+  if (!ctx.model) {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `the ${backend} backend needs a model; set 'model' on the bench or an enclosing describe`)
+  }
+  return ctx.model
 }
 
 /** Creates a ready-to-serve backend for one job. Its run time counts as cold start. */

@@ -41,11 +41,13 @@ export async function runServingJob(job: ServingJob, ctx: JobContext): Promise<J
   ticker.unref()
 
   try {
-    const resolved = await resolveModel(job.model, ctx.registry, { cacheDir: ctx.config.cacheDir, repositoryDir: ctx.config.repository })
-    model = { name: resolved.name, source: job.model.source, sha256: resolved.sha256, path: resolved.path, ...analyze(resolved, job, ctx) }
+    const resolved = job.model ? await resolveModel(job.model, ctx.registry, { cacheDir: ctx.config.cacheDir, repositoryDir: ctx.config.repository }) : undefined
+    if (job.model && resolved) {
+      model = { name: resolved.name, source: job.model.source, sha256: resolved.sha256, path: resolved.path, ...analyze(resolved, job, ctx) }
+    }
     const factory = ctx.registry.backend(job.backend)
     const t0 = performance.now()
-    backend = await factory({ jobId: job.id, model: resolved, batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir })
+    backend = await factory({ jobId: job.id, ...(resolved ? { model: resolved } : {}), batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir })
     const loadMs = performance.now() - t0
     Object.assign(ctx.versions, backend.versions)
     const t1 = performance.now()

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Docker from 'dockerode'
 import { z } from 'zod'
-import { InferbenchError, definePlugin, parseDurationMs, zodIssuesToMessage, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { InferbenchError, definePlugin, parseDurationMs, requireModel, zodIssuesToMessage, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
 import { createV2Backend } from '../kserve/v2-backend.ts'
 import { createTfServingBackend } from '../tfserving/index.ts'
 import { tritonRepository } from './model-repository-layout.ts'
@@ -49,6 +49,7 @@ function defaultSocket(): string {
  */
 export function dockerLauncher(): Plugin {
   const factory: BackendFactory = async (ctx) => {
+    const model = requireModel(ctx, 'docker')
     const known = Object.keys(paramsSchema.shape)
     const parsed = paramsSchema.safeParse(Object.fromEntries(known.filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]])))
     if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `docker backend: ${zodIssuesToMessage(parsed.error)}`)
@@ -57,7 +58,7 @@ export function dockerLauncher(): Plugin {
       image: p.image, family: p.family ?? 'kserve', ports: { http: p.httpPort ?? 8000, grpc: p.grpcPort ?? 8001 },
     }
     if (preset.family === 'tfserving' && !p.savedModelDir) {
-      throw new InferbenchError('INFERBENCH_BENCH_INVALID', `docker backend: TF Serving serves SavedModels, not ONNX; set savedModelDir to the SavedModel of ${ctx.model.name}`)
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID', `docker backend: TF Serving serves SavedModels, not ONNX; set savedModelDir to the SavedModel of ${model.name}`)
     }
     const socketPath = p.socketPath ?? defaultSocket()
     const docker = new Docker({ socketPath })
@@ -67,14 +68,15 @@ export function dockerLauncher(): Plugin {
       throw new InferbenchError('INFERBENCH_BACKEND_FAILED',
         `no Docker engine reachable at unix://${socketPath} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the docker backend needs a running engine — start one, or set socketPath / DOCKER_HOST`, { cause: error })
     }
-    const modelName = ctx.model.name.replace(/@\d+$/, '').replace(/[^A-Za-z0-9_.-]/g, '_')
+    const modelName = model.name.replace(/@\d+$/, '').replace(/[^A-Za-z0-9_.-]/g, '_')
+    mkdirSync(ctx.cacheDir, { recursive: true })
     const hostDir = mkdtempSync(join(ctx.cacheDir, `docker-${ctx.jobId}-`))
     let mount: string
     if (preset.family === 'tfserving') {
       mount = `${p.savedModelDir}:/models/${modelName}/1:ro`
     } else {
       const delayMs = parseDurationMs(typeof p.maxQueueDelay === 'number' ? `${p.maxQueueDelay}us` : p.maxQueueDelay) ?? 0.1
-      mount = `${tritonRepository(hostDir, modelName, ctx.model.path, { maxBatch: p.maxBatch, maxQueueDelayUs: delayMs * 1000 })}:/models:ro`
+      mount = `${tritonRepository(hostDir, modelName, model.path, { maxBatch: p.maxBatch, maxQueueDelayUs: delayMs * 1000 })}:/models:ro`
     }
     const ports = [preset.ports.http, preset.ports.grpc].map((port) => `${port}/tcp`)
     const created = performance.now()

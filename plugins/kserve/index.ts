@@ -27,7 +27,7 @@ function v2Factory(defaults: KserveOptions, fallbackUrl: Record<'http' | 'grpc',
     const url = o.url ?? fallbackUrl?.[protocol]
     if (!url) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${backendName} backend: set url (e.g. url: 'http://127.0.0.1:8000') on the bench or describe`)
     const target: V2Target = {
-      protocol, address: protocol === 'grpc' ? url.replace(/^grpc:\/\//, '') : url, modelName: o.modelName ?? defaultModelName(ctx.model.name, ctx.params),
+      protocol, address: protocol === 'grpc' ? url.replace(/^grpc:\/\//, '') : url, modelName: o.modelName ?? defaultModelName(ctx.model?.name ?? '', ctx.params),
       encoding: o.encoding, connections: o.connections, readyTimeoutMs: o.readyTimeoutMs, intHigh: o.intHigh,
     }
     return createV2Backend(ctx, target)

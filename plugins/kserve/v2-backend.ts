@@ -1,4 +1,4 @@
-import { InferbenchError, seedFromString, type Backend, type BackendContext } from '../../core/plugin-api.ts'
+import { InferbenchError, requireModel, seedFromString, type Backend, type BackendContext } from '../../core/plugin-api.ts'
 import { onnxInputs } from '../inputs/onnx-inputs.ts'
 import { synthesizeInputs } from '../inputs/synthesize.ts'
 import { KserveGrpcClient } from './grpc-client.ts'
@@ -21,10 +21,11 @@ export interface V2Target {
  * inputs, prepared once, sent over HTTP (binary tensors by default) or gRPC.
  */
 export async function createV2Backend(ctx: BackendContext, target: V2Target, extra: Partial<Backend> = {}): Promise<Backend> {
-  const synthesised = synthesizeInputs(onnxInputs(ctx.model.bytes, ctx.model.name), {
-    modelName: ctx.model.name, batch: ctx.batch, params: { ...ctx.model.dims, ...ctx.params }, intHigh: target.intHigh, seed: seedFromString(ctx.jobId),
+  const model = requireModel(ctx, 'kserve')
+  const synthesised = synthesizeInputs(onnxInputs(model.bytes, model.name), {
+    modelName: model.name, batch: ctx.batch, params: { ...model.dims, ...ctx.params }, intHigh: target.intHigh, seed: seedFromString(ctx.jobId),
   })
-  const inputs = toV2Inputs(synthesised, ctx.model.name)
+  const inputs = toV2Inputs(synthesised, model.name)
   const info = { protocol: target.protocol, address: target.address, modelName: target.modelName, inputs: synthesised.map(({ data: _d, ...rest }) => rest) }
   if (target.protocol === 'http') {
     const client = new KserveHttpClient(target.address, target.modelName, target.connections)

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node'
 import {
-  InferbenchError, definePlugin, seedFromString, type Backend, type BackendFactory, type Plugin,
+  InferbenchError, definePlugin, requireModel, seedFromString, type Backend, type BackendFactory, type Plugin,
 } from '../../core/plugin-api.ts'
 import { effectiveOptions, parseOrtOptions, toSessionOptions, type OrtOptions } from './session-options.ts'
 import { synthesizeInputs } from '../inputs/synthesize.ts'
@@ -13,24 +13,25 @@ import { synthesizeInputs } from '../inputs/synthesize.ts'
 export function onnxruntime(options: OrtOptions = {}): Plugin {
   const defaults = parseOrtOptions(options, 'onnxruntime() options')
   const factory: BackendFactory = async (ctx) => {
+    const model = requireModel(ctx, 'onnxruntime')
     const effective = effectiveOptions(defaults, ctx.params)
     const sessionOptions = toSessionOptions(effective)
     let session: ort.InferenceSession
     try {
-      session = await ort.InferenceSession.create(ctx.model.path, sessionOptions)
+      session = await ort.InferenceSession.create(model.path, sessionOptions)
     } catch (error) {
       throw new InferbenchError('INFERBENCH_MODEL_UNLOADABLE',
-        `onnxruntime could not load model ${ctx.model.name} (${ctx.model.path}): ${(error as Error).message}`, { cause: error })
+        `onnxruntime could not load model ${model.name} (${model.path}): ${(error as Error).message}`, { cause: error })
     }
     try {
       const descriptors = session.inputMetadata.map((m) => {
         if (!m.isTensor) {
-          throw new InferbenchError('INFERBENCH_INPUT_UNSYNTHESISABLE', `model ${ctx.model.name}: input '${m.name}' is not a tensor (a sequence or map); inferbench can only synthesise tensor inputs`)
+          throw new InferbenchError('INFERBENCH_INPUT_UNSYNTHESISABLE', `model ${model.name}: input '${m.name}' is not a tensor (a sequence or map); inferbench can only synthesise tensor inputs`)
         }
         return { name: m.name, type: m.type, shape: m.shape }
       })
       const synthesised = synthesizeInputs(descriptors, {
-        modelName: ctx.model.name, batch: ctx.batch, params: { ...ctx.model.dims, ...ctx.params }, intHigh: effective.intHigh ?? 2,
+        modelName: model.name, batch: ctx.batch, params: { ...model.dims, ...ctx.params }, intHigh: effective.intHigh ?? 2,
         seed: seedFromString(ctx.jobId),
       })
       const feeds = Object.fromEntries(synthesised.map((i) => [i.name, new ort.Tensor(i.type as ort.Tensor.Type, i.data, i.shape)]))

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
-import { InferbenchError, definePlugin, parseDurationMs, zodIssuesToMessage, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { InferbenchError, definePlugin, parseDurationMs, requireModel, zodIssuesToMessage, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
 import { createV2Backend } from '../kserve/v2-backend.ts'
 
 const CLI = fileURLToPath(new URL('../../bin/inferbench.js', import.meta.url))
@@ -28,6 +28,7 @@ const paramsSchema = z.object({
  */
 export function serverBackend(): Plugin {
   const factory: BackendFactory = async (ctx) => {
+    const model = requireModel(ctx, 'server')
     const known = Object.keys(paramsSchema.shape)
     const parsed = paramsSchema.safeParse(Object.fromEntries(known.filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]])))
     if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `server backend: ${zodIssuesToMessage(parsed.error)}`)
@@ -35,7 +36,7 @@ export function serverBackend(): Plugin {
     const delay = typeof p.maxQueueDelay === 'number' ? `${p.maxQueueDelay}us` : p.maxQueueDelay
     if (parseDurationMs(delay) === undefined) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `server backend: maxQueueDelay: expected a duration like '100us', received ${delay}`)
     const modelName = 'model'
-    const args = [CLI, 'serve', '--model', `${ctx.model.path}:${modelName}`, '--http-port', p.protocol === 'http' ? '0' : 'off',
+    const args = [CLI, 'serve', '--model', `${model.path}:${modelName}`, '--http-port', p.protocol === 'http' ? '0' : 'off',
       '--grpc-port', p.protocol === 'grpc' ? '0' : 'off', '--instances', String(p.instances), '--max-batch', String(p.maxBatch),
       '--max-queue-delay', delay, ...(p.preferredBatch !== undefined ? ['--preferred-batch', String(p.preferredBatch)] : []),
       ...(p.intraOpThreads !== undefined ? ['--intra-op-threads', String(p.intraOpThreads)] : [])]

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import {
-  InferbenchError, definePlugin, seedFromString, zodIssuesToMessage, type Backend, type BackendContext, type BackendFactory, type Plugin,
+  InferbenchError, definePlugin, requireModel, seedFromString, zodIssuesToMessage, type Backend, type BackendContext, type BackendFactory, type Plugin,
 } from '../../core/plugin-api.ts'
 import { onnxInputs } from '../inputs/onnx-inputs.ts'
 import { synthesizeInputs } from '../inputs/synthesize.ts'
@@ -39,10 +39,11 @@ export async function createTfServingBackend(ctx: BackendContext, defaults: TfSe
   const parsed = optionsSchema.safeParse({ ...defaults, ...fromParams })
   if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `tfserving backend: ${zodIssuesToMessage(parsed.error)}`)
   const o = parsed.data
+  const model = requireModel(ctx, 'tfserving')
   const protocol = o.protocol ?? (o.url.startsWith('grpc://') ? 'grpc' : 'rest')
-  const modelName = o.modelName ?? ctx.model.name.replace(/@\d+$/, '')
-  const inputs = synthesizeInputs(onnxInputs(ctx.model.bytes, ctx.model.name), {
-    modelName: ctx.model.name, batch: ctx.batch, params: { ...ctx.model.dims, ...ctx.params }, intHigh: o.intHigh, seed: seedFromString(ctx.jobId),
+  const modelName = o.modelName ?? model.name.replace(/@\d+$/, '')
+  const inputs = synthesizeInputs(onnxInputs(model.bytes, model.name), {
+    modelName: model.name, batch: ctx.batch, params: { ...model.dims, ...ctx.params }, intHigh: o.intHigh, seed: seedFromString(ctx.jobId),
   })
   const info = { protocol, url: o.url, modelName, format: protocol === 'rest' ? o.format : 'tensor_content', inputs: inputs.map(({ data: _d, ...rest }) => rest) }
   if (protocol === 'rest') {

@@ -38,7 +38,7 @@ d('matrix expansion', () => {
 
   it('expands model hyper-parameter arrays into separate models', () => {
     const combos = expandMatrix({ model: model.generate('fc', { layers: [2, 4, 8], width: [32, 64] }) }, 'here')
-    expect(combos.map((c) => c.model.source === 'generate' && c.model.params)).toHaveLength(6)
+    expect(combos.map((c) => c.model?.source === 'generate' && c.model.params)).toHaveLength(6)
   })
 
   it('gives stable ids that change with the parameters', async () => {

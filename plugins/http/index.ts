@@ -1,0 +1,40 @@
+import { z } from 'zod'
+import { InferbenchError, definePlugin, zodIssuesToMessage, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { RawHttpClient, encodeRequest } from './raw-client.ts'
+
+const paramsSchema = z.object({
+  /** The endpoint: http://127.0.0.1:8080/predict. */
+  url: z.string().url().refine((u) => u.startsWith('http://'), 'expected an http:// URL (TLS is not supported by the load-generation client)'),
+  method: z.enum(['GET', 'POST', 'PUT']).default('GET'),
+  /** A request body sent as is (e.g. a JSON document for a FastAPI-style service). */
+  body: z.string().optional(),
+  contentType: z.string().default('application/json'),
+  expectStatus: z.number().int().default(200),
+  connections: z.number().int().positive().default(64),
+})
+
+/**
+ * `http`: one prepared HTTP request, sent again and again: for model services behind a web
+ * framework (the paper's ONNX Runtime + FastAPI setup) or any endpoint; needs no model.
+ */
+export function httpBackend(): Plugin {
+  const factory: BackendFactory = async (ctx) => {
+    const known = Object.keys(paramsSchema.shape)
+    const parsed = paramsSchema.safeParse(Object.fromEntries(known.filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]])))
+    if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `http backend: ${zodIssuesToMessage(parsed.error)}`)
+    const p = parsed.data
+    const url = new URL(p.url)
+    const client = new RawHttpClient(url.hostname, Number(url.port || 80), encodeRequest(url, p.method, p.body, p.contentType), p.connections)
+    return {
+      async infer() {
+        const answer = await client.send()
+        if (answer.status !== p.expectStatus) {
+          throw new Error(`HTTP ${answer.status} from ${p.url} (expected ${p.expectStatus}): ${answer.body.toString('utf8', 0, 200)}`)
+        }
+      },
+      close: async () => client.close(),
+      info: { url: p.url, method: p.method },
+    }
+  }
+  return definePlugin({ name: 'inferbench:http', backends: { http: factory } })
+}
