@@ -15,4 +15,5 @@ export type { WorkloadPlan, ClosedWorkloadPlan, OpenWorkloadPlan } from './workl
 export type { Job, ServingJob, FunctionJob } from './plan.ts'
 export type { JobReport, JobProgress, RunReport, Measurement } from './report.ts'
 export { zodIssuesToMessage } from './zod-message.ts'
+export { backendOptions } from './backend-options.ts'
 export type { Scalar } from './types.ts'

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import Docker from 'dockerode'
 import { z } from 'zod'
-import { InferbenchError, definePlugin, parseDurationMs, requireModel, zodIssuesToMessage, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { InferbenchError, backendOptions, definePlugin, parseDurationMs, requireModel, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
 import { createV2Backend } from '../kserve/v2-backend.ts'
 import { createTfServingBackend } from '../tfserving/index.ts'
 import { tritonRepository } from './model-repository-layout.ts'
@@ -50,10 +50,7 @@ function defaultSocket(): string {
 export function dockerLauncher(): Plugin {
   const factory: BackendFactory = async (ctx) => {
     const model = requireModel(ctx, 'docker')
-    const known = Object.keys(paramsSchema.shape)
-    const parsed = paramsSchema.safeParse(Object.fromEntries(known.filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]])))
-    if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `docker backend: ${zodIssuesToMessage(parsed.error)}`)
-    const p = parsed.data
+    const p = backendOptions(paramsSchema, ctx.params, {}, 'docker')
     const preset: Preset = PRESETS[p.image] ?? {
       image: p.image, family: p.family ?? 'kserve', ports: { http: p.httpPort ?? 8000, grpc: p.grpcPort ?? 8001 },
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { InferbenchError, definePlugin, zodIssuesToMessage, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { backendOptions, definePlugin, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
 import { RawHttpClient, encodeRequest } from './raw-client.ts'
 
 const paramsSchema = z.object({
@@ -19,10 +19,7 @@ const paramsSchema = z.object({
  */
 export function httpBackend(): Plugin {
   const factory: BackendFactory = async (ctx) => {
-    const known = Object.keys(paramsSchema.shape)
-    const parsed = paramsSchema.safeParse(Object.fromEntries(known.filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]])))
-    if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `http backend: ${zodIssuesToMessage(parsed.error)}`)
-    const p = parsed.data
+    const p = backendOptions(paramsSchema, ctx.params, {}, 'http')
     const url = new URL(p.url)
     const client = new RawHttpClient(url.hostname, Number(url.port || 80), encodeRequest(url, p.method, p.body, p.contentType), p.connections)
     return {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { InferbenchError, definePlugin, zodIssuesToMessage, type BackendFactory, type Plugin, type Scalar } from '../../core/plugin-api.ts'
+import { InferbenchError, backendOptions, definePlugin, type BackendFactory, type Plugin, type Scalar } from '../../core/plugin-api.ts'
 import { createV2Backend, type V2Target } from './v2-backend.ts'
 
 /** Options of the kserve/triton backends: plugin defaults, overridden by job parameters of the same names. */
@@ -19,10 +19,7 @@ export type KserveOptions = z.input<typeof optionsSchema>
 
 function v2Factory(defaults: KserveOptions, fallbackUrl: Record<'http' | 'grpc', string> | undefined, backendName: string): BackendFactory {
   return (ctx) => {
-    const fromParams = Object.fromEntries(Object.keys(optionsSchema.shape).filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]]))
-    const parsed = optionsSchema.safeParse({ ...defaults, ...fromParams })
-    if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${backendName} backend: ${zodIssuesToMessage(parsed.error)}`)
-    const o = parsed.data
+    const o = backendOptions(optionsSchema, ctx.params, defaults, backendName)
     const protocol = o.protocol ?? (o.url?.startsWith('grpc://') ? 'grpc' : 'http')
     const url = o.url ?? fallbackUrl?.[protocol]
     if (!url) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${backendName} backend: set url (e.g. url: 'http://127.0.0.1:8000') on the bench or describe`)

@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-node'
 import {
-  InferbenchError, definePlugin, requireModel, seedFromString, type Backend, type BackendFactory, type Plugin,
+  InferbenchError, backendOptions, definePlugin, requireModel, seedFromString, type Backend, type BackendFactory, type Plugin,
 } from '../../core/plugin-api.ts'
-import { effectiveOptions, parseOrtOptions, toSessionOptions, type OrtOptions } from './session-options.ts'
+import { ortOptionsSchema, parseOrtOptions, toSessionOptions, type OrtOptions } from './session-options.ts'
 import { synthesizeInputs } from '../inputs/synthesize.ts'
 
 /**
@@ -14,7 +14,7 @@ export function onnxruntime(options: OrtOptions = {}): Plugin {
   const defaults = parseOrtOptions(options, 'onnxruntime() options')
   const factory: BackendFactory = async (ctx) => {
     const model = requireModel(ctx, 'onnxruntime')
-    const effective = effectiveOptions(defaults, ctx.params)
+    const effective = backendOptions(ortOptionsSchema, ctx.params, defaults, 'onnxruntime')
     const sessionOptions = toSessionOptions(effective)
     let session: ort.InferenceSession
     try {

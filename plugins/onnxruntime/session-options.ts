@@ -1,6 +1,6 @@
 import type * as ort from 'onnxruntime-node'
 import { z } from 'zod'
-import { InferbenchError, zodIssuesToMessage, type Scalar } from '../../core/plugin-api.ts'
+import { InferbenchError, zodIssuesToMessage } from '../../core/plugin-api.ts'
 
 const GRAPH_OPTIMIZATION = ['disabled', 'basic', 'extended', 'all'] as const
 
@@ -21,18 +21,10 @@ export const ortOptionsSchema = z.strictObject({
 export type OrtOptions = z.input<typeof ortOptionsSchema>
 type ParsedOrtOptions = z.output<typeof ortOptionsSchema>
 
-const KEYS = Object.keys(ortOptionsSchema.shape) as Array<keyof ParsedOrtOptions>
-
 export function parseOrtOptions(options: unknown, where: string): ParsedOrtOptions {
   const result = ortOptionsSchema.safeParse(options)
   if (!result.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: ${zodIssuesToMessage(result.error)}`)
   return result.data
-}
-
-/** Plugin defaults, overridden by job parameters with the same names. */
-export function effectiveOptions(defaults: ParsedOrtOptions, params: Readonly<Record<string, Scalar>>): ParsedOrtOptions {
-  const fromParams = Object.fromEntries(KEYS.filter((k) => params[k] !== undefined).map((k) => [k, params[k]]))
-  return parseOrtOptions({ ...defaults, ...fromParams }, 'onnxruntime options')
 }
 
 export function toSessionOptions(options: ParsedOrtOptions): ort.InferenceSession.SessionOptions {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
-import { InferbenchError, definePlugin, parseDurationMs, requireModel, zodIssuesToMessage, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { InferbenchError, backendOptions, definePlugin, parseDurationMs, requireModel, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
 import { createV2Backend } from '../kserve/v2-backend.ts'
 
 const CLI = fileURLToPath(new URL('../../bin/inferbench.js', import.meta.url))
@@ -29,10 +29,7 @@ const paramsSchema = z.object({
 export function serverBackend(): Plugin {
   const factory: BackendFactory = async (ctx) => {
     const model = requireModel(ctx, 'server')
-    const known = Object.keys(paramsSchema.shape)
-    const parsed = paramsSchema.safeParse(Object.fromEntries(known.filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]])))
-    if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `server backend: ${zodIssuesToMessage(parsed.error)}`)
-    const p = parsed.data
+    const p = backendOptions(paramsSchema, ctx.params, {}, 'server')
     const delay = typeof p.maxQueueDelay === 'number' ? `${p.maxQueueDelay}us` : p.maxQueueDelay
     if (parseDurationMs(delay) === undefined) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `server backend: maxQueueDelay: expected a duration like '100us', received ${delay}`)
     const modelName = 'model'

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import {
-  InferbenchError, definePlugin, requireModel, seedFromString, zodIssuesToMessage, type Backend, type BackendContext, type BackendFactory, type Plugin,
+  InferbenchError, backendOptions, definePlugin, requireModel, seedFromString, type Backend, type BackendContext, type BackendFactory, type Plugin,
 } from '../../core/plugin-api.ts'
 import { onnxInputs } from '../inputs/onnx-inputs.ts'
 import { synthesizeInputs } from '../inputs/synthesize.ts'
@@ -35,10 +35,7 @@ export function tfserving(defaults: TfServingOptions = {}): Plugin {
 
 /** A TF Serving client backend for one job: plugin defaults, overridden by job parameters of the same names. */
 export async function createTfServingBackend(ctx: BackendContext, defaults: TfServingOptions, extra: Partial<Backend> = {}): Promise<Backend> {
-  const fromParams = Object.fromEntries(Object.keys(optionsSchema.shape).filter((k) => ctx.params[k] !== undefined).map((k) => [k, ctx.params[k]]))
-  const parsed = optionsSchema.safeParse({ ...defaults, ...fromParams })
-  if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `tfserving backend: ${zodIssuesToMessage(parsed.error)}`)
-  const o = parsed.data
+  const o = backendOptions(optionsSchema, ctx.params, defaults, 'tfserving')
   const model = requireModel(ctx, 'tfserving')
   const protocol = o.protocol ?? (o.url.startsWith('grpc://') ? 'grpc' : 'rest')
   const modelName = o.modelName ?? model.name.replace(/@\d+$/, '')
