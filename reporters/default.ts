@@ -85,6 +85,11 @@ function detailLines(r: JobReport): string[] {
     for (const p of r.validity.problems) lines.push(c.yellow(`invalid: ${p.message}; ${p.fix}`))
     // Thin-tail notes apply to most short runs; they stay in the JSON report rather than on every line.
     for (const w of r.validity.warnings) if (!w.code.startsWith('thin-tail')) lines.push(c.yellow(`note: ${w.message}; ${w.fix}`))
+    if (r.serverTimings) {
+      const { queueMs = 0, computeMs = 0 } = r.serverTimings
+      const rest = r.latency.mean - queueMs - computeMs
+      lines.push(c.dim(`mean ${fmtMs(r.latency.mean)}ms = client+network ${fmtMs(rest)} + queue ${fmtMs(queueMs)} + compute ${fmtMs(computeMs)} (server ${r.serverTimings.source})`))
+    }
     if (r.sendDelay && r.sendDelay.mean > 0.2) lines.push(c.dim(`sends left ${fmtMs(r.sendDelay.mean)}ms after their intended time on average (p99 ${fmtMs(r.sendDelay.p99)}ms); latency includes it`))
     if (r.extra) lines.push(c.cyan(Object.entries(r.extra).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')))
   }

@@ -22,7 +22,16 @@ const delayed: BackendFactory = async (ctx) => {
     coldStart: { spawnMs: 12 },
   }
 }
-const registry = createRegistry([definePlugin({ name: 'delay', backends: { delay: delayed } }), models(), workloads()])
+// A backend whose answers carry no timings, but whose server keeps Triton-style cumulative counters.
+const counted: BackendFactory = async () => {
+  let requests = 0
+  return {
+    infer: async () => { requests++ },
+    close: async () => {},
+    statistics: async () => ({ requests, queueUs: requests * 250, computeUs: requests * 1500 }),
+  }
+}
+const registry = createRegistry([definePlugin({ name: 'delay', backends: { delay: delayed, counted } }), models(), workloads()])
 const config: ResolvedConfig = {
   ...parseConfig({ measurement: { minDuration: 100, minRequests: 5 } }, 'test'),
   root: '/project', cacheDir: TEST_CACHE_DIR, plugins: [], bail: 0,
@@ -65,6 +74,16 @@ d('local runner', () => {
     expect(job.extra?.p50x2).toBeCloseTo(job.latency.p50 * 2)
     expect(report.fingerprint.libraries['delay-backend']).toBe('1.0.0')
     expect(job.stability.windows).toHaveLength(5)
+  })
+
+  it('falls back to the deltas of server statistics when answers carry no timings', async () => {
+    const { report } = await run(() => {
+      bench('counted', { backend: 'counted', workload: workload.closed({ requests: 40 }), warmup: { requests: 5 } })
+    })
+    const job = report.jobs[0] as Extract<JobReport, { status: 'passed' }>
+    // Warm-up and cold start requests happened before the first snapshot: only the 40 measured count.
+    expect(job.serverTimings).toEqual({ queueMs: 0.25, computeMs: 1.5, answers: 40, source: 'statistics' })
+    expect(job.params).toEqual({ backend: 'counted', batch: 1 })
   })
 
   it('errors every job of a suite whose beforeAll failed, and a failing check fails its job', async () => {

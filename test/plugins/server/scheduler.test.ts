@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { buildFc } from '../../../plugins/models/fc.ts'
+import { Scheduler } from '../../../plugins/server/scheduler.ts'
+import { ServedModel, type InputTensor } from '../../../plugins/server/served-model.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'inferbench-scheduler-'))
+const path = join(dir, 'mlp.onnx')
+writeFileSync(path, buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 2, activation: 'relu' }))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const request = (rows: number): InputTensor[] => [{ name: 'input', datatype: 'FP32', shape: [rows, 4], data: new Float32Array(rows * 4).fill(rows) }]
+
+describe('dynamic batching scheduler', () => {
+  it('dispatches at once when a preferred size or the maximum is reached, without waiting out the delay', async () => {
+    const model = await ServedModel.load(path, 'mlp', 1)
+    const scheduler = new Scheduler(model, { maxBatch: 8, maxQueueDelayUs: 10_000_000, preferredBatch: [4] })
+    const started = performance.now()
+    const preferred = await Promise.all([1, 1, 1, 1].map((r) => scheduler.infer(request(r), r)))
+    expect(preferred.map((p) => p.batchRows)).toEqual([4, 4, 4, 4])
+    const full = await Promise.all([3, 3, 2].map((r) => scheduler.infer(request(r), r)))
+    expect(full.map((p) => p.batchRows)).toEqual([8, 8, 8])
+    // Each caller gets back exactly its own rows.
+    expect(full.map((p) => p.outputs[0]!.shape)).toEqual([[3, 2], [3, 2], [2, 2]])
+    expect(performance.now() - started).toBeLessThan(5000)
+    await model.release()
+  })
+
+  it('waits at most the queue delay for a batch to fill, then dispatches what it has', async () => {
+    const model = await ServedModel.load(path, 'mlp', 1)
+    const scheduler = new Scheduler(model, { maxBatch: 64, maxQueueDelayUs: 50_000, preferredBatch: [] })
+    const started = performance.now()
+    const [a, b] = await Promise.all([scheduler.infer(request(2), 2), scheduler.infer(request(3), 3)])
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45)
+    expect([a!.batchRows, b!.batchRows]).toEqual([5, 5])
+    expect(a!.queueNs).toBeGreaterThan(40e6)
+    const stats = model.stats.snapshot()
+    expect(stats).toMatchObject({ execution_count: 1, inference_count: 5, batch_stats: [{ batch_size: 5 }] })
+    await model.release()
+  })
+
+  it('without batching runs requests one by one in arrival order', async () => {
+    const model = await ServedModel.load(path, 'mlp', 1)
+    const scheduler = new Scheduler(model)
+    const results = await Promise.all([1, 2, 3].map((r) => scheduler.infer(request(r), r)))
+    expect(results.map((r) => r.batchRows)).toEqual([1, 2, 3])
+    expect(model.stats.snapshot().execution_count).toBe(3)
+    await scheduler.idle()
+    await model.release()
+  })
+})
