@@ -35,7 +35,7 @@ interface Pending {
  * oldest has waited `maxQueueDelayUs`; each caller gets its own rows of the outputs back.
  */
 export class Scheduler {
-  private readonly queue: Pending[] = []
+  private queue: Pending[] = []
   private timer: NodeJS.Timeout | undefined
   private running = 0
   private drained: Array<() => void> = []
@@ -44,7 +44,8 @@ export class Scheduler {
 
   infer(tensors: InputTensor[], rows: number): Promise<InferResult> {
     return new Promise((resolve, reject) => {
-      const key = tensors.map((t) => `${t.name}:${t.shape.slice(1).join('x')}`).join('|')
+      // Only batching groups by shape; without it the key would be built for nothing.
+      const key = this.batching ? tensors.map((t) => `${t.name}:${t.shape.slice(1).join('x')}`).join('|') : ''
       this.queue.push({ tensors, rows, key, arrived: process.hrtime.bigint(), resolve, reject })
       this.pump()
     })
@@ -90,7 +91,10 @@ export class Scheduler {
       }
       if (!take && Number(now - head.arrived) / 1000 >= maxQueueDelayUs) take = group
     }
-    if (take) for (const p of take) this.queue.splice(this.queue.indexOf(p), 1)
+    if (take) {
+      const taken = new Set(take)
+      this.queue = this.queue.filter((p) => !taken.has(p))
+    }
     return take
   }
 
