@@ -32,14 +32,14 @@ export function defaultReporter(options: ReporterOptions): Reporter {
     },
     onJobStart(job) {
       if (!live) return
-      out.write(`\r\x1b[2K ${c.yellow('…')} ${job.fullName}`)
+      out.write(`\r\x1b[2K${fitLine(` … ${job.fullName}`, '', out.columns ?? 100)}`)
       liveShown = true
     },
     onJobProgress(job: Job, p: JobProgress) {
       if (!live) return
       const pct = p.fraction !== undefined ? ` ${(p.fraction * 100).toFixed(0)}%` : ''
-      const line = ` ${c.yellow('…')} ${job.fullName} ${c.dim(`${p.phase}${pct} ${p.ok} ok${p.errors ? `, ${p.errors} errors` : ''}, ${fmtRate(p.currentRate)} req/s`)}`
-      out.write(`\r\x1b[2K${truncate(line, out.columns ?? 120)}`)
+      const status = ` ${p.phase}${pct} ${p.ok} ok${p.errors ? `, ${p.errors} errors` : ''}, ${fmtRate(p.currentRate)} req/s`
+      out.write(`\r\x1b[2K${fitLine(` … ${job.fullName}`, status, out.columns ?? 100)}`)
       liveShown = true
     },
     onJobEnd(job: Job, r: JobReport) {
@@ -117,6 +117,12 @@ function indent(text: string): string {
   return text.split('\n').map((l) => `   ${l}`).join('\n')
 }
 
-function truncate(text: string, width: number): string {
-  return text.length > width + 20 ? `${text.slice(0, width + 15)}…` : text
+/**
+ * The live line must fit the terminal: a wrapped line cannot be erased with a carriage return.
+ * The name is shortened first, so the progress figures stay visible.
+ */
+function fitLine(name: string, status: string, columns: number): string {
+  const room = Math.max(10, columns - 1 - status.length)
+  const shown = name.length > room ? `${name.slice(0, room - 1)}…` : name
+  return `${c.yellow(shown.slice(0, 2))}${shown.slice(2)}${c.dim(status)}`
 }
