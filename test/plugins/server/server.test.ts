@@ -176,7 +176,7 @@ describe('inferbench serve over gRPC (inference.GRPCInferenceService)', () => {
 
 describe('inferbench serve as a process', () => {
   it('drains in-flight requests on SIGTERM, then exits 0', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '--model', `${modelPath}:slow`, '--http-port', '0', '--grpc-port', 'off', '--max-batch', '64', '--max-queue-delay', '300ms'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, 'serve', '--model', `${modelPath}:slow`, '--http-port', '0', '--grpc-port', 'off', '--max-batch', '64', '--max-queue-delay', '1500ms'], { stdio: ['ignore', 'pipe', 'pipe'] })
     const ready = await new Promise<{ http: number }>((resolve, reject) => {
       let out = ''
       child.stdout.on('data', (d: Buffer) => {
@@ -187,11 +187,11 @@ describe('inferbench serve as a process', () => {
       child.once('exit', (code) => reject(new Error(`serve exited ${code}`)))
     })
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-    // Three requests wait in the 300 ms batching window when SIGTERM arrives; each must still be answered.
+    // Three requests wait in the 1.5 s batching window when SIGTERM arrives; each must still be answered.
     const pending = [1, 2, 3].map(() => request(`http://127.0.0.1:${ready.http}/v2/models/slow/infer`, {
       method: 'POST', body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] }),
     }).then(async (r) => ({ status: r.statusCode, body: await r.body.json() as { outputs: unknown[] } })))
-    await new Promise((r) => setTimeout(r, 100))
+    await new Promise((r) => setTimeout(r, 500))
     child.kill('SIGTERM')
     const answers = await Promise.all(pending)
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200])
