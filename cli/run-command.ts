@@ -9,7 +9,6 @@ import { moduleFormatHint } from '../core/import-hint.ts'
 import { planJobs, type Job } from '../core/plan.ts'
 import { createRegistry, type PluginRegistry, type Reporter, type TextSink } from '../core/plugin.ts'
 import type { SuiteNode } from '../core/tree.ts'
-import type { WorkloadRef } from '../core/workload.ts'
 import { runLocal } from '../runners/local.ts'
 import { withBuiltinPlugins } from './builtin-plugins.ts'
 
@@ -41,7 +40,7 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
       `no bench files found in ${config.root} (include: ${config.include.join(', ')}${flags.filters.length ? `; filters: ${flags.filters.join(' ')}` : ''})`)
   }
   const jobs = planJobs(await collectFiles(files), {
-    root: config.root, registry, defaults: config.defaults as typeof config.defaults & { workload: WorkloadRef },
+    root: config.root, registry, defaults: config.defaults,
     ...(config.testNamePattern ? { testNamePattern: compilePattern(config.testNamePattern) } : {}),
   })
   if (flags.list) {

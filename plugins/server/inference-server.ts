@@ -76,9 +76,13 @@ export class InferenceServer {
     }
   }
 
-  /** Stops reporting ready and resolves once every request in flight has been answered. */
+  /**
+   * Stops reporting ready, sends queued batches without waiting for them to fill, and resolves
+   * once every request in flight has been answered.
+   */
   async drain(): Promise<void> {
     this.ready = false
+    await Promise.all([...this.models.values()].map((m) => m.scheduler.flush()))
     if (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
   }
 

@@ -39,6 +39,8 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined
   private running = 0
   private drained: Array<() => void> = []
+  /** Set on shutdown: queued requests go out at once instead of waiting for their batch to fill. */
+  private flushing = false
 
   constructor(private readonly model: ServedModel, private readonly batching?: BatchingOptions) {}
 
@@ -49,6 +51,13 @@ export class Scheduler {
       this.queue.push({ tensors, rows, key, arrived: process.hrtime.bigint(), resolve, reject })
       this.pump()
     })
+  }
+
+  /** Dispatches everything queued without waiting out the batching delay, then resolves when idle. */
+  flush(): Promise<void> {
+    this.flushing = true
+    this.pump()
+    return this.idle()
   }
 
   /** Resolves when nothing is queued or running (for a graceful shutdown). */
@@ -89,7 +98,7 @@ export class Scheduler {
         const prefix = group.filter((p) => (cumulative += p.rows) <= preferred)
         if (prefix.reduce((s, p) => s + p.rows, 0) === preferred) take = prefix
       }
-      if (!take && Number(now - head.arrived) / 1000 >= maxQueueDelayUs) take = group
+      if (!take && (this.flushing || Number(now - head.arrived) / 1000 >= maxQueueDelayUs)) take = group
     }
     if (take) {
       const taken = new Set(take)

@@ -193,8 +193,11 @@ describe('inferbench serve as a process', () => {
     }).then(async (r) => ({ status: r.statusCode, body: await r.body.json() as { outputs: unknown[] } })))
     await new Promise((r) => setTimeout(r, 500))
     child.kill('SIGTERM')
+    const signalled = performance.now()
     const answers = await Promise.all(pending)
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200])
+    // Draining sends the queued batch at once rather than waiting out the rest of its window.
+    expect(performance.now() - signalled).toBeLessThan(900)
     expect(await exited).toBe(0)
   })
 })
