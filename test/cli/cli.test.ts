@@ -91,6 +91,17 @@ describe('slo', { model: ${TINY} }, () => {
     expect(errored.error.message).toContain('missing.onnx')
   })
 
+  it('loads a TypeScript config and bench file from a package without "type": "module"', async () => {
+    const p = tempProject({
+      'inferbench.config.ts': config(),
+      'cjs.bench.ts': `import { bench, model, workload } from 'inferbench'\nbench('cjs', { model: ${TINY}, workload: workload.closed({ duration: '200ms' }) })\n`,
+    }, { esm: false })
+    cleanups.push(p.cleanup)
+    const result = await runCli(['--reporter=json'], p.dir)
+    expect(result.code, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout).jobs[0].status).toBe('passed')
+  })
+
   it('exits 0 for met SLOs, --bail stops early, and -t filters', async () => {
     const dir = project({
       'inferbench.config.ts': config(),

@@ -11,11 +11,11 @@ export const CLI = join(REPO_ROOT, 'bin/inferbench.js')
  * A throwaway project that depends on inferbench the way a user's would (node_modules/inferbench),
  * with the given files. Shares the repo's model cache so generated models are reused.
  */
-export function tempProject(files: Record<string, string>): { dir: string; cleanup: () => void } {
+export function tempProject(files: Record<string, string>, options: { esm?: boolean } = {}): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'inferbench-test-'))
   mkdirSync(join(dir, 'node_modules'))
   symlinkSync(REPO_ROOT, join(dir, 'node_modules/inferbench'), 'dir')
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }))
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-project', private: true, ...(options.esm === false ? {} : { type: 'module' }) }))
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true })
     writeFileSync(join(dir, name), content)
