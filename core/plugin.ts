@@ -42,6 +42,8 @@ export interface BackendContext {
   /** Every matrix parameter of the job, for plugin-defined axes (intraOpThreads, seqLen, ...). */
   params: Readonly<Record<string, Scalar>>
   cacheDir: string
+  /** The load the job will apply: a backend may size itself for it (connections, threads). */
+  load?: { open: boolean; concurrency: number }
 }
 
 /** Server-side timings of one answer, when the backend knows them (queue, compute). */

@@ -47,7 +47,10 @@ export async function runServingJob(job: ServingJob, ctx: JobContext): Promise<J
     }
     const factory = ctx.registry.backend(job.backend)
     const t0 = performance.now()
-    backend = await factory({ jobId: job.id, ...(resolved ? { model: resolved } : {}), batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir })
+    const load = job.workload.kind === 'closed'
+      ? { open: false, concurrency: job.workload.concurrency }
+      : { open: true, concurrency: job.workload.maxOutstanding ?? ctx.config.measurement.maxOutstanding }
+    backend = await factory({ jobId: job.id, ...(resolved ? { model: resolved } : {}), batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir, load })
     const loadMs = performance.now() - t0
     Object.assign(ctx.versions, backend.versions)
     const t1 = performance.now()

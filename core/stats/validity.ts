@@ -67,7 +67,7 @@ export function assessValidity(input: ValidityInput): Validity {
       problems.push({
         code: 'late-sends',
         message: `${open.late} of ${open.scheduled} requests were sent late: the load generator could not keep the schedule`,
-        fix: 'lower the rate, or give the load generator its own cores',
+        fix: 'lower the rate, or leave the load generator a core (fewer inference threads, or threads that sleep instead of spin: allowSpinning: false)',
       })
     }
     if (open.achievedRate < open.offeredRate * SATURATION) {

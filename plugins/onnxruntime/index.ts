@@ -1,58 +1,101 @@
 import * as ort from 'onnxruntime-node'
 import {
-  InferbenchError, backendOptions, definePlugin, requireModel, seedFromString, type Backend, type BackendFactory, type Plugin,
+  InferbenchError, backendOptions, definePlugin, requireModel, seedFromString, type Backend, type BackendContext, type BackendFactory,
+  type Plugin, type ResolvedModel,
 } from '../../core/plugin-api.ts'
+import { onnxInputs } from '../inputs/onnx-inputs.ts'
+import { synthesizeInputs, type InputDescriptor, type SynthesisedInput } from '../inputs/synthesize.ts'
 import { ortOptionsSchema, parseOrtOptions, toSessionOptions, type OrtOptions } from './session-options.ts'
-import { synthesizeInputs } from '../inputs/synthesize.ts'
+import { WorkerSessionPool } from './worker-pool.ts'
+
+type Options = ReturnType<typeof parseOrtOptions>
 
 /**
- * The in-process backend: an onnxruntime-node InferenceSession in the benchmark's own process.
- * Session options come from the plugin's options, overridden per job by matrix parameters of
- * the same names (`intraOpThreads: [1, 2]` sweeps them).
+ * The in-process backend: onnxruntime-node sessions in the benchmark's own process. Session
+ * options come from the plugin's options, overridden per job by matrix parameters of the same
+ * names (`intraOpThreads: [1, 2]` sweeps them).
+ *
+ * onnxruntime-node runs inference synchronously on the calling thread. One client in a closed
+ * loop loses nothing by that, so it runs on the main thread (the cheapest path). Any other load
+ * (open loop, several clients, several instances) runs the sessions in worker threads, so the
+ * load generator keeps its schedule and `instances` sessions serve in parallel (`thread` decides).
  */
 export function onnxruntime(options: OrtOptions = {}): Plugin {
   const defaults = parseOrtOptions(options, 'onnxruntime() options')
   const factory: BackendFactory = async (ctx) => {
     const model = requireModel(ctx, 'onnxruntime')
     const effective = backendOptions(ortOptionsSchema, ctx.params, defaults, 'onnxruntime')
-    const sessionOptions = toSessionOptions(effective)
-    let session: ort.InferenceSession
-    try {
-      session = await ort.InferenceSession.create(model.path, sessionOptions)
-    } catch (error) {
-      throw new InferbenchError('INFERBENCH_MODEL_UNLOADABLE',
-        `onnxruntime could not load model ${model.name} (${model.path}): ${(error as Error).message}`, { cause: error })
-    }
-    try {
-      const descriptors = session.inputMetadata.map((m) => {
-        if (!m.isTensor) {
-          throw new InferbenchError('INFERBENCH_INPUT_UNSYNTHESISABLE', `model ${model.name}: input '${m.name}' is not a tensor (a sequence or map); inferbench can only synthesise tensor inputs`)
-        }
-        return { name: m.name, type: m.type, shape: m.shape }
-      })
-      const synthesised = synthesizeInputs(descriptors, {
-        modelName: model.name, batch: ctx.batch, params: { ...model.dims, ...ctx.params }, intHigh: effective.intHigh ?? 2,
-        seed: seedFromString(ctx.jobId),
-      })
-      const feeds = Object.fromEntries(synthesised.map((i) => [i.name, new ort.Tensor(i.type as ort.Tensor.Type, i.data, i.shape)]))
-      const inputs = synthesised.map(({ data: _data, ...rest }) => rest)
-      const backend: Backend = {
-        infer: () => session.run(feeds).then(noAnswer),
-        close: () => session.release(),
-        versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
-        info: {
-          inputs,
-          outputs: session.outputMetadata.map((m) => ({ name: m.name, ...(m.isTensor ? { type: m.type, shape: m.shape } : {}) })),
-          sessionOptions,
-        },
-      }
-      return backend
-    } catch (error) {
-      await session.release()
-      throw error
-    }
+    const onMain = effective.thread === 'main'
+      || (effective.thread === 'auto' && effective.instances === 1 && ctx.load?.open !== true && (ctx.load?.concurrency ?? 1) === 1)
+    return onMain ? mainThreadBackend(ctx, model, effective) : workerBackend(ctx, model, effective)
   }
   return definePlugin({ name: 'inferbench:onnxruntime', backends: { onnxruntime: factory } })
+}
+
+async function mainThreadBackend(ctx: BackendContext, model: ResolvedModel, options: Options): Promise<Backend> {
+  const sessionOptions = toSessionOptions(options)
+  let session: ort.InferenceSession
+  try {
+    session = await ort.InferenceSession.create(model.path, sessionOptions)
+  } catch (error) {
+    throw unloadable(model, error)
+  }
+  try {
+    const descriptors = session.inputMetadata.map((m): InputDescriptor => {
+      if (!m.isTensor) {
+        throw new InferbenchError('INFERBENCH_INPUT_UNSYNTHESISABLE', `model ${model.name}: input '${m.name}' is not a tensor (a sequence or map); inferbench can only synthesise tensor inputs`)
+      }
+      return { name: m.name, type: m.type, shape: m.shape }
+    })
+    const synthesised = synthesize(ctx, model, descriptors, options)
+    const feeds = Object.fromEntries(synthesised.map((i) => [i.name, new ort.Tensor(i.type as ort.Tensor.Type, i.data, i.shape)]))
+    return {
+      infer: () => session.run(feeds).then(noAnswer),
+      close: () => session.release(),
+      versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
+      info: {
+        thread: 'main', inputs: describe(synthesised),
+        outputs: session.outputMetadata.map((m) => ({ name: m.name, ...(m.isTensor ? { type: m.type, shape: m.shape } : {}) })),
+        sessionOptions,
+      },
+    }
+  } catch (error) {
+    await session.release()
+    throw error
+  }
+}
+
+async function workerBackend(ctx: BackendContext, model: ResolvedModel, options: Options): Promise<Backend> {
+  const sessionOptions = toSessionOptions(options)
+  const synthesised = synthesize(ctx, model, onnxInputs(model.bytes, model.name), options)
+  let pool: WorkerSessionPool
+  try {
+    pool = await WorkerSessionPool.start(model.path, sessionOptions, synthesised, options.instances)
+  } catch (error) {
+    throw unloadable(model, error)
+  }
+  return {
+    infer: () => pool.run(),
+    close: () => pool.close(),
+    versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
+    info: { thread: 'worker', instances: options.instances, inputs: describe(synthesised), sessionOptions },
+  }
+}
+
+function synthesize(ctx: BackendContext, model: ResolvedModel, descriptors: InputDescriptor[], options: Options): SynthesisedInput[] {
+  return synthesizeInputs(descriptors, {
+    modelName: model.name, batch: ctx.batch, params: { ...model.dims, ...ctx.params }, intHigh: options.intHigh ?? 2,
+    seed: seedFromString(ctx.jobId),
+  })
+}
+
+function describe(inputs: SynthesisedInput[]) {
+  return inputs.map(({ data: _data, ...rest }) => rest)
+}
+
+function unloadable(model: ResolvedModel, error: unknown): InferbenchError {
+  return new InferbenchError('INFERBENCH_MODEL_UNLOADABLE',
+    `onnxruntime could not load model ${model.name} (${model.path}): ${(error as Error).message}`, { cause: error })
 }
 
 // The outputs are not needed: dropping them lets the answer be collected at once.

@@ -14,8 +14,20 @@ export const ortOptionsSchema = z.strictObject({
   /** 'cpu', 'cuda', ...: the providers compiled into the installed onnxruntime-node. */
   executionProviders: z.union([z.string(), z.array(z.string())]).optional(),
   executionMode: z.enum(['sequential', 'parallel']).optional(),
+  /**
+   * Whether idle intra-op threads spin-wait for work (onnxruntime's default) or sleep. Spinning
+   * buys a little latency with a lot of CPU; on a small machine it starves the load generator.
+   */
+  allowSpinning: z.boolean().optional(),
   /** Integer inputs (token ids, masks) are drawn from [0, intHigh). */
   intHigh: z.number().int().positive().optional(),
+  /**
+   * Where sessions run: 'main' (the benchmark's thread: cheapest, but each inference blocks it),
+   * 'worker' (worker threads), or 'auto': main for one closed-loop client, workers otherwise.
+   */
+  thread: z.enum(['auto', 'main', 'worker']).default('auto'),
+  /** Sessions serving in parallel, each in its own worker thread. */
+  instances: z.number().int().positive().default(1),
 })
 
 export type OrtOptions = z.input<typeof ortOptionsSchema>
@@ -36,5 +48,6 @@ export function toSessionOptions(options: ParsedOrtOptions): ort.InferenceSessio
     ...(options.graphOptimization !== undefined ? { graphOptimizationLevel: options.graphOptimization } : {}),
     ...(options.executionMode !== undefined ? { executionMode: options.executionMode } : {}),
     ...(providers ? { executionProviders: providers } : {}),
+    ...(options.allowSpinning !== undefined ? { extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } } } : {}),
   }
 }

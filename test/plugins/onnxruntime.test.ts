@@ -38,6 +38,20 @@ describe('onnxruntime backend', () => {
     await session.release()
   })
 
+  it('runs sessions in worker threads for open or concurrent load, on the main thread for one closed-loop client', async () => {
+    const m = fileModel('threads', buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 2, activation: 'relu' }))
+    const single = await backend({ jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir, load: { open: false, concurrency: 1 } })
+    expect(single.info?.thread).toBe('main')
+    await single.close()
+    const open = await backend({ jobId: 'j', model: m, batch: 2, params: { instances: 2 }, cacheDir: dir, load: { open: true, concurrency: 64 } })
+    expect(open.info).toMatchObject({ thread: 'worker', instances: 2, inputs: [{ name: 'input', shape: [2, 4] }] })
+    await Promise.all(Array.from({ length: 10 }, () => open.infer()))
+    await open.close()
+    const broken = fileModel('broken-for-workers', new TextEncoder().encode('garbage'))
+    await expect(backend({ jobId: 'j', model: broken, batch: 1, params: { thread: 'worker' }, cacheDir: dir }))
+      .rejects.toMatchObject({ code: 'INFERBENCH_MODEL_UNLOADABLE' })
+  })
+
   it('refuses a batch sweep on a fixed-batch model with a clear error', async () => {
     const g = new GraphBuilder('fixed', 1)
     g.input('x', DType.FLOAT, [1, 4])
@@ -74,8 +88,9 @@ describe('onnxruntime backend', () => {
 
   it('takes session options from matrix parameters and rejects bad ones', async () => {
     const m = fileModel('opts', buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 2, activation: 'relu' }))
-    const b = await backend({ jobId: 'j', model: m, batch: 1, params: { intraOpThreads: 2, graphOptimization: 'basic' }, cacheDir: dir })
-    expect(b.info?.sessionOptions).toEqual({ intraOpNumThreads: 2, graphOptimizationLevel: 'basic' })
+    const b = await backend({ jobId: 'j', model: m, batch: 1, params: { intraOpThreads: 2, graphOptimization: 'basic', allowSpinning: false }, cacheDir: dir })
+    expect(b.info?.sessionOptions).toEqual({ intraOpNumThreads: 2, graphOptimizationLevel: 'basic', extra: { session: { intra_op: { allow_spinning: '0' } } } })
+    await b.infer()
     await b.close()
     await expect(backend({ jobId: 'j', model: m, batch: 1, params: { graphOptimization: 'max' }, cacheDir: dir }))
       .rejects.toThrow(/graphOptimization/)

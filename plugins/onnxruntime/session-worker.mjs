@@ -1,0 +1,24 @@
+// One onnxruntime session in its own thread. onnxruntime-node runs inference synchronously on
+// the calling thread, so a session on the main thread blocks the load generator for every run;
+// here the main thread only posts "run" and receives "done" (0) or an error message.
+// Plain JavaScript: worker threads do not inherit the TypeScript loader, and this stays tiny.
+import { parentPort, workerData } from 'node:worker_threads'
+import * as ort from 'onnxruntime-node'
+
+/** @type {{ modelPath: string, sessionOptions: object, inputs: Array<{ name: string, type: string, shape: number[], data: ArrayBufferView }> }} */
+const setup = workerData
+const port = parentPort
+try {
+  const session = await ort.InferenceSession.create(setup.modelPath, setup.sessionOptions)
+  const feeds = Object.fromEntries(setup.inputs.map((i) => [i.name, new ort.Tensor(i.type, i.data, i.shape)]))
+  port.on('message', (message) => {
+    if (message.op === 'close') {
+      session.release().then(() => port.close())
+      return
+    }
+    session.run(feeds).then(() => port.postMessage(0), (error) => port.postMessage(String(error?.message ?? error)))
+  })
+  port.postMessage('ready')
+} catch (error) {
+  port.postMessage({ failed: String(error?.message ?? error) })
+}
