@@ -130,11 +130,13 @@ export class Scheduler {
     try {
       const mergeStart = process.hrtime.bigint()
       const tensors = batch.length === 1 ? batch[0]!.tensors : merge(batch)
-      const inputNs = Number(process.hrtime.bigint() - mergeStart)
-      const { outputs, inferNs } = await this.model.run(tensors)
+      const mergeNs = Number(process.hrtime.bigint() - mergeStart)
+      const { outputs, inferNs, transferNs } = await this.model.run(tensors)
       const splitStart = process.hrtime.bigint()
       const parts = batch.length === 1 ? [outputs] : split(outputs, batch.map((p) => p.rows))
       const outputNs = Number(process.hrtime.bigint() - splitStart)
+      // Merging and the hand-over to the instance's thread and back are the "input" part of compute.
+      const inputNs = mergeNs + transferNs
       const rows = batch.reduce((s, p) => s + p.rows, 0)
       this.model.stats.execution(rows, batch.length, inputNs, inferNs, outputNs)
       batch.forEach((p, i) => p.resolve({

@@ -1,5 +1,6 @@
 import { basename, extname } from 'node:path'
-import * as ort from 'onnxruntime-node'
+import { Worker } from 'node:worker_threads'
+import type * as ort from 'onnxruntime-node'
 import { ORT_TO_V2, elementCount, type V2Datatype } from './datatypes.ts'
 import { StatisticsRecorder } from './statistics.ts'
 
@@ -30,39 +31,46 @@ export class BadRequestError extends Error {
 }
 
 /**
- * One served model: N onnxruntime sessions (instances) over the same file, its v2 metadata,
- * request validation and statistics. Scheduling (direct or dynamic batching) is done by the
- * scheduler that owns it.
+ * One served model: N onnxruntime sessions (instances), each in a worker thread, its v2
+ * metadata, request validation and statistics. Scheduling (direct or dynamic batching) is done
+ * by the scheduler that owns it.
  */
 export class ServedModel {
   readonly version = '1'
   readonly stats: StatisticsRecorder
-  private readonly idle: ort.InferenceSession[]
-  private readonly waiters: Array<(s: ort.InferenceSession) => void> = []
+  private readonly idle: Worker[]
+  private readonly waiters: Array<(w: Worker) => void> = []
   private readonly ortTypes: Map<string, ort.Tensor.Type>
 
   private constructor(
     readonly name: string,
     readonly path: string,
-    private readonly sessions: ort.InferenceSession[],
+    private readonly workers: Worker[],
     readonly inputs: TensorMetadata[],
     readonly outputs: TensorMetadata[],
+    ortTypes: Array<[string, ort.Tensor.Type]>,
   ) {
-    this.idle = [...sessions]
+    this.idle = [...workers]
     this.stats = new StatisticsRecorder(name, this.version)
-    this.ortTypes = new Map(sessions[0]!.inputMetadata.flatMap((m) => (m.isTensor ? [[m.name, m.type] as const] : [])))
+    this.ortTypes = new Map(ortTypes)
   }
 
   static async load(path: string, name: string | undefined, instances: number, options: ort.InferenceSession.SessionOptions = {}): Promise<ServedModel> {
-    const sessions = await Promise.all(Array.from({ length: instances }, () => ort.InferenceSession.create(path, options)))
-    const meta = (m: ort.InferenceSession.ValueMetadata): TensorMetadata => {
+    const started = await Promise.all(Array.from({ length: instances }, () => startInstance(path, options)))
+    const { inputs, outputs } = started[0]!.metadata
+    const meta = (m: WorkerMetadata): TensorMetadata => {
       if (!m.isTensor) throw new Error(`${path}: '${m.name}' is not a tensor; only tensor inputs and outputs can be served`)
-      const datatype = ORT_TO_V2[m.type]
+      const datatype = ORT_TO_V2[m.type!]
       if (!datatype) throw new Error(`${path}: '${m.name}' has type ${m.type}, which the v2 protocol server does not serve`)
-      return { name: m.name, datatype, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) }
+      return { name: m.name, datatype, shape: m.shape!.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) }
     }
-    const first = sessions[0]!
-    return new ServedModel(name ?? basename(path, extname(path)), path, sessions, first.inputMetadata.map(meta), first.outputMetadata.map(meta))
+    try {
+      return new ServedModel(name ?? basename(path, extname(path)), path, started.map((s) => s.worker), inputs.map(meta), outputs.map(meta),
+        inputs.map((m) => [m.name, m.type as ort.Tensor.Type]))
+    } catch (error) {
+      await Promise.all(started.map((s) => s.worker.terminate()))
+      throw error
+    }
   }
 
   /** True when every input and output has a dynamic first dimension: requests can be merged along it. */
@@ -99,24 +107,33 @@ export class ServedModel {
     return rows
   }
 
-  /** Runs the tensors on an idle instance, waiting for one if all are busy. */
-  async run(tensors: InputTensor[]): Promise<{ outputs: OutputTensor[]; inferNs: number }> {
-    const session = this.idle.pop() ?? (await new Promise<ort.InferenceSession>((resolve) => this.waiters.push(resolve)))
+  /**
+   * Runs the tensors on an idle instance, waiting for one if all are busy. The hand-over to the
+   * worker and back is reported apart from inference (`transferNs`), as Triton reports input and
+   * output copies apart from compute.
+   */
+  async run(tensors: InputTensor[]): Promise<{ outputs: OutputTensor[]; inferNs: number; transferNs: number }> {
+    const worker = this.idle.pop() ?? (await new Promise<Worker>((resolve) => this.waiters.push(resolve)))
+    const start = process.hrtime.bigint()
     try {
-      const feeds: Record<string, ort.Tensor> = {}
-      for (const t of tensors) feeds[t.name] = new ort.Tensor(this.ortTypes.get(t.name)!, t.data, t.shape)
-      const start = process.hrtime.bigint()
-      const result = await session.run(feeds)
-      const inferNs = Number(process.hrtime.bigint() - start)
-      const outputs = this.outputs.map((meta) => {
-        const tensor = result[meta.name]!
-        return { name: meta.name, datatype: meta.datatype, shape: [...tensor.dims], data: tensor.data }
+      // Compact copies: posting a view would clone its whole underlying buffer (often a request body).
+      const inputs = tensors.map((t) => ({ name: t.name, type: this.ortTypes.get(t.name)!, shape: t.shape, data: t.data.slice() }))
+      const reply = await new Promise<WorkerReply>((resolve) => {
+        worker.once('message', resolve)
+        worker.postMessage({ inputs }, inputs.map((i) => (i.data as unknown as ArrayBufferView).buffer as ArrayBuffer))
       })
-      return { outputs, inferNs }
+      if ('error' in reply) throw new Error(reply.error)
+      const roundTripNs = Number(process.hrtime.bigint() - start)
+      const byName = new Map(reply.outputs.map((o) => [o.name, o]))
+      const outputs = this.outputs.map((meta) => {
+        const out = byName.get(meta.name)!
+        return { name: meta.name, datatype: meta.datatype, shape: out.dims, data: out.data }
+      })
+      return { outputs, inferNs: reply.inferNs, transferNs: Math.max(0, roundTripNs - reply.inferNs) }
     } finally {
       const next = this.waiters.shift()
-      if (next) next(session)
-      else this.idle.push(session)
+      if (next) next(worker)
+      else this.idle.push(worker)
     }
   }
 
@@ -126,6 +143,34 @@ export class ServedModel {
   }
 
   async release(): Promise<void> {
-    await Promise.all(this.sessions.map((s) => s.release()))
+    await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
+      w.once('exit', () => resolve())
+      w.postMessage({ op: 'close' })
+    })))
   }
+}
+
+const INSTANCE_WORKER = new URL('./inference-worker.mjs', import.meta.url)
+
+interface WorkerMetadata {
+  name: string
+  isTensor: boolean
+  type?: string
+  shape?: Array<number | string>
+}
+
+type WorkerReply = { error: string } | { inferNs: number; outputs: Array<{ name: string; dims: number[]; data: ort.Tensor['data'] }> }
+
+function startInstance(path: string, options: ort.InferenceSession.SessionOptions): Promise<{ worker: Worker; metadata: { inputs: WorkerMetadata[]; outputs: WorkerMetadata[] } }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(INSTANCE_WORKER, { workerData: { modelPath: path, sessionOptions: options } })
+    worker.once('message', (message: { ready: true; inputs: WorkerMetadata[]; outputs: WorkerMetadata[] } | { failed: string }) => {
+      if ('ready' in message) resolve({ worker, metadata: { inputs: message.inputs, outputs: message.outputs } })
+      else {
+        void worker.terminate()
+        reject(new Error(`${path}: ${message.failed}`))
+      }
+    })
+    worker.once('error', reject)
+  })
 }
