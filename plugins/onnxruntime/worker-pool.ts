@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type * as ort from 'onnxruntime-node'
 import type { SynthesisedInput } from '../inputs/synthesize.ts'
+import { InstanceQueue, closeWorkers, exchange, startWorkers } from './worker-exchange.ts'
 
 const WORKER = new URL('./session-worker.mjs', import.meta.url)
 
@@ -9,41 +10,29 @@ const WORKER = new URL('./session-worker.mjs', import.meta.url)
  * in-process counterpart of a server's model instances, with the load generator's thread free.
  */
 export class WorkerSessionPool {
-  private readonly idle: Worker[] = []
-  private readonly waiting: Array<(worker: Worker) => void> = []
+  private readonly queue: InstanceQueue<Worker>
 
   private constructor(private readonly workers: Worker[]) {
-    this.idle.push(...workers)
+    this.queue = new InstanceQueue(workers)
   }
 
   static async start(modelPath: string, sessionOptions: ort.InferenceSession.SessionOptions, inputs: SynthesisedInput[], instances: number): Promise<WorkerSessionPool> {
-    const workers = await Promise.all(Array.from({ length: instances }, () => startWorker(modelPath, sessionOptions, inputs)))
-    return new WorkerSessionPool(workers)
+    const started = await startWorkers(instances, async () => ({ worker: await startWorker(modelPath, sessionOptions, inputs) }))
+    return new WorkerSessionPool(started.map((s) => s.worker))
   }
 
-  run(): Promise<void> {
-    const worker = this.idle.pop()
-    return worker ? this.runOn(worker) : new Promise<Worker>((resolve) => this.waiting.push(resolve)).then((w) => this.runOn(w))
+  async run(): Promise<void> {
+    const worker = await this.queue.acquire()
+    try {
+      const result = await exchange<0 | string>(worker, { op: 'run' })
+      if (result !== 0) throw new Error(result)
+    } finally {
+      this.queue.release(worker)
+    }
   }
 
-  private runOn(worker: Worker): Promise<void> {
-    return new Promise((resolve, reject) => {
-      worker.once('message', (result: 0 | string) => {
-        const next = this.waiting.shift()
-        if (next) next(worker)
-        else this.idle.push(worker)
-        if (result === 0) resolve()
-        else reject(new Error(result))
-      })
-      worker.postMessage({ op: 'run' })
-    })
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
-      w.once('exit', () => resolve())
-      w.postMessage({ op: 'close' })
-    })))
+  close(): Promise<void> {
+    return closeWorkers(this.workers)
   }
 }
 

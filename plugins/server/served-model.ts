@@ -2,6 +2,7 @@ import { basename, extname } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type * as ort from 'onnxruntime-node'
 import { ORT_TO_V2, elementCount, type V2Datatype } from './datatypes.ts'
+import { InstanceQueue, closeWorkers, exchange, startWorkers } from '../onnxruntime/worker-exchange.ts'
 import { StatisticsRecorder } from './statistics.ts'
 
 export interface TensorMetadata {
@@ -38,8 +39,7 @@ export class BadRequestError extends Error {
 export class ServedModel {
   readonly version = '1'
   readonly stats: StatisticsRecorder
-  private readonly idle: Worker[]
-  private readonly waiters: Array<(w: Worker) => void> = []
+  private readonly queue: InstanceQueue<Worker>
   private readonly ortTypes: Map<string, ort.Tensor.Type>
 
   private constructor(
@@ -50,13 +50,13 @@ export class ServedModel {
     readonly outputs: TensorMetadata[],
     ortTypes: Array<[string, ort.Tensor.Type]>,
   ) {
-    this.idle = [...workers]
+    this.queue = new InstanceQueue(workers)
     this.stats = new StatisticsRecorder(name, this.version)
     this.ortTypes = new Map(ortTypes)
   }
 
   static async load(path: string, name: string | undefined, instances: number, options: ort.InferenceSession.SessionOptions = {}): Promise<ServedModel> {
-    const started = await Promise.all(Array.from({ length: instances }, () => startInstance(path, options)))
+    const started = await startWorkers(instances, () => startInstance(path, options))
     const { inputs, outputs } = started[0]!.metadata
     const meta = (m: WorkerMetadata): TensorMetadata => {
       if (!m.isTensor) throw new Error(`${path}: '${m.name}' is not a tensor; only tensor inputs and outputs can be served`)
@@ -113,15 +113,12 @@ export class ServedModel {
    * output copies apart from compute.
    */
   async run(tensors: InputTensor[]): Promise<{ outputs: OutputTensor[]; inferNs: number; transferNs: number }> {
-    const worker = this.idle.pop() ?? (await new Promise<Worker>((resolve) => this.waiters.push(resolve)))
+    const worker = await this.queue.acquire()
     const start = process.hrtime.bigint()
     try {
       // Compact copies: posting a view would clone its whole underlying buffer (often a request body).
       const inputs = tensors.map((t) => ({ name: t.name, type: this.ortTypes.get(t.name)!, shape: t.shape, data: t.data.slice() }))
-      const reply = await new Promise<WorkerReply>((resolve) => {
-        worker.once('message', resolve)
-        worker.postMessage({ inputs }, inputs.map((i) => (i.data as unknown as ArrayBufferView).buffer as ArrayBuffer))
-      })
+      const reply = await exchange<WorkerReply>(worker, { inputs }, inputs.map((i) => (i.data as unknown as ArrayBufferView).buffer as ArrayBuffer))
       if ('error' in reply) throw new Error(reply.error)
       const roundTripNs = Number(process.hrtime.bigint() - start)
       const byName = new Map(reply.outputs.map((o) => [o.name, o]))
@@ -131,22 +128,17 @@ export class ServedModel {
       })
       return { outputs, inferNs: reply.inferNs, transferNs: Math.max(0, roundTripNs - reply.inferNs) }
     } finally {
-      const next = this.waiters.shift()
-      if (next) next(worker)
-      else this.idle.push(worker)
+      this.queue.release(worker)
     }
   }
 
   /** Instances not running anything right now. */
   get idleInstances(): number {
-    return this.idle.length
+    return this.queue.idleCount
   }
 
-  async release(): Promise<void> {
-    await Promise.all(this.workers.map((w) => new Promise<void>((resolve) => {
-      w.once('exit', () => resolve())
-      w.postMessage({ op: 'close' })
-    })))
+  release(): Promise<void> {
+    return closeWorkers(this.workers)
   }
 }
 

@@ -1,0 +1,63 @@
+import type { Worker } from 'node:worker_threads'
+
+/** One message to a worker and its reply; a crashed worker fails the request instead of hanging it. */
+export function exchange<T>(worker: Worker, message: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (reply: T) => {
+      worker.off('error', onError)
+      resolve(reply)
+    }
+    const onError = (error: Error) => {
+      worker.off('message', onMessage)
+      reject(new Error(`inference worker crashed: ${error.message}`, { cause: error }))
+    }
+    worker.once('message', onMessage)
+    worker.once('error', onError)
+    worker.postMessage(message, transfer)
+  })
+}
+
+/** Starts `count` workers; if any fails, stops the others and throws its error (no thread is left running). */
+export async function startWorkers<T extends { worker: Worker }>(count: number, start: () => Promise<T>): Promise<T[]> {
+  const settled = await Promise.allSettled(Array.from({ length: count }, start))
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+  if (failure) {
+    await Promise.all(started.map((s) => s.worker.terminate()))
+    throw failure.reason
+  }
+  return started
+}
+
+/** Instances handed out first come first served: `acquire` waits while all are busy. */
+export class InstanceQueue<T> {
+  private readonly idle: T[]
+  private readonly waiting: Array<(instance: T) => void> = []
+
+  constructor(instances: T[]) {
+    this.idle = [...instances]
+  }
+
+  get idleCount(): number {
+    return this.idle.length
+  }
+
+  acquire(): Promise<T> {
+    const instance = this.idle.pop()
+    return instance !== undefined ? Promise.resolve(instance) : new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  release(instance: T): void {
+    const next = this.waiting.shift()
+    if (next) next(instance)
+    else this.idle.push(instance)
+  }
+}
+
+/** Asks each worker to release its session and waits for the threads to end. */
+export function closeWorkers(workers: Worker[]): Promise<void> {
+  return Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+    w.once('exit', () => resolve())
+    w.postMessage({ op: 'close' })
+  }))).then(() => undefined)
+}
