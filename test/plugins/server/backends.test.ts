@@ -38,6 +38,7 @@ describe('net', { model: model.file(${JSON.stringify(modelPath)}), batch: 2 }, (
   bench('kserve http', { backend: 'kserve', url: 'http://127.0.0.1:${running.httpPort}', workload: w })
   bench('kserve grpc', { backend: 'kserve', url: 'grpc://127.0.0.1:${running.grpcPort}', workload: w })
   bench('kserve json', { backend: 'kserve', url: 'http://127.0.0.1:${running.httpPort}', encoding: 'json', workload: w })
+  bench('triton alias', { backend: 'triton', url: 'grpc://127.0.0.1:${running.grpcPort}', workload: w })
   bench('kserve wrong model', { backend: 'kserve', url: 'http://127.0.0.1:${running.httpPort}', modelName: 'other', workload: w })
   bench('server', { backend: 'server', protocol: ['http', 'grpc'], maxBatch: [0, 8], workload: w })
 })
@@ -47,7 +48,7 @@ describe('net', { model: model.file(${JSON.stringify(modelPath)}), batch: 2 }, (
       const run = await runCli(['--reporter=json'], p.dir)
       const jobs = JSON.parse(run.stdout).jobs as JobJson[]
       const byName = (name: string) => jobs.filter((j) => j.name === name)
-      for (const name of ['kserve http', 'kserve grpc', 'kserve json']) {
+      for (const name of ['kserve http', 'kserve grpc', 'kserve json', 'triton alias']) {
         const [job] = byName(name)
         expect(job!.status, `${name}: ${job!.error?.message}`).toBe('passed')
         expect(job!.requests.errors).toBe(0)
