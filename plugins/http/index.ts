@@ -21,10 +21,11 @@ export function httpBackend(): Plugin {
   const factory: BackendFactory = async (ctx) => {
     const p = backendOptions(paramsSchema, ctx.params, {}, 'http')
     const url = new URL(p.url)
-    const client = new RawHttpClient(url.hostname, Number(url.port || 80), encodeRequest(url, p.method, p.body, p.contentType), p.connections)
+    const client = new RawHttpClient(url.hostname, Number(url.port || 80), p.connections)
+    const request = encodeRequest(url, p.method, p.body, p.contentType)
     return {
       async infer() {
-        const answer = await client.send()
+        const answer = await client.send(request)
         if (answer.status !== p.expectStatus) {
           throw new Error(`HTTP ${answer.status} from ${p.url} (expected ${p.expectStatus}): ${answer.body.toString('utf8', 0, 200)}`)
         }

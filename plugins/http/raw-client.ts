@@ -3,6 +3,18 @@ import net from 'node:net'
 export interface RawResponse {
   status: number
   body: Buffer
+  /** The status line and headers, undecoded; read one with headerValue(). */
+  head: Buffer
+}
+
+/** One header's value from a response head (case-insensitive name), or undefined. */
+export function headerValue(head: Buffer, name: string): string | undefined {
+  const text = head.toString('latin1')
+  const at = text.toLowerCase().indexOf(`\r\n${name.toLowerCase()}:`)
+  if (at < 0) return undefined
+  const start = at + name.length + 3
+  const end = text.indexOf('\r\n', start)
+  return text.slice(start, end < 0 ? undefined : end).trim()
 }
 
 interface Waiter {
@@ -21,19 +33,20 @@ const CRLFCRLF = Buffer.from('\r\n\r\n')
  */
 export class RawHttpClient {
   private readonly idle: Connection[] = []
-  private readonly waiting: Array<{ waiter: Waiter }> = []
+  private readonly waiting: Array<{ request: Buffer; waiter: Waiter }> = []
   private open = 0
   private closed = false
 
-  constructor(private readonly host: string, private readonly port: number, private readonly request: Buffer, private readonly maxConnections: number) {}
+  constructor(private readonly host: string, private readonly port: number, private readonly maxConnections: number) {}
 
-  send(): Promise<RawResponse> {
+  /** Sends encoded request bytes (see encodeRequest) on a free keep-alive connection. */
+  send(request: Buffer): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
       const waiter = { resolve, reject }
       const connection = this.idle.pop()
-      if (connection) connection.send(this.request, waiter)
-      else if (this.open < this.maxConnections) this.connect().send(this.request, waiter)
-      else this.waiting.push({ waiter })
+      if (connection) connection.send(request, waiter)
+      else if (this.open < this.maxConnections) this.connect().send(request, waiter)
+      else this.waiting.push({ request, waiter })
     })
   }
 
@@ -48,7 +61,7 @@ export class RawHttpClient {
     return new Connection(net.connect({ host: this.host, port: this.port, noDelay: true }), {
       done: (c) => {
         const next = this.waiting.shift()
-        if (next) c.send(this.request, next.waiter)
+        if (next) c.send(next.request, next.waiter)
         else if (this.closed) c.destroy()
         else this.idle.push(c)
       },
@@ -57,7 +70,7 @@ export class RawHttpClient {
         const i = this.idle.indexOf(c)
         if (i >= 0) this.idle.splice(i, 1)
         const next = this.closed ? undefined : this.waiting.shift()
-        if (next) this.connect().send(this.request, next.waiter)
+        if (next) this.connect().send(next.request, next.waiter)
       },
     })
   }
@@ -97,7 +110,7 @@ class Connection {
     } else {
       this.pool.done(this)
     }
-    waiter.resolve({ status: response.status, body: response.body })
+    waiter.resolve({ status: response.status, body: response.body, head: response.head })
   }
 
   private fail(error: Error): void {
@@ -111,16 +124,17 @@ class Connection {
 }
 
 /** One complete response at the start of `data`, or undefined when more bytes are needed. */
-export function parseResponse(data: Buffer): { status: number; body: Buffer; consumed: number; close: boolean } | undefined {
+export function parseResponse(data: Buffer): (RawResponse & { consumed: number; close: boolean }) | undefined {
   const headerEnd = data.indexOf(CRLFCRLF)
   if (headerEnd < 0) return undefined
   // "HTTP/1.1 200 ...": the status code is bytes 9-11.
   const status = (data[9]! - 48) * 100 + (data[10]! - 48) * 10 + (data[11]! - 48)
   const { length, chunked, close } = framing(data, headerEnd)
   const bodyStart = headerEnd + 4
-  if (chunked) return parseChunked(data, bodyStart, status, close)
+  const head = data.subarray(0, headerEnd)
+  if (chunked) return parseChunked(data, bodyStart, status, close, head)
   if (data.length < bodyStart + length) return undefined
-  return { status, body: data.subarray(bodyStart, bodyStart + length), consumed: bodyStart + length, close }
+  return { status, head, body: data.subarray(bodyStart, bodyStart + length), consumed: bodyStart + length, close }
 }
 
 /**
@@ -165,7 +179,7 @@ function find(data: Buffer, end: number, needles: Buffer[]): number {
   return -1
 }
 
-function parseChunked(data: Buffer, start: number, status: number, close: boolean) {
+function parseChunked(data: Buffer, start: number, status: number, close: boolean, head: Buffer) {
   const parts: Buffer[] = []
   let at = start
   for (;;) {
@@ -179,11 +193,11 @@ function parseChunked(data: Buffer, start: number, status: number, close: boolea
       const end = data.indexOf(CRLFCRLF, lineEnd)
       if (end < 0) {
         if (data.length >= chunkStart + 2 && data.toString('latin1', chunkStart, chunkStart + 2) === '\r\n') {
-          return { status, body: Buffer.concat(parts), consumed: chunkStart + 2, close }
+          return { status, head, body: Buffer.concat(parts), consumed: chunkStart + 2, close }
         }
         return undefined
       }
-      return { status, body: Buffer.concat(parts), consumed: end + 4, close }
+      return { status, head, body: Buffer.concat(parts), consumed: end + 4, close }
     }
     if (data.length < chunkStart + size + 2) return undefined
     parts.push(data.subarray(chunkStart, chunkStart + size))
@@ -191,10 +205,11 @@ function parseChunked(data: Buffer, start: number, status: number, close: boolea
   }
 }
 
-/** The request bytes for method, URL and optional body: encoded once, sent every time. */
-export function encodeRequest(url: URL, method: string, body?: string, contentType?: string): Buffer {
-  const payload = body !== undefined ? Buffer.from(body) : undefined
+/** The request bytes for method, URL, optional body and extra headers: encoded once, sent every time. */
+export function encodeRequest(url: URL, method: string, body?: string | Buffer, contentType?: string, headers: Record<string, string> = {}): Buffer {
+  const payload = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body
   const lines = [`${method} ${url.pathname}${url.search} HTTP/1.1`, `Host: ${url.host}`, 'Connection: keep-alive']
+  for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`)
   if (payload) lines.push(`Content-Type: ${contentType ?? 'application/json'}`, `Content-Length: ${payload.length}`)
   const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1')
   return payload ? Buffer.concat([head, payload]) : head

@@ -1,50 +1,45 @@
-import { Pool } from 'undici'
 import type { InferAnswer, ServerStatistics } from '../../core/plugin-api.ts'
+import { RawHttpClient, encodeRequest, headerValue } from '../http/raw-client.ts'
 import { toJson } from '../server/datatypes.ts'
 import type { V2Input } from './v2-inputs.ts'
 
 const HEADER_LENGTH = 'inference-header-content-length'
 
-export interface PreparedHttpRequest {
-  headers: Record<string, string>
-  body: Buffer
-}
-
 /**
- * A KServe v2 HTTP client on an undici connection pool. The request body is built once and sent
- * as is for every request; answers are read in full and their timing parameters parsed.
+ * A KServe v2 HTTP client. Inference goes over the load generator's raw keep-alive client: the
+ * whole request (headers and tensors) is encoded once and sent as is every time; answers are
+ * read in full and only their JSON header is parsed, for the timing parameters. Control calls
+ * (readiness, metadata, statistics) use fetch.
  */
 export class KserveHttpClient {
-  private readonly pool: Pool
-  private readonly inferPath: string
+  private readonly raw: RawHttpClient
+  private readonly inferUrl: URL
 
   constructor(readonly baseUrl: string, readonly modelName: string, connections: number) {
-    this.pool = new Pool(baseUrl, { connections, pipelining: 1, keepAliveTimeout: 60_000 })
-    this.inferPath = `/v2/models/${encodeURIComponent(modelName)}/infer`
+    const url = new URL(baseUrl)
+    this.raw = new RawHttpClient(url.hostname, Number(url.port || 80), connections)
+    this.inferUrl = new URL(`/v2/models/${encodeURIComponent(modelName)}/infer`, url)
   }
 
   /** Binary tensor extension (default) or plain JSON `data`. Outputs come back binary unless JSON was asked. */
-  prepare(inputs: V2Input[], encoding: 'binary' | 'json'): PreparedHttpRequest {
+  prepare(inputs: V2Input[], encoding: 'binary' | 'json'): Buffer {
     if (encoding === 'json') {
-      const body = Buffer.from(JSON.stringify({ inputs: inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: i.shape, data: toJson(i.values) })) }))
-      return { headers: { 'content-type': 'application/json' }, body }
+      const body = JSON.stringify({ inputs: inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: i.shape, data: toJson(i.values) })) })
+      return encodeRequest(this.inferUrl, 'POST', body, 'application/json')
     }
     const header = Buffer.from(JSON.stringify({
       inputs: inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: i.shape, parameters: { binary_data_size: i.raw.byteLength } })),
       parameters: { binary_data_output: true },
     }))
-    return {
-      headers: { 'content-type': 'application/octet-stream', [HEADER_LENGTH]: String(header.length) },
-      body: Buffer.concat([header, ...inputs.map((i) => i.raw)]),
-    }
+    const body = Buffer.concat([header, ...inputs.map((i) => i.raw)])
+    return encodeRequest(this.inferUrl, 'POST', body, 'application/octet-stream', { 'Inference-Header-Content-Length': String(header.length) })
   }
 
-  async infer(request: PreparedHttpRequest): Promise<InferAnswer> {
-    const res = await this.pool.request({ path: this.inferPath, method: 'POST', headers: request.headers, body: request.body })
-    const body = Buffer.from(await res.body.arrayBuffer())
-    if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode} from ${this.baseUrl}${this.inferPath}: ${errorText(body)}`)
-    const headerLength = res.headers[HEADER_LENGTH]
-    const json = JSON.parse(body.subarray(0, headerLength === undefined ? body.length : Number(headerLength)).toString('utf8')) as {
+  async infer(request: Buffer): Promise<InferAnswer> {
+    const answer = await this.raw.send(request)
+    if (answer.status !== 200) throw new Error(`HTTP ${answer.status} from ${this.inferUrl.href}: ${errorText(answer.body)}`)
+    const headerLength = headerValue(answer.head, HEADER_LENGTH)
+    const json = JSON.parse(answer.body.toString('utf8', 0, headerLength === undefined ? answer.body.length : Number(headerLength))) as {
       parameters?: { queue_us?: number; compute_us?: number }
     }
     const p = json.parameters
@@ -52,9 +47,9 @@ export class KserveHttpClient {
   }
 
   async getJson<T>(path: string): Promise<{ status: number; body: T }> {
-    const res = await this.pool.request({ path, method: 'GET' })
-    const text = await res.body.text()
-    return { status: res.statusCode, body: (text ? JSON.parse(text) : {}) as T }
+    const res = await fetch(new URL(path, this.baseUrl))
+    const text = await res.text()
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T }
   }
 
   /** Polls /v2/health/ready until 200 or the deadline. */
@@ -67,7 +62,7 @@ export class KserveHttpClient {
         if (status === 200) return
         last = `HTTP ${status}`
       } catch (error) {
-        last = (error as Error).message
+        last = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message
       }
       await new Promise((r) => setTimeout(r, 50))
     }
@@ -91,8 +86,8 @@ export class KserveHttpClient {
     return { requests, queueUs: queueNs / 1000, computeUs: computeNs / 1000 }
   }
 
-  close(): Promise<void> {
-    return this.pool.close()
+  async close(): Promise<void> {
+    this.raw.close()
   }
 }
 

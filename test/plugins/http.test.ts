@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRegistry } from '../../core/plugin.ts'
 import { httpBackend } from '../../plugins/http/index.ts'
-import { RawHttpClient, encodeRequest, parseResponse } from '../../plugins/http/raw-client.ts'
+import { RawHttpClient, encodeRequest, headerValue, parseResponse } from '../../plugins/http/raw-client.ts'
 
 let server: http.Server
 let port = 0
@@ -39,16 +39,18 @@ afterAll(async () => {
 describe('raw HTTP/1.1 client', () => {
   it('frames Content-Length and chunked responses, reuses connections, reconnects after Connection: close', async () => {
     const url = (path: string) => new URL(`http://127.0.0.1:${port}${path}`)
-    const post = new RawHttpClient('127.0.0.1', port, encodeRequest(url('/echo'), 'POST', '{"x":1}'), 2)
-    const answers = await Promise.all(Array.from({ length: 20 }, () => post.send()))
+    const post = new RawHttpClient('127.0.0.1', port, 2)
+    const request = encodeRequest(url('/echo'), 'POST', '{"x":1}')
+    const answers = await Promise.all(Array.from({ length: 20 }, () => post.send(request)))
     expect(answers.every((a) => a.status === 200 && a.body.toString() === 'echo:{"x":1}')).toBe(true)
     post.close()
-    const chunked = new RawHttpClient('127.0.0.1', port, encodeRequest(url('/chunked'), 'GET'), 1)
-    expect((await chunked.send()).body.toString()).toBe('hello')
-    expect((await chunked.send()).body.toString()).toBe('hello')
+    const chunked = new RawHttpClient('127.0.0.1', port, 1)
+    const get = encodeRequest(url('/chunked'), 'GET')
+    expect((await chunked.send(get)).body.toString()).toBe('hello')
+    expect(headerValue((await chunked.send(get)).head, 'transfer-encoding')).toBe('chunked')
     chunked.close()
-    const closing = new RawHttpClient('127.0.0.1', port, encodeRequest(url('/close'), 'GET'), 1)
-    for (let i = 0; i < 3; i++) expect((await closing.send()).body.toString()).toBe('bye')
+    const closing = new RawHttpClient('127.0.0.1', port, 1)
+    for (let i = 0; i < 3; i++) expect((await closing.send(encodeRequest(url('/close'), 'GET'))).body.toString()).toBe('bye')
     closing.close()
   })
 
@@ -64,8 +66,8 @@ describe('raw HTTP/1.1 client', () => {
     const rude = net.createServer((socket) => socket.once('data', () => socket.destroy()))
     await new Promise<void>((r) => rude.listen(0, '127.0.0.1', r))
     const rudePort = (rude.address() as AddressInfo).port
-    const client = new RawHttpClient('127.0.0.1', rudePort, encodeRequest(new URL(`http://127.0.0.1:${rudePort}/`), 'GET'), 1)
-    await expect(client.send()).rejects.toThrow(/connection closed by the server/)
+    const client = new RawHttpClient('127.0.0.1', rudePort, 1)
+    await expect(client.send(encodeRequest(new URL(`http://127.0.0.1:${rudePort}/`), 'GET'))).rejects.toThrow(/connection closed by the server/)
     client.close()
     await new Promise<void>((r) => rude.close(() => r()))
   })
