@@ -216,7 +216,7 @@ export class ModelRepository {
   }
 }
 
-export function parseRef(ref: string): { name: string; version?: number } {
+function parseRef(ref: string): { name: string; version?: number } {
   const at = ref.lastIndexOf('@')
   if (at <= 0) return { name: ref }
   const version = Number(ref.slice(at + 1))

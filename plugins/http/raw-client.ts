@@ -7,8 +7,17 @@ export interface RawResponse {
   head: Buffer
 }
 
-/** One header's value from a response head (case-insensitive name), or undefined. */
+/**
+ * One header's value from a response head (case-insensitive name), or undefined. The all
+ * lower-case spelling is looked up in the bytes first; other spellings fall back to decoding.
+ */
 export function headerValue(head: Buffer, name: string): string | undefined {
+  const needle = `\r\n${name.toLowerCase()}:`
+  const direct = head.indexOf(needle, 0, 'latin1')
+  if (direct >= 0) {
+    const end = head.indexOf('\r\n', direct + needle.length, 'latin1')
+    return head.toString('latin1', direct + needle.length, end < 0 ? head.length : end).trim()
+  }
   const text = head.toString('latin1')
   const at = text.toLowerCase().indexOf(`\r\n${name.toLowerCase()}:`)
   if (at < 0) return undefined

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { InferbenchError, backendOptions, definePlugin, type BackendFactory, type Plugin, type Scalar } from '../../core/plugin-api.ts'
+import { InferbenchError, backendOptions, definePlugin, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
 import { createV2Backend, type V2Target } from './v2-backend.ts'
 
 /** Options of the kserve/triton backends: plugin defaults, overridden by job parameters of the same names. */
@@ -24,15 +24,11 @@ function v2Factory(defaults: KserveOptions, fallbackUrl: Record<'http' | 'grpc',
     const url = o.url ?? fallbackUrl?.[protocol]
     if (!url) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${backendName} backend: set url (e.g. url: 'http://127.0.0.1:8000') on the bench or describe`)
     const target: V2Target = {
-      protocol, address: protocol === 'grpc' ? url.replace(/^grpc:\/\//, '') : url, modelName: o.modelName ?? defaultModelName(ctx.model?.name ?? '', ctx.params),
+      protocol, address: protocol === 'grpc' ? url.replace(/^grpc:\/\//, '') : url, modelName: o.modelName ?? (ctx.model?.name ?? '').replace(/@\d+$/, ''),
       encoding: o.encoding, connections: o.connections, readyTimeoutMs: o.readyTimeoutMs, intHigh: o.intHigh,
     }
     return createV2Backend(ctx, target)
   }
-}
-
-function defaultModelName(name: string, _params: Readonly<Record<string, Scalar>>): string {
-  return name.replace(/@\d+$/, '')
 }
 
 /**

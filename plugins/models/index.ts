@@ -25,5 +25,5 @@ export function models(): Plugin {
   return definePlugin({ name: 'inferbench:models', generators: { ...FAMILIES, ...ZOO }, analyzers: { onnx: onnxAnalyzer } })
 }
 
-export { GraphBuilder, DType, OPSET } from './onnx-builder.ts'
+export { GraphBuilder, DType } from './onnx-builder.ts'
 export { buildFc, type FcParams } from './fc.ts'

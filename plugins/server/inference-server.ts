@@ -49,20 +49,24 @@ export class InferenceServer {
 
   /** The model, or UnknownModelError; a version other than '1' is unknown too. */
   model(name: string, version?: string): ServedModel {
+    return this.entry(name, version).model
+  }
+
+  private entry(name: string, version?: string): { model: ServedModel; scheduler: Scheduler } {
     const entry = this.models.get(name)
     if (!entry || (version !== undefined && version !== '' && version !== entry.model.version)) {
       throw new UnknownModelError(version ? `${name}/versions/${version}` : name, this.modelNames())
     }
-    return entry.model
+    return entry
   }
 
   async infer(name: string, version: string | undefined, tensors: InputTensor[]): Promise<InferResult> {
-    const model = this.model(name, version)
+    const { model, scheduler } = this.entry(name, version)
     const started = process.hrtime.bigint()
     this.inFlight++
     try {
       const rows = model.validate(tensors)
-      const result = await this.models.get(model.name)!.scheduler.infer(tensors, rows)
+      const result = await scheduler.infer(tensors, rows)
       model.stats.request(true, Number(process.hrtime.bigint() - started), result.queueNs)
       this.metrics.succeeded(model.name, rows, result.queueNs, result.computeNs, result.batchRows)
       return result

@@ -13,19 +13,39 @@ export class ServerMetrics {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers: [this.registry],
   })
 
+  // The per-model children, resolved once: no label lookup on the request path.
+  private readonly children = new Map<string, ReturnType<ServerMetrics['childrenOf']>>()
+
   constructor() {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'inferbench_process_' })
   }
 
   succeeded(model: string, rows: number, queueNs: number, computeNs: number, batchRows: number): void {
-    this.success.inc({ model })
-    this.rows.inc({ model }, rows)
-    this.queue.inc({ model }, queueNs / 1000)
-    this.compute.inc({ model }, computeNs / 1000)
-    this.batch.observe({ model }, batchRows)
+    const c = this.of(model)
+    c.success.inc()
+    c.rows.inc(rows)
+    c.queue.inc(queueNs / 1000)
+    c.compute.inc(computeNs / 1000)
+    c.batch.observe(batchRows)
   }
 
   failed(model: string): void {
-    this.failure.inc({ model })
+    this.of(model).failure.inc()
+  }
+
+  private of(model: string): ReturnType<ServerMetrics['childrenOf']> {
+    let c = this.children.get(model)
+    if (!c) {
+      c = this.childrenOf(model)
+      this.children.set(model, c)
+    }
+    return c
+  }
+
+  private childrenOf(model: string) {
+    return {
+      success: this.success.labels(model), failure: this.failure.labels(model), rows: this.rows.labels(model),
+      queue: this.queue.labels(model), compute: this.compute.labels(model), batch: this.batch.labels(model),
+    }
   }
 }
