@@ -1,14 +1,11 @@
 import { cac } from 'cac'
 import c from 'picocolors'
-import { isInferbenchError } from '../core/errors.ts'
+import { EXIT, USAGE_ERROR_CODES, isInferbenchError } from '../core/errors.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
 import { modelCommand } from './model-command.ts'
-import { EXIT, runCommand } from './run-command.ts'
+import { rawStringFlags } from './raw-flags.ts'
+import { runCommand } from './run-command.ts'
 import { serveCommand } from './serve-command.ts'
-
-const USAGE_CODES = new Set(['INFERBENCH_CONFIG_INVALID', 'INFERBENCH_CONFIG_NOT_FOUND', 'INFERBENCH_BENCH_INVALID',
-  'INFERBENCH_BENCH_LOAD_FAILED', 'INFERBENCH_USAGE', 'INFERBENCH_PLUGIN_CONFLICT', 'INFERBENCH_PLUGIN_MISSING',
-  'INFERBENCH_MODEL_NOT_FOUND'])
 
 export async function main(argv: string[]): Promise<number> {
   const cli = cac('inferbench')
@@ -21,11 +18,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--reporter <name>', 'Reporter to use: default, json, or one from a plugin (repeatable)')
     .option('--outputFile <path>', 'Write file reporters here; --outputFile.json=<path> per reporter')
     .option('--bail [n]', 'Stop after n failed or errored jobs (default 1)')
-    .action(async (filters: string[], options: Record<string, unknown>) => {
+    .option('--passWithNoTests', 'Exit 0 when there is no job to run (default: exit 1)')
+    .action(async (filters: string[], parsed: Record<string, unknown>) => {
+      const options = { ...parsed, ...asTyped(argv, { testNamePattern: 't', config: 'c', reporter: undefined }, ['reporter']) }
       exitCode = await runCommand({
         filters,
         ...(typeof options.config === 'string' ? { config: options.config } : {}),
         list: Boolean(options.list),
+        passWithNoTests: Boolean(options.passWithNoTests),
         ...(options.reporter !== undefined ? { reporter: asStrings(options.reporter) } : {}),
         ...(options.outputFile !== undefined ? { outputFile: outputFileFlag(options.outputFile) } : {}),
         ...(options.bail !== undefined ? { bail: bailFlag(options.bail) } : {}),
@@ -45,7 +45,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--tag <tag>', 'add/update: a tag (repeatable); ls: filter by tag')
     .option('--description <text>', 'add/update: a description')
     .option('--json', 'Print JSON')
-    .action(async (action: string, args: string[], options: Record<string, unknown>) => {
+    .action(async (action: string, args: string[], parsed: Record<string, unknown>) => {
+      const options = {
+        ...parsed,
+        ...asTyped(argv, { config: 'c', name: undefined, task: undefined, framework: undefined, dataset: undefined, description: undefined, generate: undefined, tag: undefined, param: undefined }, ['tag', 'param']),
+      }
       const batch = options.batch === undefined ? undefined : Number(options.batch)
       if (batch !== undefined && !(Number.isInteger(batch) && batch > 0)) {
         throw Object.assign(new Error(`--batch: expected a positive integer, received ${String(options.batch)}`), { name: 'CACError' })
@@ -71,10 +75,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--preferred-batch <sizes>', 'Dynamic batching: comma-separated sizes dispatched at once')
     .option('--intra-op-threads <n>', 'onnxruntime intra-op threads per session')
     .option('--max-body-bytes <n>', 'Largest request accepted (default 256 MiB)')
-    .action(async (options: Record<string, unknown>) => {
+    .option('--drain-timeout <duration>', 'On SIGTERM/SIGINT: longest wait for requests already received (default 30s; then 503)')
+    .action(async (parsed: Record<string, unknown>) => {
+      const options = {
+        ...parsed,
+        ...asTyped(argv, Object.fromEntries(['model', 'host', 'httpPort', 'grpcPort', 'instances', 'maxBatch', 'maxQueueDelay', 'preferredBatch',
+          'intraOpThreads', 'maxBodyBytes', 'drainTimeout'].map((k) => [k, undefined])), ['model']),
+      }
       exitCode = await serveCommand({
         model: options.model === undefined ? [] : asStrings(options.model),
-        ...pickStrings(options, ['host', 'httpPort', 'grpcPort', 'instances', 'maxBatch', 'maxQueueDelay', 'preferredBatch', 'intraOpThreads', 'maxBodyBytes']),
+        ...pickStrings(options, ['host', 'httpPort', 'grpcPort', 'instances', 'maxBatch', 'maxQueueDelay', 'preferredBatch', 'intraOpThreads', 'maxBodyBytes', 'drainTimeout']),
       }, process.cwd(), process.stdout, process.stderr)
     })
   cli.help()
@@ -91,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
 function reportError(error: unknown): number {
   if (isInferbenchError(error)) {
     process.stderr.write(`${c.red(c.bold('inferbench:'))} ${error.message}\n`)
-    return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failed
+    return USAGE_ERROR_CODES.has(error.code) ? EXIT.usage : EXIT.failed
   }
   if (error instanceof Error && error.name === 'CACError') {
     process.stderr.write(`${c.red(c.bold('inferbench:'))} ${error.message}; see inferbench --help\n`)
@@ -99,6 +109,11 @@ function reportError(error: unknown): number {
   }
   process.stderr.write(`${c.red(c.bold('inferbench: unexpected error'))}\n${error instanceof Error ? error.stack : String(error)}\n`)
   return EXIT.failed
+}
+
+/** String flags as typed (see raw-flags.ts): one value, or every value for repeatable ones. */
+function asTyped(argv: string[], flags: Record<string, string | undefined>, repeatable: string[]): Record<string, string | string[]> {
+  return Object.fromEntries(Object.entries(rawStringFlags(argv, flags)).map(([k, v]) => [k, repeatable.includes(k) ? v : v[v.length - 1]!]))
 }
 
 function pickStrings(options: Record<string, unknown>, keys: string[]): Record<string, string> {

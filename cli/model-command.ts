@@ -1,11 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
+import type * as OnnxTypes from 'onnx-proto'
 import c from 'picocolors'
 import { loadConfig } from '../core/config.ts'
 import { InferbenchError } from '../core/errors.ts'
 import { createRegistry, type PluginRegistry, type TextSink } from '../core/plugin.ts'
 import { ModelRepository, type ModelMetadata, type ModelRecord } from '../core/store/model-repository.ts'
-import { analyzeOnnx, type ModelAnalysis } from '../plugins/models/analysis/index.ts'
+import { analyzeModel, analyzeOnnx, type ModelAnalysis } from '../plugins/models/analysis/index.ts'
+import { decodeOnnxModel } from '../plugins/models/onnx-decode.ts'
 import { ortSignature } from '../plugins/onnxruntime/signature.ts'
 import { fmtRate, table } from '../reporters/format.ts'
 import { withBuiltinPlugins } from './builtin-plugins.ts'
@@ -24,6 +26,8 @@ export interface ModelFlags {
   json?: boolean
 }
 
+type OnnxModel = OnnxTypes.onnx.ModelProto
+
 const ACTIONS = ['inspect', 'add', 'ls', 'show', 'rm', 'update'] as const
 
 /** `inferbench model <inspect|add|ls|show|rm|update>`. Returns the exit code. */
@@ -36,7 +40,7 @@ export async function modelCommand(action: string, args: string[], flags: ModelF
   const params = parseParams(flags.param ?? [])
   if (action === 'inspect') {
     const target = need(args[0], 'model inspect <file|generator>')
-    const analysis = await inspect(target, params, flags.batch ?? 1, registry, cwd)
+    const analysis = await inspect(target, params, flags.batch, registry, cwd)
     out.write(flags.json ? `${JSON.stringify(analysis, null, 2)}\n` : formatAnalysis(target, flags.batch ?? 1, analysis))
     return 0
   }
@@ -89,11 +93,15 @@ export async function modelCommand(action: string, args: string[], flags: ModelF
   return 0
 }
 
-async function inspect(target: string, params: Record<string, string | number | boolean>, batch: number, registry: PluginRegistry, cwd: string): Promise<ModelAnalysis> {
+async function inspect(target: string, params: Record<string, string | number | boolean>, batchFlag: number | undefined, registry: PluginRegistry, cwd: string): Promise<ModelAnalysis> {
   const path = resolve(cwd, target)
+  const batch = batchFlag ?? 1
   if (existsSync(path)) {
+    if (statSync(path).isDirectory()) throw new InferbenchError('INFERBENCH_USAGE', `model inspect: ${path} is a directory; give an .onnx file`)
+    const model = decodeOnnxModel(readFileSync(path), path)
     const dims = Object.fromEntries(Object.entries(params).filter((e): e is [string, number] => typeof e[1] === 'number'))
-    return analyzeOnnx(readFileSync(path), { batch, dims })
+    checkInputShapes(model, path, dims, batchFlag)
+    return analyzeModel(model, { batch, dims })
   }
   if (!registry.names('generators').includes(target)) {
     throw new InferbenchError('INFERBENCH_MODEL_NOT_FOUND',
@@ -102,6 +110,40 @@ async function inspect(target: string, params: Record<string, string | number | 
   const generator = registry.generator(target)
   const bytes = await generator.generate(generator.normalize(params), { weights: false })
   return analyzeOnnx(bytes, { batch, dims: {} })
+}
+
+/**
+ * Every input dimension must be known before analysis: a fixed batch cannot be changed with
+ * --batch, and a named dimension needs its size (--param name=N), or the figures would be wrong.
+ */
+function checkInputShapes(model: OnnxModel, path: string, dims: Record<string, number>, batchFlag: number | undefined): void {
+  const graph = model.graph!
+  const initializers = new Set((graph.initializer ?? []).map((t) => t.name))
+  const missing: string[] = []
+  for (const input of graph.input ?? []) {
+    if (initializers.has(input.name)) continue
+    for (const [axis, d] of (input.type?.tensorType?.shape?.dim ?? []).entries()) {
+      const fixed = d.dimValue !== undefined && d.dimValue !== null && Number(d.dimValue) > 0 ? Number(d.dimValue) : undefined
+      if (axis === 0 && fixed !== undefined && batchFlag !== undefined && batchFlag !== fixed) {
+        throw new InferbenchError('INFERBENCH_BATCH_UNSUPPORTED',
+          `model inspect: ${path} has a fixed batch of ${fixed} (input '${input.name}' is [${shapeText(input)}]); drop --batch ${batchFlag}, or export the model with a dynamic first dimension`)
+      }
+      if (fixed !== undefined || axis === 0 || (d.dimParam && dims[d.dimParam] !== undefined)) continue
+      const problem = d.dimParam
+        ? `dim '${d.dimParam}' (input '${input.name}', axis ${axis}) needs --param ${quoteParam(d.dimParam)}=N`
+        : `input '${input.name}' axis ${axis} has neither a size nor a name, so it cannot be bound`
+      if (!missing.some((m) => d.dimParam && m.startsWith(`dim '${d.dimParam}'`))) missing.push(problem)
+    }
+  }
+  if (missing.length) throw new InferbenchError('INFERBENCH_USAGE', `model inspect: ${path}: ${missing.join('; ')}`)
+}
+
+function shapeText(input: OnnxTypes.onnx.IValueInfoProto): string {
+  return (input.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam || (d.dimValue ? String(d.dimValue) : '?')).join(',')
+}
+
+function quoteParam(name: string): string {
+  return /^[A-Za-z_][\w]*$/.test(name) ? name : `'${name}'`
 }
 
 function formatAnalysis(target: string, batch: number, a: ModelAnalysis): string {

@@ -1,15 +1,18 @@
+import { relative } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import c from 'picocolors'
 import { loadConfig, type ResolvedConfig, type UserConfig } from '../core/config.ts'
 import { collectFile } from '../core/collector.ts'
 import { discoverBenchFiles } from '../core/discover.ts'
 import { formatMs } from '../core/duration.ts'
-import { InferbenchError } from '../core/errors.ts'
+import { EXIT, InferbenchError } from '../core/errors.ts'
 import { moduleFormatHint } from '../core/import-hint.ts'
 import { planJobs, type Job } from '../core/plan.ts'
 import { createRegistry, type PluginRegistry, type Reporter, type TextSink } from '../core/plugin.ts'
 import type { SuiteNode } from '../core/tree.ts'
+import { isolateReporter } from '../runners/isolated-reporter.ts'
 import { runLocal } from '../runners/local.ts'
+import { outputPathProblem } from '../core/output-path.ts'
 import { withBuiltinPlugins } from './builtin-plugins.ts'
 
 export interface RunFlags {
@@ -20,9 +23,10 @@ export interface RunFlags {
   outputFile?: string | Record<string, string>
   bail?: boolean | number
   testNamePattern?: string
+  /** Exit 0 when no job is left to run (a filter matched nothing), as Vitest's flag does. */
+  passWithNoTests?: boolean
 }
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
 
 /** `inferbench [filters...]`: load config, discover, plan, then list or run. Returns the exit code. */
 export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink): Promise<number> {
@@ -47,16 +51,50 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
     printList(jobs, stdout)
     return EXIT.ok
   }
-  const reporters = createReporters(config, registry, stdout)
+  if (!jobs.some((j) => !j.skip)) {
+    const why = jobs.length === 0 ? `no benches in ${files.length} bench file${files.length === 1 ? '' : 's'} (${files.map((f) => relative(cwd, f)).join(', ')})` : `all ${jobs.length} jobs are skipped`
+    if (flags.passWithNoTests) {
+      stdout.write(`inferbench: ${why}; nothing to run (--passWithNoTests)\n`)
+      return EXIT.ok
+    }
+    throw new InferbenchError('INFERBENCH_NO_JOBS', `${why}; nothing to run. Add a bench(), widen the filters, or pass --passWithNoTests`)
+  }
+  checkOutputFiles(config, registry)
+  const reporters = createReporters(config, stdout, registry)
   const controller = new AbortController()
   const onSigint = () => controller.abort('interrupted')
   process.once('SIGINT', onSigint)
   try {
     const run = await runLocal({ jobs, registry, config, reporters, signal: controller.signal })
+    if (controller.signal.aborted) return EXIT.interrupted
     return run.counts.failed + run.counts.errored > 0 ? EXIT.failed : EXIT.ok
   } finally {
     process.removeListener('SIGINT', onSigint)
   }
+}
+
+/**
+ * Every report path is checked before the first job, so a typo costs seconds, not a whole run:
+ * `--outputFile.<name>` must name a registered reporter, and each path must be writable.
+ */
+function checkOutputFiles(config: ResolvedConfig, registry: PluginRegistry): void {
+  const known = registry.names('reporters')
+  if (config.outputFile && typeof config.outputFile === 'object') {
+    for (const name of Object.keys(config.outputFile)) {
+      if (!known.includes(name)) {
+        throw new InferbenchError('INFERBENCH_USAGE', `outputFile.${name}: no reporter is named '${name}'; reporters: ${known.join(', ')}`)
+      }
+    }
+  }
+  for (const name of config.reporters) {
+    const path = outputFileOf(config, name)
+    const problem = path === undefined ? undefined : outputPathProblem(config.root, path)
+    if (problem) throw new InferbenchError('INFERBENCH_OUTPUT_UNWRITABLE', `outputFile${typeof config.outputFile === 'object' ? `.${name}` : ''}: cannot write the ${name} report: ${problem}`)
+  }
+}
+
+function outputFileOf(config: ResolvedConfig, reporter: string): string | undefined {
+  return typeof config.outputFile === 'string' ? config.outputFile : config.outputFile?.[reporter]
 }
 
 async function collectFiles(files: string[]): Promise<SuiteNode[]> {
@@ -80,10 +118,11 @@ function compilePattern(pattern: string): RegExp {
   }
 }
 
-function createReporters(config: ResolvedConfig, registry: PluginRegistry, stdout: TextSink): Reporter[] {
+function createReporters(config: ResolvedConfig, stdout: TextSink, registry: PluginRegistry): Reporter[] {
+  const warn = (message: string) => process.stderr.write(`${c.yellow('inferbench:')} ${message}\n`)
   return config.reporters.map((name) => {
-    const outputFile = typeof config.outputFile === 'string' ? config.outputFile : config.outputFile?.[name]
-    return registry.reporter(name)({ root: config.root, stdout, ...(outputFile ? { outputFile } : {}) })
+    const outputFile = outputFileOf(config, name)
+    return isolateReporter(name, registry.reporter(name)({ root: config.root, stdout, ...(outputFile ? { outputFile } : {}) }), warn)
   })
 }
 

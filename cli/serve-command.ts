@@ -1,8 +1,9 @@
-import { resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { basename, extname, resolve } from 'node:path'
 import { parseDurationMs } from '../core/duration.ts'
 import { InferbenchError } from '../core/errors.ts'
 import type { TextSink } from '../core/plugin.ts'
-import { serve, type ServeOptions } from '../plugins/server/serve.ts'
+import { DEFAULT_DRAIN_TIMEOUT_MS, serve, type ServeOptions } from '../plugins/server/serve.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
 
 export interface ServeFlags {
@@ -16,6 +17,7 @@ export interface ServeFlags {
   preferredBatch?: string
   intraOpThreads?: string
   maxBodyBytes?: string
+  drainTimeout?: string
 }
 
 /**
@@ -24,6 +26,8 @@ export interface ServeFlags {
  */
 export async function serveCommand(flags: ServeFlags, cwd: string, out: TextSink, log: TextSink): Promise<number> {
   const options = parseServeFlags(flags, cwd)
+  const drainTimeoutMs = flags.drainTimeout === undefined ? DEFAULT_DRAIN_TIMEOUT_MS : parseDurationMs(flags.drainTimeout)
+  if (drainTimeoutMs === undefined) throw new InferbenchError('INFERBENCH_USAGE', `serve: --drain-timeout: expected a duration like 30s or 500ms, received ${flags.drainTimeout}`)
   const started = performance.now()
   const running = await serve(options)
   out.write(`${JSON.stringify({
@@ -41,7 +45,7 @@ export async function serveCommand(flags: ServeFlags, cwd: string, out: TextSink
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
   })
-  await running.stop()
+  await running.stop(drainTimeoutMs)
   log.write('inferbench serve: stopped\n')
   return 0
 }
@@ -49,18 +53,31 @@ export async function serveCommand(flags: ServeFlags, cwd: string, out: TextSink
 export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
   if (flags.model.length === 0) throw new InferbenchError('INFERBENCH_USAGE', 'serve: give at least one --model <path>[:name]')
   const models = flags.model.map((spec) => {
+    if (spec.trim() === '') throw new InferbenchError('INFERBENCH_USAGE', `serve: --model: expected <path>[:name], received an empty value`)
     const colon = spec.lastIndexOf(':')
     const hasName = colon > 0 && !spec.slice(colon + 1).includes('/')
-    return { path: resolve(cwd, hasName ? spec.slice(0, colon) : spec), ...(hasName ? { name: spec.slice(colon + 1) } : {}) }
+    const name = hasName ? spec.slice(colon + 1) : undefined
+    if (name !== undefined && name.trim() === '') throw new InferbenchError('INFERBENCH_USAGE', `serve: --model ${spec}: the name after ':' is empty`)
+    const path = resolve(cwd, hasName ? spec.slice(0, colon) : spec)
+    if (!existsSync(path)) throw new InferbenchError('INFERBENCH_MODEL_NOT_FOUND', `serve: --model ${spec}: no file ${path}`)
+    return { path, name: name ?? basename(path, extname(path)) }
   })
-  const int = (value: string | undefined, flag: string, fallback: number, min = 0) => {
+  for (const [i, m] of models.entries()) {
+    const other = models.findIndex((o) => o.name === m.name)
+    if (other !== i) {
+      throw new InferbenchError('INFERBENCH_USAGE', `serve: two models are named '${m.name}' (${models[other]!.path} and ${m.path}); name one with --model ${m.path}:<name>`)
+    }
+  }
+  const int = (value: string | undefined, flag: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => {
     if (value === undefined) return fallback
     const n = Number(value)
-    if (!Number.isInteger(n) || n < min) throw new InferbenchError('INFERBENCH_USAGE', `serve: ${flag}: expected an integer of at least ${min}, received ${value}`)
+    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+      throw new InferbenchError('INFERBENCH_USAGE', `serve: ${flag}: expected an integer ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, received '${value}'`)
+    }
     return n
   }
   const port = (value: string | undefined, flag: string, fallback: number) =>
-    (value === 'off' ? undefined : int(value, flag, fallback))
+    (value === 'off' ? undefined : int(value, `${flag} (a port, 0 for any free one, or off)`, fallback, 0, 65_535))
   const maxBatch = int(flags.maxBatch, '--max-batch', 0)
   const delayMs = flags.maxQueueDelay === undefined ? 0.1 : parseDurationMs(/^\d+(\.\d+)?$/.test(flags.maxQueueDelay) ? `${flags.maxQueueDelay}us` : flags.maxQueueDelay)
   if (delayMs === undefined) throw new InferbenchError('INFERBENCH_USAGE', `serve: --max-queue-delay: expected a duration like 100us or 2ms, received ${flags.maxQueueDelay}`)

@@ -2,7 +2,8 @@ import { relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { cosmiconfig, type Loader } from 'cosmiconfig'
 import { z } from 'zod'
-import { durationSchema } from './duration.ts'
+import { describeValue } from './describe-value.ts'
+import { DURATION_FORMS, durationSchema } from './duration.ts'
 import { InferbenchError } from './errors.ts'
 import { moduleFormatHint } from './import-hint.ts'
 import type { Plugin } from './plugin.ts'
@@ -21,7 +22,7 @@ const warmupSchema = z.union([
   z.literal(false),
   durationSchema,
   z.strictObject({ duration: durationSchema.optional(), requests: z.number().int().nonnegative().optional() }),
-])
+], { error: (issue) => `expected ${DURATION_FORMS}, { duration, requests } or false, received ${describeValue(issue.input)}` })
 
 const defaultsSchema = z.strictObject({
   /** Backend of a bench that names none. */

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { describeValue } from './describe-value.ts'
 
 const UNIT_MS: Record<string, number> = { us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h)\s*$/
@@ -18,15 +19,20 @@ export function formatMs(ms: number): string {
   return `${(ms * 1000).toFixed(0)}µs`
 }
 
+export const DURATION_FORMS = `a duration like '500ms', '10s', '2m' or a number of milliseconds`
+
 /** A zod schema accepting a duration string or milliseconds, producing milliseconds. */
-export const durationSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+export const durationSchema = z.union([z.number(), z.string()], {
+  error: (issue) => `expected ${DURATION_FORMS}, received ${describeValue(issue.input)}`,
+}).transform((value, ctx) => {
   const ms = parseDurationMs(value)
   if (ms === undefined) {
     ctx.addIssue({
       code: 'custom',
-      message: `expected a duration like '500ms', '10s', '2m' or a number of milliseconds, received ${JSON.stringify(value)}`,
+      message: `expected ${DURATION_FORMS}, received ${JSON.stringify(value)}`,
     })
     return z.NEVER
   }
   return ms
 })
+

@@ -19,6 +19,27 @@ export type ErrorCode =
   | 'INFERBENCH_BACKEND_FAILED'
   | 'INFERBENCH_CHECK_FAILED'
   | 'INFERBENCH_HOOK_FAILED'
+  | 'INFERBENCH_MODEL_INVALID'
+  | 'INFERBENCH_OUTPUT_UNWRITABLE'
+  | 'INFERBENCH_NO_JOBS'
+  | 'INFERBENCH_INTERRUPTED'
+  | 'INFERBENCH_JOB_TIMEOUT'
+  | 'INFERBENCH_BACKEND_DIED'
+  | 'INFERBENCH_SERVE_FAILED'
+
+/** Exit codes of the CLI: shells read 130 as "ended by Ctrl-C". */
+export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const
+
+/**
+ * Codes that mean the input was wrong (config, bench file, flag, model file): the CLI exits 2 when
+ * one ends a command. Any other code that ends a command exits 1; inside a run, an error ends only
+ * its job (status 'errored') and the run exits 1 (130 when interrupted).
+ */
+export const USAGE_ERROR_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'INFERBENCH_CONFIG_INVALID', 'INFERBENCH_CONFIG_NOT_FOUND', 'INFERBENCH_BENCH_INVALID', 'INFERBENCH_BENCH_LOAD_FAILED',
+  'INFERBENCH_USAGE', 'INFERBENCH_PLUGIN_CONFLICT', 'INFERBENCH_PLUGIN_MISSING', 'INFERBENCH_MODEL_NOT_FOUND',
+  'INFERBENCH_MODEL_INVALID', 'INFERBENCH_MODEL_UNLOADABLE', 'INFERBENCH_BATCH_UNSUPPORTED', 'INFERBENCH_OUTPUT_UNWRITABLE',
+])
 
 export class InferbenchError extends Error {
   readonly code: ErrorCode

@@ -1,4 +1,5 @@
 import { relative } from 'node:path'
+import { describeValue } from './describe-value.ts'
 import { parseDurationMs } from './duration.ts'
 import { InferbenchError } from './errors.ts'
 import { sha256, stableStringify } from './hash.ts'
@@ -179,13 +180,6 @@ function checkScalar(axis: string, value: unknown, index: number | undefined, wh
     `${where}: ${axis}${index === undefined ? '' : `[${index}]`}: expected a string, number or boolean (or an array of them), received ${describeValue(value)}`)
 }
 
-function describeValue(value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'an array'
-  if (typeof value === 'object') return 'an object'
-  return `${typeof value} ${JSON.stringify(value)}`
-}
-
 function planWorkload(ref: WorkloadRef, registry: PluginRegistry, where: string): WorkloadPlan {
   try {
     return registry.workload(ref.type)(ref.options)
@@ -198,6 +192,10 @@ function planWorkload(ref: WorkloadRef, registry: PluginRegistry, where: string)
 function resolveWarmup(spec: WarmupSpec, where: string): Warmup | undefined {
   if (spec === false) return undefined
   if (typeof spec === 'string' || typeof spec === 'number') return { durationMs: mustDuration(spec, 'warmup', where) }
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID',
+      `${where}: warmup: expected a duration like '1s', { duration, requests } or false, received ${describeValue(spec)}`)
+  }
   const warmup: Warmup = {}
   if (spec.duration !== undefined) warmup.durationMs = mustDuration(spec.duration, 'warmup.duration', where)
   if (spec.requests !== undefined) {

@@ -44,6 +44,16 @@ export interface BackendContext {
   cacheDir: string
   /** The load the job will apply: a backend may size itself for it (connections, threads). */
   load?: { open: boolean; concurrency: number }
+  /**
+   * Aborted when the job must stop (its timeout, Ctrl-C, the backend failed): a factory still
+   * starting should give up. The runner closes the backend afterwards either way.
+   */
+  signal: AbortSignal
+  /**
+   * Tells the runner the backend can no longer answer (its process or worker thread ended): the
+   * job stops at once with this error as its own, keeping what it measured until then.
+   */
+  fail(error: Error): void
 }
 
 /** Server-side timings of one answer, when the backend knows them (queue, compute). */
@@ -147,9 +157,10 @@ export interface ReporterOptions {
 
 export interface Reporter {
   onRunStart?(jobs: readonly Job[]): void | Promise<void>
-  onJobStart?(job: Job): void
+  onJobStart?(job: Job): void | Promise<void>
+  /** Not awaited: a progress tick must not slow the measurement. */
   onJobProgress?(job: Job, progress: JobProgress): void
-  onJobEnd?(job: Job, report: JobReport): void
+  onJobEnd?(job: Job, report: JobReport): void | Promise<void>
   onRunEnd?(run: RunReport): void | Promise<void>
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import type { ResolvedConfig } from '../core/config.ts'
+import { withTimeout } from '../core/abort.ts'
 import { InferbenchError, serializeError } from '../core/errors.ts'
 import { collectFingerprint } from '../core/fingerprint.ts'
 import type { Job } from '../core/plan.ts'
@@ -42,14 +43,14 @@ export async function runLocal(options: LocalRunOptions): Promise<RunReport> {
     if (skipReason) {
       report = { ...reportBase(job), status: 'skipped', reason: skipReason }
     } else {
-      for (const reporter of reporters) reporter.onJobStart?.(job)
+      for (const reporter of reporters) await reporter.onJobStart?.(job)
       report = await runWithHooks(job, hooks, () => runOne(job, {
         registry: options.registry, config, signal: controller.signal, versions,
-        onProgress: (j, p) => { for (const reporter of reporters) reporter.onJobProgress?.(j, p) },
+        onProgress: (j, p) => { for (const reporter of reporters) void reporter.onJobProgress?.(j, p) },
       }))
     }
     reports.push(report)
-    for (const reporter of reporters) reporter.onJobEnd?.(job, report)
+    for (const reporter of reporters) await reporter.onJobEnd?.(job, report)
     if (report.status === 'failed' || report.status === 'errored') failures++
     if (config.bail > 0 && failures >= config.bail && !stoppedEarly) stoppedEarly = `--bail after ${failures} failed job${failures > 1 ? 's' : ''}`
   }
@@ -77,21 +78,19 @@ export async function runLocal(options: LocalRunOptions): Promise<RunReport> {
 }
 
 async function runOne(job: Job, ctx: JobContext): Promise<JobReport> {
+  if (job.kind === 'serving') return runServingJob(job, ctx)
+  // A function micro-benchmark runs synchronous user code: it cannot be stopped, only abandoned.
   const timeoutMs = ctx.config.measurement.jobTimeout
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<JobReport>((resolve) => {
-    timer = setTimeout(() => resolve({
-      ...reportBase(job), status: 'errored',
-      error: serializeError(new InferbenchError('INFERBENCH_BACKEND_FAILED',
-        `job exceeded measurement.jobTimeout (${(timeoutMs / 1000).toFixed(0)}s); raise it or shorten the workload`)),
-    }), timeoutMs)
-  })
-  try {
-    const work = job.kind === 'serving' ? runServingJob(job, ctx) : runFunctionJob(job)
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
+  const report = await withTimeout(runFunctionJob(job), timeoutMs, (): JobReport => ({
+    ...reportBase(job), status: 'errored',
+    error: serializeError(new InferbenchError('INFERBENCH_JOB_TIMEOUT',
+      `job exceeded measurement.jobTimeout (${(timeoutMs / 1000).toFixed(0)}s); raise it or shorten the bench (time, iterations)`)),
+  }))
+  if (ctx.signal.aborted && report.status !== 'errored' && report.status !== 'skipped') {
+    const { status: _status, ...measured } = report
+    return { ...measured, status: 'errored', error: serializeError(new InferbenchError('INFERBENCH_INTERRUPTED', 'interrupted; the figures measured so far are kept')) }
   }
+  return report
 }
 
 /** Runs beforeAll hooks before a suite's first job and afterAll after its last one. */

@@ -1,3 +1,4 @@
+import { abortable, withTimeout } from '../core/abort.ts'
 import { InferbenchError, serializeError } from '../core/errors.ts'
 import type { LoadRecorder } from '../core/loadgen/recorder.ts'
 import { resolveModel } from '../core/model-resolver.ts'
@@ -10,11 +11,36 @@ import { PROGRESS_INTERVAL_MS, type JobContext } from './job-context.ts'
 import { measure, warmUp, type Phase } from './measure.ts'
 import { reportBase } from './report-base.ts'
 
+/** Longest wait for a backend's close() before the run moves on (and says so). */
+const CLOSE_TIMEOUT_MS = 15_000
+
 /**
  * One serving job: resolve the model, start the backend (cold start), warm up, measure, judge
  * the SLOs and the check. Any failure becomes an 'errored' report that keeps what was measured.
+ *
+ * The job stops at once, and its backend is closed before the next job starts, when it times
+ * out (measurement.jobTimeout), when the run is interrupted, or when the backend reports that it
+ * died (BackendContext.fail): the abort's reason is then the job's error.
  */
 export async function runServingJob(job: ServingJob, ctx: JobContext): Promise<JobReport> {
+  const controller = new AbortController()
+  const stopWith = (error: Error) => { if (!controller.signal.aborted) controller.abort(error) }
+  const onRunAbort = () => stopWith(interrupted(ctx.signal.reason))
+  if (ctx.signal.aborted) onRunAbort()
+  else ctx.signal.addEventListener('abort', onRunAbort, { once: true })
+  const timeoutMs = ctx.config.measurement.jobTimeout
+  const timer = setTimeout(() => stopWith(new InferbenchError('INFERBENCH_JOB_TIMEOUT',
+    `job exceeded measurement.jobTimeout (${formatSeconds(timeoutMs)}); raise it or shorten the workload`)), timeoutMs)
+  try {
+    return await runUntilAborted(job, { ...ctx, signal: controller.signal }, stopWith)
+  } finally {
+    clearTimeout(timer)
+    ctx.signal.removeEventListener('abort', onRunAbort)
+  }
+}
+
+async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: Error) => void): Promise<JobReport> {
+  const { signal } = ctx
   const base = reportBase(job)
   let model: JobModelInfo | undefined
   let backend: Backend | undefined
@@ -50,17 +76,23 @@ export async function runServingJob(job: ServingJob, ctx: JobContext): Promise<J
     const load = job.workload.kind === 'closed'
       ? { open: false, concurrency: job.workload.concurrency }
       : { open: true, concurrency: job.workload.maxOutstanding ?? ctx.config.measurement.maxOutstanding }
-    backend = await factory({ jobId: job.id, ...(resolved ? { model: resolved } : {}), batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir, load })
+    const starting = factory({
+      jobId: job.id, ...(resolved ? { model: resolved } : {}), batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir, load, signal, fail,
+    })
+    backend = await abortable(starting, signal, (late) => late.close())
     const loadMs = performance.now() - t0
     Object.assign(ctx.versions, backend.versions)
     const t1 = performance.now()
-    await backend.infer()
+    await abortable(Promise.resolve(backend.infer()), signal)
     const firstInferMs = performance.now() - t1
     cold = { coldStartMs: loadMs + firstInferMs, coldStart: { loadMs, firstInferMs, ...backend.coldStart } }
 
     await warmUp(job, backend, ctx, track)
+    if (signal.aborted) throw signal.reason
     const measured = { ...(await measure(job, backend, ctx, track)), ...cold }
     const withModel = { ...base, ...(model ? { model } : {}), ...(backend.info ? { backendInfo: backend.info } : {}) }
+    // Stopped mid-measurement: the figures so far are kept, the abort's reason is the verdict.
+    if (signal.aborted) return { ...withModel, ...measured, status: 'errored', error: serializeError(signal.reason) }
     if (measured.requests.ok === 0) {
       throw new InferbenchError('INFERBENCH_BACKEND_FAILED',
         `no request succeeded (${measured.requests.errors} failed)${measured.firstError ? `: ${measured.firstError}` : ''}`)
@@ -74,13 +106,34 @@ export async function runServingJob(job: ServingJob, ctx: JobContext): Promise<J
     return failures.length ? { ...full, status: 'failed', failures } : { ...full, status: 'passed' }
   } catch (error) {
     return {
-      ...base, ...(model ? { model } : {}), ...cold, ...(current.recorder ? partialFrom(current.recorder, job.batch) : {}),
-      status: 'errored', error: serializeError(error),
+      ...base, ...(model ? { model } : {}), ...(backend?.info ? { backendInfo: backend.info } : {}), ...cold,
+      ...(current.recorder ? partialFrom(current.recorder, job.batch) : {}),
+      // Errors caused by the abort (requests to a dead server) are symptoms; the reason is the cause.
+      status: 'errored', error: serializeError(signal.aborted ? signal.reason : error),
     }
   } finally {
     clearInterval(ticker)
-    if (backend) await backend.close()
+    if (backend) await closeBackend(backend, job)
   }
+}
+
+async function closeBackend(backend: Backend, job: ServingJob): Promise<void> {
+  try {
+    await withTimeout(backend.close(), CLOSE_TIMEOUT_MS, () => {
+      process.emitWarning(`inferbench: the backend of job ${job.id} (${job.fullName}) did not close within ${CLOSE_TIMEOUT_MS / 1000}s; moving on`)
+    })
+  } catch (error) {
+    process.emitWarning(`inferbench: closing the backend of job ${job.id} (${job.fullName}) failed: ${(error as Error).message}`)
+  }
+}
+
+/** The run's abort (Ctrl-C) as the job's error: interrupted, never "no request succeeded". */
+function interrupted(reason: unknown): InferbenchError {
+  return reason instanceof InferbenchError ? reason : new InferbenchError('INFERBENCH_INTERRUPTED', `interrupted${typeof reason === 'string' && reason !== 'interrupted' ? ` (${reason})` : ''}; the figures measured so far are kept`)
+}
+
+function formatSeconds(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)}s` : `${ms}ms`
 }
 
 /** Parameters, FLOPs and bytes at the job's shapes; an analysis failure is recorded, never fatal. */

@@ -26,22 +26,35 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<void> {
   const deadline = start + Math.min(options.durationMs ?? Infinity, options.maxDurationMs)
   const limit = options.requests ?? Infinity
   let issued = 0
+  let done = false
 
   async function client(): Promise<void> {
-    while (issued < limit && !signal?.aborted) {
+    while (issued < limit && !done) {
       const sentAt = performance.now()
       if (sentAt >= deadline) return
       issued++
       try {
         const answer = await send()
+        if (done) return
         const end = performance.now()
         recorder.success(end - sentAt, end, answer)
       } catch (error) {
+        if (done) return
         recorder.error(error)
       }
     }
   }
 
-  await Promise.all(Array.from({ length: options.concurrency }, client))
+  // An aborted job (timeout, Ctrl-C, a dead backend) stops at once: requests in flight are not
+  // waited for (a hung backend may never answer them), and later answers are not recorded.
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = () => resolve()
+    if (signal?.aborted) resolve()
+    else signal?.addEventListener('abort', onAbort, { once: true })
+  })
+  await Promise.race([Promise.all(Array.from({ length: options.concurrency }, client)), aborted])
+  done = true
+  if (onAbort) signal?.removeEventListener('abort', onAbort)
   recorder.endMs = performance.now()
 }

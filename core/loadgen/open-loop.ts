@@ -37,10 +37,20 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   let finished = false
 
   return new Promise((resolve) => {
+    let done = false
+    let timer: NodeJS.Timeout | undefined
     const finish = () => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
       recorder.endMs = performance.now()
       resolve({ scheduled: arrivalsMs.length, sent, sendDelay })
     }
+    // An aborted job (timeout, Ctrl-C, a dead backend) stops at once: answers still outstanding
+    // are not waited for, and any that arrive later are not recorded.
+    const onAbort = () => finish()
+    signal?.addEventListener('abort', onAbort, { once: true })
     const settle = () => {
       outstanding--
       if (finished && outstanding === 0) finish()
@@ -50,17 +60,20 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
       sent++
       send().then(
         (answer) => {
+          if (done) return
           const end = performance.now()
           recorder.success(end - start - intended, end, answer)
           settle()
         },
         (error: unknown) => {
+          if (done) return
           recorder.error(error)
           settle()
         },
       )
     }
     const pump = () => {
+      if (done) return
       let now = performance.now() - start
       while (next < arrivalsMs.length && arrivalsMs[next]! <= now) {
         const intended = arrivalsMs[next++]!
@@ -80,9 +93,10 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
         return
       }
       const wait = arrivalsMs[next]! - now
-      if (wait > spinMs) setTimeout(pump, wait - spinMs)
+      if (wait > spinMs) timer = setTimeout(pump, wait - spinMs)
       else setImmediate(pump)
     }
-    pump()
+    if (signal?.aborted) finish()
+    else pump()
   })
 }

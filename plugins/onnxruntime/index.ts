@@ -70,7 +70,8 @@ async function workerBackend(ctx: BackendContext, model: ResolvedModel, options:
   const synthesised = synthesize(ctx, model, onnxInputs(model.bytes, model.name), options)
   let pool: WorkerSessionPool
   try {
-    pool = await WorkerSessionPool.start(model.path, sessionOptions, synthesised, options.instances)
+    pool = await WorkerSessionPool.start(model.path, sessionOptions, synthesised, options.instances,
+      (error) => ctx.fail(new InferbenchError('INFERBENCH_BACKEND_DIED', `${error.message} while serving model ${model.name}`, { cause: error })))
   } catch (error) {
     throw unloadable(model, error)
   }

@@ -54,10 +54,27 @@ export class InstanceQueue<T> {
   }
 }
 
-/** Asks each worker to release its session and waits for the threads to end. */
+/** Asks each worker to release its session and waits for the threads to end (a dead one is skipped). */
 export function closeWorkers(workers: Worker[]): Promise<void> {
   return Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+    if (w.threadId === -1) return resolve()
     w.once('exit', () => resolve())
     w.postMessage({ op: 'close' })
   }))).then(() => undefined)
+}
+
+/**
+ * Calls `onDeath` when a worker ends without being asked to (a crash, an uncaught error, a
+ * native abort), naming how it ended. Returns the function that marks the workers as closing.
+ */
+export function watchWorkers(workers: Worker[], what: string, onDeath: (error: Error) => void): () => void {
+  let closing = false
+  for (const worker of workers) {
+    let lastError: Error | undefined
+    worker.on('error', (error) => { lastError = error })
+    worker.once('exit', (code) => {
+      if (!closing) onDeath(new Error(`${what} exited (code ${code})${lastError ? `: ${lastError.message}` : ''}`, lastError ? { cause: lastError } : {}))
+    })
+  }
+  return () => { closing = true }
 }

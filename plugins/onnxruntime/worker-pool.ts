@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type * as ort from 'onnxruntime-node'
 import type { SynthesisedInput } from '../inputs/synthesize.ts'
-import { InstanceQueue, closeWorkers, exchange, startWorkers } from './worker-exchange.ts'
+import { InstanceQueue, closeWorkers, exchange, startWorkers, watchWorkers } from './worker-exchange.ts'
 
 const WORKER = new URL('./session-worker.mjs', import.meta.url)
 
@@ -11,14 +11,18 @@ const WORKER = new URL('./session-worker.mjs', import.meta.url)
  */
 export class WorkerSessionPool {
   private readonly queue: InstanceQueue<Worker>
+  private readonly closing: () => void
 
-  private constructor(private readonly workers: Worker[]) {
+  private constructor(private readonly workers: Worker[], onDeath: (error: Error) => void) {
     this.queue = new InstanceQueue(workers)
+    this.closing = watchWorkers(workers, 'onnxruntime worker thread', onDeath)
   }
 
-  static async start(modelPath: string, sessionOptions: ort.InferenceSession.SessionOptions, inputs: SynthesisedInput[], instances: number): Promise<WorkerSessionPool> {
+  /** `onDeath` hears of a worker that ended while the pool was open. */
+  static async start(modelPath: string, sessionOptions: ort.InferenceSession.SessionOptions, inputs: SynthesisedInput[], instances: number,
+    onDeath: (error: Error) => void): Promise<WorkerSessionPool> {
     const started = await startWorkers(instances, async () => ({ worker: await startWorker(modelPath, sessionOptions, inputs) }))
-    return new WorkerSessionPool(started.map((s) => s.worker))
+    return new WorkerSessionPool(started.map((s) => s.worker), onDeath)
   }
 
   async run(): Promise<void> {
@@ -32,6 +36,7 @@ export class WorkerSessionPool {
   }
 
   close(): Promise<void> {
+    this.closing()
     return closeWorkers(this.workers)
   }
 }

@@ -39,9 +39,19 @@ export function serverBackend(): Plugin {
       ...(p.intraOpThreads !== undefined ? ['--intra-op-threads', String(p.intraOpThreads)] : [])]
     const launched = performance.now()
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    const stop = () => stopChild(child)
+    const log = captureStderr(child)
+    let stopping = false
+    const stop = () => {
+      stopping = true
+      return stopChild(child)
+    }
+    // A server that dies mid-job ends the job at once, named by how it ended, instead of leaving
+    // the load generator to count connection errors against a dead port.
+    child.once('exit', (code, signal) => {
+      if (!stopping) ctx.fail(new InferbenchError('INFERBENCH_BACKEND_DIED', `inferbench serve exited: ${signal ?? `code ${code}`}${log.lastLines()}`))
+    })
     try {
-      const ready = await waitForReadyLine(child, p.startTimeoutMs)
+      const ready = await waitForReadyLine(child, p.startTimeoutMs, log, ctx.signal)
       const spawnToReadyMs = performance.now() - launched
       const address = p.protocol === 'http' ? `http://127.0.0.1:${ready.http}` : `127.0.0.1:${ready.grpc}`
       return await createV2Backend(ctx, {
@@ -65,25 +75,43 @@ interface ReadyLine {
   loadMs: number
 }
 
-function waitForReadyLine(child: ChildProcess, timeoutMs: number): Promise<ReadyLine> {
+/** The child's stderr, kept for error messages: the server prints its reason as one last line. */
+function captureStderr(child: ChildProcess): { lastLines(): string } {
+  let stderr = ''
+  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-8000) })
+  return {
+    lastLines() {
+      const lines = stderr.trim().split('\n').filter(Boolean)
+      return lines.length ? `: ${lines.slice(-3).join(' | ').slice(-2000)}` : ''
+    },
+  }
+}
+
+function waitForReadyLine(child: ChildProcess, timeoutMs: number, log: { lastLines(): string }, signal: AbortSignal): Promise<ReadyLine> {
   return new Promise((resolve, reject) => {
     let stdout = ''
-    let stderr = ''
     const timer = setTimeout(() => fail(`not ready within ${timeoutMs} ms`), timeoutMs)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
     const fail = (why: string) => {
       clearTimeout(timer)
-      reject(new InferbenchError('INFERBENCH_BACKEND_FAILED', `inferbench serve ${why}${stderr.trim() ? `:\n${stderr.trim().slice(-2000)}` : ''}`))
+      signal.removeEventListener('abort', onAbort)
+      reject(new InferbenchError('INFERBENCH_BACKEND_FAILED', `inferbench serve ${why}${log.lastLines()}`))
     }
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString() })
     child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString()
       const line = stdout.split('\n').find((l) => l.startsWith('{"event":"ready"'))
       if (line) {
         clearTimeout(timer)
+        signal.removeEventListener('abort', onAbort)
         resolve(JSON.parse(line) as ReadyLine)
       }
     })
-    child.once('exit', (code, signal) => fail(`exited (${signal ?? `code ${code}`}) before it was ready`))
+    // 'close', not 'exit': stderr has been read to its end by then, so the reason is in the message.
+    child.once('close', (code, sig) => fail(`exited (${sig ?? `code ${code}`}) before it was ready`))
     child.once('error', (error) => fail(`could not start: ${error.message}`))
   })
 }

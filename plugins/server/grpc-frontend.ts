@@ -39,7 +39,7 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
   const unary = <Req, Res>(fn: (req: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
     Promise.resolve().then(() => fn(call.request)).then(
       (response) => callback(null, response),
-      (error: unknown) => callback({ code: statusOf(error), details: (error as Error).message }),
+      (error: unknown) => callback({ code: statusOf(error), details: publicMessage(error) }),
     )
   }
   grpcServer.addService(service, {
@@ -69,12 +69,21 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
       }
     }),
   })
+  // A failed bind is reported by the caller as one line; grpc-js would also log it on its own.
+  grpc.setLogVerbosity(grpc.logVerbosity.NONE)
   return new Promise((resolve, reject) => {
     grpcServer.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
       if (error) reject(error)
       else resolve({ grpcServer, port })
     })
   })
+}
+
+/** What the client may read: our own protocol errors in full, an unexpected fault only by name. */
+function publicMessage(error: unknown): string {
+  if (error instanceof UnknownModelError || error instanceof BadRequestError || (error as Error).message?.startsWith('inference failed:')) return (error as Error).message
+  process.stderr.write(`inferbench serve: gRPC: ${(error as Error).stack ?? String(error)}\n`)
+  return 'internal server error (the server logged the cause)'
 }
 
 function statusOf(error: unknown): grpc.status {
@@ -95,8 +104,11 @@ function grpcInputs(req: ModelInferRequest): InputTensor[] {
   if (raw.length > 0 && raw.length !== req.inputs.length) {
     throw new BadRequestError(`raw_input_contents has ${raw.length} entries for ${req.inputs.length} inputs; send one per input, or none`)
   }
+  const seen = new Set<string>()
   return req.inputs.map((input, i) => {
     const where = `inputs[${i}] ('${input.name}')`
+    if (seen.has(input.name)) throw new BadRequestError(`${where}: input '${input.name}' is given twice`)
+    seen.add(input.name)
     if (!isV2Datatype(input.datatype)) throw new BadRequestError(`${where}: unsupported datatype '${input.datatype}'`)
     const shape = input.shape.map(Number)
     if (raw.length > 0) {

@@ -16,25 +16,66 @@ interface V2InferRequest {
   outputs?: Array<{ name: string; parameters?: Record<string, unknown> }>
 }
 
+export interface HttpFrontend {
+  port: number
+  /**
+   * Refuses new connections at once, answers every request already received (their bytes in,
+   * or coming in), closes each connection as its last answer goes out, and after `timeoutMs`
+   * answers what is left with 503 and closes the rest.
+   */
+  drain(timeoutMs: number): Promise<void>
+}
+
 /**
  * KServe v2 over HTTP/REST: health, server and model metadata, readiness, inference with JSON
  * tensors or the binary tensor extension, Triton-style statistics, and Prometheus /metrics.
  */
-export function startHttpFrontend(server: InferenceServer, options: { host: string; port: number; maxBodyBytes: number; version: string }): Promise<http.Server> {
+export function startHttpFrontend(server: InferenceServer, options: { host: string; port: number; maxBodyBytes: number; version: string }): Promise<HttpFrontend> {
+  const unanswered = new Set<http.ServerResponse>()
+  let draining = false
   const httpServer = http.createServer((req, res) => {
+    unanswered.add(res)
+    res.once('close', () => unanswered.delete(res))
+    // While draining, each answer closes its connection, so the client does not send another.
+    if (draining) res.shouldKeepAlive = false
     handle(server, req, res, options).catch((error: unknown) => {
-      if (!res.headersSent) sendError(res, 500, (error as Error).message)
+      // A fault of ours, not of the request: logged here, and the client gets no internals.
+      process.stderr.write(`inferbench serve: ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}\n`)
+      if (!res.headersSent) sendError(res, 500, 'internal server error (the server logged the cause)')
+      else res.destroy()
     })
   })
   httpServer.keepAliveTimeout = 65_000
+  const drain = (timeoutMs: number) => new Promise<void>((resolve) => {
+    draining = true
+    let finished = false
+    const poll = setInterval(() => httpServer.closeIdleConnections(), 20)
+    const timer = setTimeout(() => {
+      for (const res of unanswered) {
+        if (!res.headersSent) sendError(res, 503, `the server is shutting down and did not answer within the drain timeout (${timeoutMs} ms)`)
+      }
+      setImmediate(() => httpServer.closeAllConnections())
+    }, timeoutMs)
+    const done = () => {
+      if (finished) return
+      finished = true
+      clearInterval(poll)
+      clearTimeout(timer)
+      resolve()
+    }
+    if (!httpServer.listening) {
+      httpServer.closeAllConnections()
+      return done()
+    }
+    httpServer.close(done)
+  })
   return new Promise((resolve, reject) => {
     httpServer.once('error', reject)
-    httpServer.listen(options.port, options.host, () => resolve(httpServer))
+    httpServer.listen(options.port, options.host, () => {
+      httpServer.off('error', reject)
+      resolve({ port: (httpServer.address() as AddressInfo).port, drain })
+    })
   })
-}
-
-export function httpPort(server: http.Server): number {
-  return (server.address() as AddressInfo).port
 }
 
 async function handle(server: InferenceServer, req: http.IncomingMessage, res: http.ServerResponse, options: { maxBodyBytes: number; version: string }): Promise<void> {
@@ -52,8 +93,15 @@ async function handle(server: InferenceServer, req: http.IncomingMessage, res: h
   }
   const match = MODEL_PATH.exec(url)
   if (!match) return sendError(res, 404, `no route for ${req.method} ${url}`)
-  const [, rawName, version, action] = match
-  const name = decodeURIComponent(rawName!)
+  const [, rawName, rawVersion, action] = match
+  let name: string
+  let version: string | undefined
+  try {
+    name = decodeURIComponent(rawName!)
+    version = rawVersion === undefined ? undefined : decodeURIComponent(rawVersion)
+  } catch {
+    return sendError(res, 400, `malformed percent-encoding in the path ${url}`)
+  }
   try {
     if (req.method === 'GET' && action === undefined) return sendJson(res, 200, metadata(server, name, version))
     if (req.method === 'GET' && action === '/ready') {
@@ -86,12 +134,13 @@ async function infer(server: InferenceServer, name: string, version: string | un
   if (!Number.isInteger(jsonLength) || jsonLength < 0 || jsonLength > body.length) {
     throw new BadRequestError(`${HEADER_LENGTH} is ${String(headerLength)} but the body has ${body.length} bytes`)
   }
-  let request: V2InferRequest
+  let parsed: unknown
   try {
-    request = JSON.parse(body.subarray(0, jsonLength).toString('utf8')) as V2InferRequest
+    parsed = JSON.parse(body.subarray(0, jsonLength).toString('utf8'))
   } catch (error) {
     throw new BadRequestError(`request is not valid JSON: ${(error as Error).message}`)
   }
+  const request = inferRequest(parsed)
   const tensors = parseInputs(request, body.subarray(jsonLength))
   const result = await server.infer(name, version, tensors)
   const binaryAll = request.parameters?.binary_data_output === true
@@ -121,13 +170,41 @@ async function infer(server: InferenceServer, name: string, version: string | un
   res.end()
 }
 
+/** The request's shape checked before use: every malformed request is a 400 naming the field. */
+function inferRequest(parsed: unknown): V2InferRequest {
+  if (!isObject(parsed)) throw new BadRequestError(`the request must be a JSON object with 'inputs', received ${describeJson(parsed)}`)
+  const request = parsed as V2InferRequest
+  if (request.parameters !== undefined && !isObject(request.parameters)) throw new BadRequestError(`'parameters' must be an object, received ${describeJson(request.parameters)}`)
+  if (request.outputs !== undefined) {
+    if (!Array.isArray(request.outputs)) throw new BadRequestError(`'outputs' must be an array, received ${describeJson(request.outputs)}`)
+    request.outputs.forEach((o, i) => {
+      if (!isObject(o) || typeof o.name !== 'string') throw new BadRequestError(`outputs[${i}] must be an object with a string 'name', received ${describeJson(o)}`)
+      if (o.parameters !== undefined && !isObject(o.parameters)) throw new BadRequestError(`outputs[${i}].parameters must be an object`)
+    })
+  }
+  return request
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function describeJson(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
+
 /** Inputs from JSON `data` or from the binary tail, in input order (binary tensor extension). */
 export function parseInputs(request: V2InferRequest, tail: Uint8Array): InputTensor[] {
   if (!Array.isArray(request.inputs) || request.inputs.length === 0) throw new BadRequestError(`'inputs' must be a non-empty array`)
   let offset = 0
+  const seen = new Set<string>()
   return request.inputs.map((input, i) => {
+    if (!isObject(input)) throw new BadRequestError(`inputs[${i}] must be an object with name, datatype, shape and data, received ${describeJson(input)}`)
     const where = `inputs[${i}]${typeof input.name === 'string' ? ` ('${input.name}')` : ''}`
     if (typeof input.name !== 'string') throw new BadRequestError(`${where}: 'name' must be a string`)
+    if (seen.has(input.name)) throw new BadRequestError(`${where}: input '${input.name}' is given twice`)
+    seen.add(input.name)
+    if (input.parameters !== undefined && !isObject(input.parameters)) throw new BadRequestError(`${where}: 'parameters' must be an object`)
     if (typeof input.datatype !== 'string' || !isV2Datatype(input.datatype)) throw new BadRequestError(`${where}: unsupported datatype ${JSON.stringify(input.datatype)}`)
     if (!Array.isArray(input.shape) || !input.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new BadRequestError(`${where}: 'shape' must be an array of non-negative integers`)
     const shape = input.shape as number[]

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs'
+import { basename, extname } from 'node:path'
 import type * as ort from 'onnxruntime-node'
+import { InferbenchError } from '../../core/plugin-api.ts'
+import { decodeOnnxModel } from '../models/onnx-decode.ts'
 import { ServerMetrics } from './metrics.ts'
 import { Scheduler, type BatchingOptions, type InferResult } from './scheduler.ts'
 import { BadRequestError, ServedModel, type InputTensor } from './served-model.ts'
@@ -32,12 +36,27 @@ export class InferenceServer {
   private idleWaiters: Array<() => void> = []
   ready = false
 
+  /** Loads every model; if one fails, the ones loaded so far are released (no thread left running). */
   static async start(options: ServerOptions): Promise<InferenceServer> {
     const server = new InferenceServer()
-    for (const spec of options.models) {
-      const model = await ServedModel.load(spec.path, spec.name, options.instances, options.sessionOptions)
-      if (server.models.has(model.name)) throw new Error(`two models are named '${model.name}'; name one with --model ${spec.path}:<name>`)
-      server.models.set(model.name, { model, scheduler: new Scheduler(model, options.batching) })
+    try {
+      for (const spec of options.models) {
+        const name = spec.name ?? basename(spec.path, extname(spec.path))
+        if (server.models.has(name)) {
+          throw new InferbenchError('INFERBENCH_USAGE', `two models are named '${name}'; name one with --model ${spec.path}:<name>`)
+        }
+        decodeOnnxModel(readModelFile(spec.path), spec.path)
+        let model: ServedModel
+        try {
+          model = await ServedModel.load(spec.path, name, options.instances, options.sessionOptions)
+        } catch (error) {
+          throw new InferbenchError('INFERBENCH_MODEL_UNLOADABLE', `onnxruntime could not load ${(error as Error).message}`, { cause: error })
+        }
+        server.models.set(model.name, { model, scheduler: new Scheduler(model, options.batching) })
+      }
+    } catch (error) {
+      await server.close()
+      throw error
     }
     server.ready = true
     return server
@@ -96,3 +115,13 @@ export class InferenceServer {
 }
 
 export { BadRequestError }
+
+function readModelFile(path: string): Uint8Array {
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new InferbenchError(code === 'ENOENT' ? 'INFERBENCH_MODEL_NOT_FOUND' : 'INFERBENCH_MODEL_INVALID',
+      code === 'ENOENT' ? `no model file ${path}` : `cannot read model file ${path}: ${code === 'EISDIR' ? 'it is a directory' : (error as Error).message}`, { cause: error })
+  }
+}

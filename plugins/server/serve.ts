@@ -1,8 +1,9 @@
-import type http from 'node:http'
 import type * as grpc from '@grpc/grpc-js'
+import { withTimeout } from '../../core/abort.ts'
+import { InferbenchError } from '../../core/plugin-api.ts'
 import type { BatchingOptions } from './scheduler.ts'
 import { startGrpcFrontend } from './grpc-frontend.ts'
-import { httpPort, startHttpFrontend } from './http-frontend.ts'
+import { startHttpFrontend, type HttpFrontend } from './http-frontend.ts'
 import { InferenceServer } from './inference-server.ts'
 
 export interface ServeOptions {
@@ -22,40 +23,74 @@ export interface RunningServer {
   server: InferenceServer
   httpPort?: number
   grpcPort?: number
-  /** Stops accepting, answers every request in flight, then releases the models. */
-  stop(): Promise<void>
+  /**
+   * Stops accepting, answers every request already received (503 for any still unanswered after
+   * `drainTimeoutMs`), then releases the models.
+   */
+  stop(drainTimeoutMs?: number): Promise<void>
 }
 
-/** Starts `inferbench serve`: the models, then the HTTP and gRPC front ends. */
+/**
+ * Starts `inferbench serve`: the models, then the HTTP and gRPC front ends. If any part fails to
+ * start, everything started before it is closed and the error says which part and why.
+ */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const server = await InferenceServer.start({
     models: options.models, instances: options.instances,
     ...(options.batching ? { batching: options.batching } : {}),
     ...(options.intraOpThreads !== undefined ? { sessionOptions: { intraOpNumThreads: options.intraOpThreads } } : {}),
   })
-  let httpServer: http.Server | undefined
+  let http: HttpFrontend | undefined
   let grpcServer: grpc.Server | undefined
   let grpcPort: number | undefined
-  if (options.httpPort !== undefined) {
-    httpServer = await startHttpFrontend(server, { host: options.host, port: options.httpPort, maxBodyBytes: options.maxBodyBytes, version: options.version })
-  }
-  if (options.grpcPort !== undefined) {
-    const started = await startGrpcFrontend(server, { host: options.host, port: options.grpcPort, version: options.version, maxMessageBytes: options.maxBodyBytes })
-    grpcServer = started.grpcServer
-    grpcPort = started.port
+  try {
+    if (options.httpPort !== undefined) {
+      http = await startHttpFrontend(server, { host: options.host, port: options.httpPort, maxBodyBytes: options.maxBodyBytes, version: options.version })
+        .catch((error: unknown) => { throw listenError(error, '--http-port', options.host, options.httpPort!) })
+    }
+    if (options.grpcPort !== undefined) {
+      const started = await startGrpcFrontend(server, { host: options.host, port: options.grpcPort, version: options.version, maxMessageBytes: options.maxBodyBytes })
+        .catch((error: unknown) => { throw listenError(error, '--grpc-port', options.host, options.grpcPort!) })
+      grpcServer = started.grpcServer
+      grpcPort = started.port
+    }
+  } catch (error) {
+    await http?.drain(0)
+    grpcServer?.forceShutdown()
+    await server.close()
+    throw error
   }
   return {
     server,
-    ...(httpServer ? { httpPort: httpPort(httpServer) } : {}),
+    ...(http ? { httpPort: http.port } : {}),
     ...(grpcPort !== undefined ? { grpcPort } : {}),
-    async stop() {
-      // Stop accepting, answer everything in flight, then drop the (now idle) keep-alive connections.
-      const httpClosed = httpServer ? new Promise<void>((resolve) => httpServer!.close(() => resolve())) : Promise.resolve()
-      const grpcClosed = grpcServer ? new Promise<void>((resolve) => grpcServer!.tryShutdown(() => resolve())) : Promise.resolve()
-      await server.drain()
-      httpServer?.closeAllConnections()
-      await Promise.all([httpClosed, grpcClosed])
+    async stop(drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {
+      // New connections are refused from here on; every request already received is answered
+      // (or, past the drain timeout, told 503), then the models are released.
+      const grpcClosed = grpcServer ? drainGrpc(grpcServer, drainTimeoutMs) : Promise.resolve()
+      const batchesSent = withTimeout(server.drain(), drainTimeoutMs, () => undefined)
+      await Promise.all([http?.drain(drainTimeoutMs), grpcClosed, batchesSent])
       await server.close()
     },
   }
+}
+
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000
+
+function drainGrpc(grpcServer: grpc.Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { grpcServer.forceShutdown(); resolve() }, timeoutMs)
+    grpcServer.tryShutdown(() => { clearTimeout(timer); resolve() })
+  })
+}
+
+/** A listen failure as one line naming the flag, the cause and the fix. */
+function listenError(error: unknown, flag: string, host: string, port: number): InferbenchError {
+  const message = (error as Error).message ?? String(error)
+  const code = (error as NodeJS.ErrnoException).code ?? /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL|ENOTFOUND)\b/.exec(message)?.[1]
+  const why = code === 'EADDRINUSE' ? `${host}:${port} is already in use; stop what holds it, or pick another port (${flag} 0 takes any free port)`
+    : code === 'EACCES' ? `no permission to listen on ${host}:${port} (ports below 1024 need privileges); pick a port of 1024 or more`
+    : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? `${host} is not an address of this machine; check --host`
+    : `cannot listen on ${host}:${port}: ${message}`
+  return new InferbenchError('INFERBENCH_SERVE_FAILED', `${flag}: ${why}`, { cause: error })
 }

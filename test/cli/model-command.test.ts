@@ -25,7 +25,7 @@ bench('from the repository', { model: model.repo('mlp@1'), batch: 4, workload: w
     const generated = await runCli(['model', 'add', '--generate', 'cnn', '--param', 'layers=1', '--param', 'channels=4', '--param', 'imageSize=8', '--name', 'small-cnn'], p.dir)
     expect(generated.code, generated.stderr).toBe(0)
     const refused = await runCli(['model', 'add', 'junk.onnx', '--name', 'junk'], p.dir)
-    expect(refused.code).toBe(1)
+    expect(refused.code).toBe(2)
     expect(refused.stderr).toMatch(/model 'junk' was not registered: onnxruntime cannot load/)
 
     const listed = await runCli(['model', 'ls', '--json'], p.dir)

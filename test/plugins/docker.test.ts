@@ -3,6 +3,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { jobSignals } from '../helpers/job-signals.ts'
 import { sha256 } from '../../core/hash.ts'
 import { model } from '../../core/model-ref.ts'
 import { createRegistry } from '../../core/plugin.ts'
@@ -68,7 +69,7 @@ function listTree(root: string): string[] {
 
 const backend = createRegistry([dockerLauncher()]).backend('docker')
 const ctx = (params: Record<string, string | number | boolean>) => ({
-  jobId: 'dockerjob', batch: 2, cacheDir: dir, params, model: { name: 'mlp', path: modelPath, bytes, sha256: sha256(bytes), ref: model.file(modelPath) },
+  ...jobSignals(), jobId: 'dockerjob', batch: 2, cacheDir: dir, params, model: { name: 'mlp', path: modelPath, bytes, sha256: sha256(bytes), ref: model.file(modelPath) },
 })
 
 describe('docker launcher', () => {

@@ -2,6 +2,7 @@ import http from 'node:http'
 import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { jobSignals } from '../helpers/job-signals.ts'
 import { createRegistry } from '../../core/plugin.ts'
 import { httpBackend } from '../../plugins/http/index.ts'
 import { RawHttpClient, encodeRequest, headerValue, parseResponse } from '../../plugins/http/raw-client.ts'
@@ -76,13 +77,13 @@ describe('raw HTTP/1.1 client', () => {
 describe('http backend', () => {
   const backend = createRegistry([httpBackend()]).backend('http')
   it('sends the prepared request and fails on an unexpected status', async () => {
-    const ok = await backend({ jobId: 'h', batch: 1, cacheDir: '/tmp', params: { url: `http://127.0.0.1:${port}/predict`, method: 'POST', body: '{"a":2}' } })
+    const ok = await backend({ ...jobSignals(), jobId: 'h', batch: 1, cacheDir: '/tmp', params: { url: `http://127.0.0.1:${port}/predict`, method: 'POST', body: '{"a":2}' } })
     await ok.infer()
     await ok.close()
     expect(seen).toContain('POST /predict {"a":2}')
-    const missing = await backend({ jobId: 'h', batch: 1, cacheDir: '/tmp', params: { url: `http://127.0.0.1:${port}/missing` } })
+    const missing = await backend({ ...jobSignals(), jobId: 'h', batch: 1, cacheDir: '/tmp', params: { url: `http://127.0.0.1:${port}/missing` } })
     await expect(missing.infer()).rejects.toThrow(/HTTP 404 .*\(expected 200\): nope/)
     await missing.close()
-    await expect(backend({ jobId: 'h', batch: 1, cacheDir: '/tmp', params: { url: 'https://example.test/' } })).rejects.toThrow(/expected an http:\/\/ URL/)
+    await expect(backend({ ...jobSignals(), jobId: 'h', batch: 1, cacheDir: '/tmp', params: { url: 'https://example.test/' } })).rejects.toThrow(/expected an http:\/\/ URL/)
   })
 })

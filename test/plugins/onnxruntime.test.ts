@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { afterAll, describe, expect, it } from 'vitest'
+import { jobSignals } from '../helpers/job-signals.ts'
 import { sha256 } from '../../core/hash.ts'
 import { model } from '../../core/model-ref.ts'
 import { resolveModel } from '../../core/model-resolver.ts'
@@ -24,7 +25,7 @@ function fileModel(name: string, bytes: Uint8Array): ResolvedModel {
 describe('onnxruntime backend', () => {
   it('runs a real session on a tiny generated MLP and reports what it synthesised', async () => {
     const m = fileModel('tiny', buildFc({ layers: 2, width: 16, inputDim: 8, outputDim: 3, activation: 'gelu' }))
-    const b = await backend({ jobId: 'j', model: m, batch: 4, params: {}, cacheDir: dir })
+    const b = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 4, params: {}, cacheDir: dir })
     await b.infer()
     expect(b.versions?.['onnxruntime-node']).toBe(ort.env.versions.node)
     expect(b.info?.inputs).toEqual([{ name: 'input', type: 'float32', declared: ['batch', 8], shape: [4, 8] }])
@@ -40,15 +41,15 @@ describe('onnxruntime backend', () => {
 
   it('runs sessions in worker threads for open or concurrent load, on the main thread for one closed-loop client', async () => {
     const m = fileModel('threads', buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 2, activation: 'relu' }))
-    const single = await backend({ jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir, load: { open: false, concurrency: 1 } })
+    const single = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir, load: { open: false, concurrency: 1 } })
     expect(single.info?.thread).toBe('main')
     await single.close()
-    const open = await backend({ jobId: 'j', model: m, batch: 2, params: { instances: 2 }, cacheDir: dir, load: { open: true, concurrency: 64 } })
+    const open = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 2, params: { instances: 2 }, cacheDir: dir, load: { open: true, concurrency: 64 } })
     expect(open.info).toMatchObject({ thread: 'worker', instances: 2, inputs: [{ name: 'input', shape: [2, 4] }] })
     await Promise.all(Array.from({ length: 10 }, () => open.infer()))
     await open.close()
     const broken = fileModel('broken-for-workers', new TextEncoder().encode('garbage'))
-    await expect(backend({ jobId: 'j', model: broken, batch: 1, params: { thread: 'worker' }, cacheDir: dir }))
+    await expect(backend({ ...jobSignals(), jobId: 'j', model: broken, batch: 1, params: { thread: 'worker' }, cacheDir: dir }))
       .rejects.toMatchObject({ code: 'INFERBENCH_MODEL_UNLOADABLE' })
   })
 
@@ -58,9 +59,9 @@ describe('onnxruntime backend', () => {
     g.node('Relu', ['x'], {}, ['y'])
     g.output('y', DType.FLOAT, [1, 4])
     const m = fileModel('fixed', g.build())
-    await expect(backend({ jobId: 'j', model: m, batch: 8, params: {}, cacheDir: dir }))
+    await expect(backend({ ...jobSignals(), jobId: 'j', model: m, batch: 8, params: {}, cacheDir: dir }))
       .rejects.toMatchObject({ code: 'INFERBENCH_BATCH_UNSUPPORTED', message: expect.stringMatching(/fixed batch dimension of 1 .*cannot run batch 8/) })
-    const ok = await backend({ jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir })
+    const ok = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir })
     await ok.infer()
     await ok.close()
   })
@@ -72,27 +73,27 @@ describe('onnxruntime backend', () => {
     g.node('Gather', [table, 'ids'], {}, ['out'])
     g.output('out', DType.FLOAT, ['batch', 'seqLen', 4])
     const m = fileModel('tokens', g.build())
-    const b = await backend({ jobId: 'j', model: m, batch: 2, params: { seqLen: 16 }, cacheDir: dir })
+    const b = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 2, params: { seqLen: 16 }, cacheDir: dir })
     await b.infer()
     expect((b.info?.inputs as Array<{ shape: number[] }>)[0]!.shape).toEqual([2, 16])
     await b.close()
-    await expect(backend({ jobId: 'j', model: m, batch: 2, params: {}, cacheDir: dir }))
+    await expect(backend({ ...jobSignals(), jobId: 'j', model: m, batch: 2, params: {}, cacheDir: dir }))
       .rejects.toMatchObject({ code: 'INFERBENCH_INPUT_UNSYNTHESISABLE', message: expect.stringMatching(/'seqLen'.*add seqLen: <size>/) })
   })
 
   it('names the file when onnxruntime cannot load it', async () => {
     const m = fileModel('garbage', new TextEncoder().encode('not an onnx model'))
-    await expect(backend({ jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir }))
+    await expect(backend({ ...jobSignals(), jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir }))
       .rejects.toMatchObject({ code: 'INFERBENCH_MODEL_UNLOADABLE', message: expect.stringContaining(m.path) })
   })
 
   it('takes session options from matrix parameters and rejects bad ones', async () => {
     const m = fileModel('opts', buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 2, activation: 'relu' }))
-    const b = await backend({ jobId: 'j', model: m, batch: 1, params: { intraOpThreads: 2, graphOptimization: 'basic', allowSpinning: false }, cacheDir: dir })
+    const b = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 1, params: { intraOpThreads: 2, graphOptimization: 'basic', allowSpinning: false }, cacheDir: dir })
     expect(b.info?.sessionOptions).toEqual({ intraOpNumThreads: 2, graphOptimizationLevel: 'basic', extra: { session: { intra_op: { allow_spinning: '0' } } } })
     await b.infer()
     await b.close()
-    await expect(backend({ jobId: 'j', model: m, batch: 1, params: { graphOptimization: 'max' }, cacheDir: dir }))
+    await expect(backend({ ...jobSignals(), jobId: 'j', model: m, batch: 1, params: { graphOptimization: 'max' }, cacheDir: dir }))
       .rejects.toThrow(/graphOptimization/)
   })
 })

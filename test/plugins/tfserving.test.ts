@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { jobSignals } from '../helpers/job-signals.ts'
 import { model } from '../../core/model-ref.ts'
 import { sha256 } from '../../core/hash.ts'
 import { createRegistry } from '../../core/plugin.ts'
@@ -23,7 +24,7 @@ afterAll(async () => {
 
 const backend = createRegistry([tfserving()]).backend('tfserving')
 const ctx = (params: Record<string, string | number>) => ({
-  jobId: 'tfs', batch: 3, cacheDir: dir, params, model: { name: 'mlp', path, bytes, sha256: sha256(bytes), ref: model.file(path) },
+  ...jobSignals(), jobId: 'tfs', batch: 3, cacheDir: dir, params, model: { name: 'mlp', path, bytes, sha256: sha256(bytes), ref: model.file(path) },
 })
 
 describe('tfserving backend', () => {
