@@ -75,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--preferred-batch <sizes>', 'Dynamic batching: comma-separated sizes dispatched at once')
     .option('--intra-op-threads <n>', 'onnxruntime intra-op threads per session')
     .option('--max-body-bytes <n>', 'Largest request accepted (default 256 MiB)')
+    .option('--quiet', 'Print only errors on stderr (the ready line still goes to stdout)')
     .option('--drain-timeout <duration>', 'On SIGTERM/SIGINT: longest wait for requests already received (default 30s; then 503)')
     .action(async (parsed: Record<string, unknown>) => {
       const options = {
@@ -83,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
           'intraOpThreads', 'maxBodyBytes', 'drainTimeout'].map((k) => [k, undefined])), ['model']),
       }
       exitCode = await serveCommand({
+        quiet: Boolean(options.quiet),
         model: options.model === undefined ? [] : asStrings(options.model),
         ...pickStrings(options, ['host', 'httpPort', 'grpcPort', 'instances', 'maxBatch', 'maxQueueDelay', 'preferredBatch', 'intraOpThreads', 'maxBodyBytes', 'drainTimeout']),
       }, process.cwd(), process.stdout, process.stderr)

@@ -18,6 +18,8 @@ export interface ServeFlags {
   intraOpThreads?: string
   maxBodyBytes?: string
   drainTimeout?: string
+  /** No informational lines on stderr (a parent process reads the ready line and errors only). */
+  quiet?: boolean
 }
 
 /**
@@ -34,19 +36,17 @@ export async function serveCommand(flags: ServeFlags, cwd: string, out: TextSink
     event: 'ready', http: running.httpPort ?? null, grpc: running.grpcPort ?? null, models: running.server.modelNames(),
     loadMs: Math.round(performance.now() - started), pid: process.pid,
   })}\n`)
-  log.write(`inferbench serve: ${running.server.modelNames().join(', ')} on ${options.host}`
+  const info = (text: string) => { if (!flags.quiet) log.write(text) }
+  info(`inferbench serve: ${running.server.modelNames().join(', ')} on ${options.host}`
     + `${running.httpPort !== undefined ? ` http:${running.httpPort}` : ''}${running.grpcPort !== undefined ? ` grpc:${running.grpcPort}` : ''}`
     + `${options.batching ? `, dynamic batching up to ${options.batching.maxBatch} rows, ${options.batching.maxQueueDelayUs}µs delay` : ''}\n`)
-  await new Promise<void>((resolvePromise) => {
-    const stop = (signal: string) => {
-      log.write(`inferbench serve: ${signal}, draining\n`)
-      resolvePromise()
-    }
+  const signal = await new Promise<string>((resolvePromise) => {
+    const stop = (name: string) => resolvePromise(name)
     process.once('SIGTERM', () => stop('SIGTERM'))
     process.once('SIGINT', () => stop('SIGINT'))
   })
-  await running.stop(drainTimeoutMs)
-  log.write('inferbench serve: stopped\n')
+  await running.stop(drainTimeoutMs, () => info(`inferbench serve: ${signal}, draining (new connections are refused)\n`))
+  info('inferbench serve: stopped\n')
   return 0
 }
 

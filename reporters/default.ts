@@ -2,7 +2,7 @@ import c from 'picocolors'
 import { formatMs } from '../core/duration.ts'
 import type { Job } from '../core/plan.ts'
 import type { Reporter, ReporterOptions } from '../core/plugin.ts'
-import type { JobProgress, JobReport, RunReport } from '../core/report.ts'
+import type { JobProgress, JobReport, Measurement, RunReport } from '../core/report.ts'
 import { describeVerdict } from '../core/stats/slo.ts'
 import { fmtMs, fmtRate, table } from './format.ts'
 
@@ -70,8 +70,16 @@ export function defaultReporter(options: ReporterOptions): Reporter {
 }
 
 function summaryLine(r: JobReport): string {
-  if (r.status !== 'passed' && r.status !== 'failed') return ''
-  return c.dim(`  p50 ${formatMs(r.latency.p50)}  p99 ${formatMs(r.latency.p99)}  ${fmtRate(r.throughput.requestsPerSec)} req/s`)
+  const m = measured(r)
+  if (!m) return ''
+  return c.dim(`  ${r.status === 'errored' ? 'until it stopped: ' : ''}p50 ${formatMs(m.latency.p50)}  p99 ${formatMs(m.latency.p99)}  ${fmtRate(m.throughput.requestsPerSec)} req/s`)
+}
+
+/** The figures of a job that measured something: every passed or failed one, and an errored one stopped mid-measurement. */
+function measured(r: JobReport): Measurement | undefined {
+  if (r.status === 'passed' || r.status === 'failed') return r
+  if (r.status === 'errored' && r.latency && r.throughput && r.requests && r.stability && r.validity && r.durationMs !== undefined) return r as Measurement
+  return undefined
 }
 
 function detailLines(r: JobReport): string[] {
@@ -101,13 +109,13 @@ function suiteTable(jobs: JobReport[]): string {
     .filter((k) => new Set(jobs.map((j) => String(j.params[k]))).size > 1 || k === 'model' || k === 'batch')
   const header = ['', 'bench', ...axisKeys, 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'req/s', 'samples/s', 'ok', 'err', 'late', 'cold ms', 'stable']
   const rows = jobs.map((j) => {
-    const m = j.status === 'passed' || j.status === 'failed' ? j : undefined
+    const m = measured(j)
     return [
       SYMBOL[j.status], j.name, ...axisKeys.map((k) => (j.params[k] === undefined ? '' : String(j.params[k]))),
       fmtMs(m?.latency.p50), fmtMs(m?.latency.p90), fmtMs(m?.latency.p99), fmtMs(m?.latency.max),
       fmtRate(m?.throughput.requestsPerSec), fmtRate(m?.throughput.samplesPerSec),
       m ? String(m.requests.ok) : '-', m ? String(m.requests.errors) : '-', m ? String(m.requests.late) : '-',
-      fmtMs(m?.coldStartMs), m ? (m.stability.stable && m.validity.valid ? 'yes' : m.validity.valid ? 'no' : 'invalid') : '-',
+      fmtMs(m?.coldStartMs), !m ? '-' : j.status === 'errored' ? 'partial' : m.stability.stable && m.validity.valid ? 'yes' : m.validity.valid ? 'no' : 'invalid',
     ]
   })
   return table(header, rows)

@@ -31,7 +31,7 @@ export function decodeOnnxModel(bytes: Uint8Array, where: string): OnnxTypes.onn
     throw invalid(`not protobuf data (${message})`, error)
   }
   if (!model.graph || (model.graph.node ?? []).length === 0 && (model.graph.output ?? []).length === 0) {
-    throw invalid(`it decodes as protobuf but holds no ONNX graph${looksLikeText(bytes) ? ' (it looks like a text file)' : ''}`)
+    throw invalid(`it holds no ONNX graph (a truncated file, or protobuf of another kind)${looksLikeText(bytes) ? '; it looks like a text file' : ''}`)
   }
   return model
 }

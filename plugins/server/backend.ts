@@ -33,13 +33,14 @@ export function serverBackend(): Plugin {
     const delay = typeof p.maxQueueDelay === 'number' ? `${p.maxQueueDelay}us` : p.maxQueueDelay
     if (parseDurationMs(delay) === undefined) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `server backend: maxQueueDelay: expected a duration like '100us', received ${delay}`)
     const modelName = 'model'
-    const args = [CLI, 'serve', '--model', `${model.path}:${modelName}`, '--http-port', p.protocol === 'http' ? '0' : 'off',
+    const args = [CLI, 'serve', '--quiet', '--model', `${model.path}:${modelName}`, '--http-port', p.protocol === 'http' ? '0' : 'off',
       '--grpc-port', p.protocol === 'grpc' ? '0' : 'off', '--instances', String(p.instances), '--max-batch', String(p.maxBatch),
       '--max-queue-delay', delay, ...(p.preferredBatch !== undefined ? ['--preferred-batch', String(p.preferredBatch)] : []),
       ...(p.intraOpThreads !== undefined ? ['--intra-op-threads', String(p.intraOpThreads)] : [])]
     const launched = performance.now()
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     const log = captureStderr(child)
+    let serving = false
     let stopping = false
     const stop = () => {
       stopping = true
@@ -48,10 +49,11 @@ export function serverBackend(): Plugin {
     // A server that dies mid-job ends the job at once, named by how it ended, instead of leaving
     // the load generator to count connection errors against a dead port.
     child.once('exit', (code, signal) => {
-      if (!stopping) ctx.fail(new InferbenchError('INFERBENCH_BACKEND_DIED', `inferbench serve exited: ${signal ?? `code ${code}`}${log.lastLines()}`))
+      if (serving && !stopping) ctx.fail(new InferbenchError('INFERBENCH_BACKEND_DIED', `inferbench serve exited: ${signal ?? `code ${code}`}${log.lastLines()}`))
     })
     try {
       const ready = await waitForReadyLine(child, p.startTimeoutMs, log, ctx.signal)
+      serving = true
       const spawnToReadyMs = performance.now() - launched
       const address = p.protocol === 'http' ? `http://127.0.0.1:${ready.http}` : `127.0.0.1:${ready.grpc}`
       return await createV2Backend(ctx, {

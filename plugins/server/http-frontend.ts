@@ -1,5 +1,5 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import { BYTES_PER_ELEMENT, elementCount, fromJson, fromRaw, isV2Datatype, rawBytes, toJson } from './datatypes.ts'
 import { BadRequestError, InferenceServer, SERVER_EXTENSIONS, SERVER_NAME, UnknownModelError } from './inference-server.ts'
 import type { InputTensor } from './served-model.ts'
@@ -19,11 +19,17 @@ interface V2InferRequest {
 export interface HttpFrontend {
   port: number
   /**
-   * Refuses new connections at once, answers every request already received (their bytes in,
-   * or coming in), closes each connection as its last answer goes out, and after `timeoutMs`
+   * Refuses new connections (`onRefusing` says when), answers every request already received
+   * (their bytes in, or coming in), closes each connection as its last answer goes out, and after `timeoutMs`
    * answers what is left with 503 and closes the rest.
    */
-  drain(timeoutMs: number): Promise<void>
+  drain(timeoutMs: number, onRefusing?: () => void): Promise<void>
+}
+
+/** Runs `fn` after `turns` full turns of the event loop (each with a poll phase: accepts and reads). */
+function afterLoopTurns(turns: number, fn: () => void): void {
+  if (turns === 0) fn()
+  else setImmediate(() => afterLoopTurns(turns - 1, fn))
 }
 
 /**
@@ -31,10 +37,10 @@ export interface HttpFrontend {
  * tensors or the binary tensor extension, Triton-style statistics, and Prometheus /metrics.
  */
 export function startHttpFrontend(server: InferenceServer, options: { host: string; port: number; maxBodyBytes: number; version: string }): Promise<HttpFrontend> {
-  const unanswered = new Set<http.ServerResponse>()
+  const unanswered = new Map<http.ServerResponse, http.IncomingMessage>()
   let draining = false
   const httpServer = http.createServer((req, res) => {
-    unanswered.add(res)
+    unanswered.set(res, req)
     res.once('close', () => unanswered.delete(res))
     // While draining, each answer closes its connection, so the client does not send another.
     if (draining) res.shouldKeepAlive = false
@@ -46,28 +52,57 @@ export function startHttpFrontend(server: InferenceServer, options: { host: stri
     })
   })
   httpServer.keepAliveTimeout = 65_000
-  const drain = (timeoutMs: number) => new Promise<void>((resolve) => {
+  let accepted = 0
+  httpServer.on('connection', () => { accepted++ })
+  const drain = (timeoutMs: number, onRefusing?: () => void) => new Promise<void>((resolve) => {
     draining = true
+    for (const res of unanswered.keys()) res.shouldKeepAlive = false
     let finished = false
-    const poll = setInterval(() => httpServer.closeIdleConnections(), 20)
     const timer = setTimeout(() => {
-      for (const res of unanswered) {
-        if (!res.headersSent) sendError(res, 503, `the server is shutting down and did not answer within the drain timeout (${timeoutMs} ms)`)
+      for (const [res, req] of unanswered) {
+        if (res.headersSent) continue
+        const refuse = () => sendError(res, 503, `the server is shutting down and did not answer within the drain timeout (${timeoutMs} ms)`)
+        // Answer only once the whole body is in: closing a connection on unread bytes resets it,
+        // and the client would lose the 503 with it.
+        if (req.complete) refuse()
+        else {
+          req.once('end', refuse)
+          req.resume()
+        }
       }
-      setImmediate(() => httpServer.closeAllConnections())
+      // Each 503 closes its connection once flushed; anything still open after a grace period is cut.
+      setTimeout(() => httpServer.closeAllConnections(), 1000).unref()
     }, timeoutMs)
     const done = () => {
       if (finished) return
       finished = true
-      clearInterval(poll)
       clearTimeout(timer)
       resolve()
     }
     if (!httpServer.listening) {
       httpServer.closeAllConnections()
+      onRefusing?.()
       return done()
     }
-    httpServer.close(done)
+    // Connections the kernel completed but the server has not accepted yet already carry
+    // requests, and closing the listener would reset them. Node accepts one connection per turn
+    // of the event loop, so the loop turns until two turns in a row accept nothing (bounded by
+    // the drain timeout). Then the listener closes (net.Server's close: http's own close() also
+    // cuts every connection it deems idle, and one whose request bytes are still unread in the
+    // kernel looks idle). Two turns later those bytes have been read; what is still idle is
+    // closed, and every other connection closes after its answer (keep-alive is off).
+    const deadline = performance.now() + timeoutMs
+    let quietTurns = 0
+    let seen = accepted
+    const closeWhenQuiet = () => {
+      quietTurns = accepted === seen ? quietTurns + 1 : 0
+      seen = accepted
+      if (quietTurns < 2 && performance.now() < deadline) return setImmediate(closeWhenQuiet)
+      net.Server.prototype.close.call(httpServer, done)
+      onRefusing?.()
+      afterLoopTurns(2, () => httpServer.closeIdleConnections())
+    }
+    setImmediate(closeWhenQuiet)
   })
   return new Promise((resolve, reject) => {
     httpServer.once('error', reject)
@@ -143,6 +178,7 @@ async function infer(server: InferenceServer, name: string, version: string | un
   const request = inferRequest(parsed)
   const tensors = parseInputs(request, body.subarray(jsonLength))
   const result = await server.infer(name, version, tensors)
+  if (res.headersSent) return // answered 503 meanwhile: the drain timeout expired
   const binaryAll = request.parameters?.binary_data_output === true
   const requested = request.outputs?.length ? request.outputs : undefined
   const chunks: Uint8Array[] = []
@@ -251,6 +287,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | un
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return
   const text = JSON.stringify(body)
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
   res.end(text)

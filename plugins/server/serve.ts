@@ -24,10 +24,10 @@ export interface RunningServer {
   httpPort?: number
   grpcPort?: number
   /**
-   * Stops accepting, answers every request already received (503 for any still unanswered after
-   * `drainTimeoutMs`), then releases the models.
+   * Stops accepting (`onRefusing` says when new connections are refused), answers every request
+   * already received (503 for any still unanswered after `drainTimeoutMs`), then releases the models.
    */
-  stop(drainTimeoutMs?: number): Promise<void>
+  stop(drainTimeoutMs?: number, onRefusing?: () => void): Promise<void>
 }
 
 /**
@@ -64,12 +64,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     server,
     ...(http ? { httpPort: http.port } : {}),
     ...(grpcPort !== undefined ? { grpcPort } : {}),
-    async stop(drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS) {
+    async stop(drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS, onRefusing?: () => void) {
       // New connections are refused from here on; every request already received is answered
       // (or, past the drain timeout, told 503), then the models are released.
       const grpcClosed = grpcServer ? drainGrpc(grpcServer, drainTimeoutMs) : Promise.resolve()
       const batchesSent = withTimeout(server.drain(), drainTimeoutMs, () => undefined)
-      await Promise.all([http?.drain(drainTimeoutMs), grpcClosed, batchesSent])
+      const httpClosed = http ? http.drain(drainTimeoutMs, onRefusing) : (onRefusing?.(), Promise.resolve())
+      await Promise.all([httpClosed, grpcClosed, batchesSent])
       await server.close()
     },
   }

@@ -1,0 +1,90 @@
+import net from 'node:net'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { buildFc } from '../../plugins/models/fc.ts'
+import { sleep } from '../helpers/cli-process.ts'
+import { startServe } from '../helpers/serve-process.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'inferbench-drain-'))
+const wide = join(dir, 'wide.onnx')
+writeFileSync(wide, buildFc({ layers: 1, width: 16, inputDim: 8192, outputDim: 4, activation: 'relu' }))
+const heavy = join(dir, 'heavy.onnx')
+writeFileSync(heavy, buildFc({ layers: 6, width: 2048, inputDim: 2048, outputDim: 4, activation: 'relu' }))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** One HTTP/1.1 request on its own socket; resolves once every byte is handed to the kernel. */
+function sendWhole(port: number, path: string, body: string): Promise<{ response: Promise<{ status: number; body: string } | { reset: string }> }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1')
+    let received = ''
+    const response = new Promise<{ status: number; body: string } | { reset: string }>((done) => {
+      socket.on('data', (d: Buffer) => { received += d.toString('latin1') })
+      socket.on('error', (error) => done({ reset: (error as NodeJS.ErrnoException).code ?? error.message }))
+      socket.on('close', () => {
+        const status = /^HTTP\/1\.1 (\d{3})/.exec(received)
+        done(status ? { status: Number(status[1]), body: received.slice(received.indexOf('\r\n\r\n') + 4) } : { reset: 'closed without an answer' })
+      })
+    })
+    socket.once('connect', () => {
+      const head = `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`
+      socket.write(head + body, (error) => (error ? reject(error) : resolve({ response })))
+    })
+    socket.once('error', reject)
+  })
+}
+
+function refused(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1')
+    socket.once('connect', () => { socket.destroy(); resolve('connected') })
+    socket.once('error', (error) => resolve((error as NodeJS.ErrnoException).code ?? error.message))
+  })
+}
+
+const jsonRequest = (rows: number, dim: number) => JSON.stringify({
+  inputs: [{ name: 'input', datatype: 'FP32', shape: [rows, dim], data: Array.from({ length: rows * dim }, (_, i) => ((i * 7919) % 1000) / 1000) }],
+})
+
+describe('draining on SIGTERM loses nothing accepted', () => {
+  it('answers all 24 large requests already written when SIGTERM came, and refuses new connections meanwhile', async () => {
+    const server = await startServe(['--model', wide, '--http-port', '0', '--grpc-port', 'off'])
+    const body = jsonRequest(32, 8192) // ~1.6 MB of JSON each: parsing them all takes a while
+    const sent = await Promise.all(Array.from({ length: 24 }, () => sendWhole(server.http!, '/v2/models/wide/infer', body)))
+    await sleep(300)
+    server.child.kill('SIGTERM')
+    const answers: Array<{ status: number; body: string } | { reset: string }> = []
+    const collecting = Promise.all(sent.map((s) => s.response.then((a) => { answers.push(a) })))
+    // The drain begins when the server's event loop takes the signal (it may be parsing a body).
+    while (!/draining/.test(server.stderr())) await sleep(5)
+    const duringDrain = answers.length
+    expect(await refused(server.http!)).toBe('ECONNREFUSED')
+    await collecting
+    expect(duringDrain).toBeLessThan(24) // the refusal above happened while answers were still owed
+    expect(answers.filter((a) => 'reset' in a)).toEqual([])
+    for (const a of answers) {
+      expect('status' in a && a.status, 'body' in a ? a.body.slice(0, 200) : '').toBe(200)
+      expect(JSON.parse((a as { body: string }).body).outputs[0].shape).toEqual([32, 4])
+    }
+    expect(await server.exited).toBe(0)
+  })
+
+  it('past --drain-timeout, what is still unanswered gets 503 with the reason, never a reset', async () => {
+    const server = await startServe(['--model', heavy, '--http-port', '0', '--grpc-port', 'off', '--drain-timeout', '300ms', '--intra-op-threads', '1'])
+    const body = jsonRequest(64, 2048)
+    const sent = await Promise.all(Array.from({ length: 12 }, () => sendWhole(server.http!, '/v2/models/heavy/infer', body)))
+    await sleep(300)
+    server.child.kill('SIGTERM')
+    const answers = await Promise.all(sent.map((s) => s.response))
+    expect(answers.filter((a) => 'reset' in a)).toEqual([])
+    const statuses = answers.map((a) => (a as { status: number }).status)
+    expect(statuses).toContain(503)
+    for (const a of answers) {
+      const { status, body: text } = a as { status: number; body: string }
+      if (status === 503) expect(JSON.parse(text).error).toMatch(/shutting down .*drain timeout \(300 ms\)/)
+      else expect(status).toBe(200)
+    }
+    expect(await server.exited).toBe(0)
+  })
+})
