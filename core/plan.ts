@@ -125,6 +125,7 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
   const slo = resolveSlo(benchOptions.slo, where)
   return expandMatrix(merged, where).map(({ model, params }) => {
     const backend = String(params.backend ?? options.defaults.backend)
+    requirePlugins(options.registry, backend, model, where)
     const batch = Number(params.batch ?? options.defaults.batch)
     const fullParams: Record<string, Scalar> = { ...(model ? { model: modelLabel(model) } : {}), backend, batch, ...params }
     return {
@@ -133,6 +134,20 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
       estimateMs: estimateServingMs(workload, warmup),
     } satisfies ServingJob
   })
+}
+
+/**
+ * An unknown backend or model generator is a usage error at plan time (so `--list` fails too,
+ * naming what is registered), not an error of every job that names it.
+ */
+function requirePlugins(registry: PluginRegistry, backend: string, model: ModelRef | undefined, where: string): void {
+  try {
+    registry.backend(backend)
+    if (model?.source === 'generate') registry.generator(model.family)
+  } catch (error) {
+    if (error instanceof InferbenchError) throw new InferbenchError(error.code, `${where}: ${error.message}`, { cause: error })
+    throw error
+  }
 }
 
 /** Cartesian product of every array-valued axis, model hyper-parameter sweeps included. */

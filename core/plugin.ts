@@ -79,8 +79,9 @@ export interface Backend {
   /**
    * Cumulative server-side counters (Triton's statistics extension), read before and after the
    * measurement; the runner reports the deltas when answers carry no timings of their own.
+   * Undefined when the server keeps none (a plain KServe v2 server answers 404): not an error.
    */
-  statistics?(): Promise<ServerStatistics>
+  statistics?(): Promise<ServerStatistics | undefined>
 }
 
 export interface ServerStatistics {

@@ -6,7 +6,10 @@ export interface ClosedLoopOptions {
   concurrency: number
   /** Stop sending after this long; requests in flight still complete and count. */
   durationMs?: number
-  /** Stop after this many sent requests. */
+  /**
+   * Stop after this many answered requests (failed ones are sent again, so errors do not shorten
+   * the measurement; a backend that fails this many times in all ends it).
+   */
   requests?: number
   /** Safety bound for request-count runs: stop sending after this long regardless. */
   maxDurationMs: number
@@ -25,21 +28,27 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<void> {
   recorder.startMs = start
   const deadline = start + Math.min(options.durationMs ?? Infinity, options.maxDurationMs)
   const limit = options.requests ?? Infinity
-  let issued = 0
+  let inFlight = 0
+  let answered = 0
+  let failed = 0
   let done = false
 
   async function client(): Promise<void> {
-    while (issued < limit && !done) {
+    while (answered + inFlight < limit && failed < limit && !done) {
       const sentAt = performance.now()
       if (sentAt >= deadline) return
-      issued++
+      inFlight++
       try {
         const answer = await send()
+        inFlight--
         if (done) return
         const end = performance.now()
+        answered++
         recorder.success(end - sentAt, end, answer)
       } catch (error) {
+        inFlight--
         if (done) return
+        failed++
         recorder.error(error)
       }
     }

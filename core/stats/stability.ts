@@ -22,15 +22,19 @@ export interface Stability {
  * itself varies per window (Poisson), so throughput is taken relative to what was offered.
  */
 export function assessStability(windows: WindowStat[], tolerance = 0.1, count = 3): Stability {
-  const filled = windows.filter((w) => w.requests > 0)
-  if (filled.length < count) {
+  if (windows.length < count) {
+    return { stable: false, reason: `only ${windows.length} of the ${count} measurement windows needed were measured; run longer`, windows }
+  }
+  const last = windows.slice(-count)
+  // A window without a single answer is a stall of the whole window: the worst instability, never skipped.
+  const empty = last.map((w, i) => (w.requests === 0 ? windows.length - count + i + 1 : 0)).filter(Boolean)
+  if (empty.length) {
     return {
       stable: false,
-      reason: `only ${filled.length} of the ${count} measurement windows needed had answers; run longer`,
+      reason: `window${empty.length > 1 ? 's' : ''} ${empty.join(', ')} of ${windows.length} had no answers (the backend stalled, or the run is too short for its windows); run longer, or look for the stall`,
       windows,
     }
   }
-  const last = filled.slice(-count)
   const spread = (values: number[]) => Math.max(...values) / Math.max(Math.min(...values), Number.MIN_VALUE)
   const throughputSpread = spread(last.map((w) => (w.offeredPerSec ? w.requestsPerSec / w.offeredPerSec : w.requestsPerSec)))
   const p50Spread = spread(last.map((w) => w.p50Ms))

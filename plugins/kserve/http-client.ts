@@ -69,10 +69,14 @@ export class KserveHttpClient {
     throw new Error(`${this.baseUrl} was not ready within ${timeoutMs} ms (${last})`)
   }
 
-  /** Triton's statistics extension, summed into cumulative counters. */
-  async statistics(): Promise<ServerStatistics> {
+  /**
+   * Triton's statistics extension, summed into cumulative counters; undefined for a server without
+   * it (the extension is optional in KServe v2: a plain server answers 404 or 501).
+   */
+  async statistics(): Promise<ServerStatistics | undefined> {
     const { status, body } = await this.getJson<{ model_stats?: Array<{ inference_stats: Record<string, { count: number; ns: number }> }> }>(
       `/v2/models/${encodeURIComponent(this.modelName)}/stats`)
+    if (status === 404 || status === 501 || status === 405) return undefined
     if (status !== 200 || !body.model_stats) throw new Error(`statistics of ${this.modelName}: HTTP ${status}`)
     let requests = 0
     let queueNs = 0

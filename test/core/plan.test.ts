@@ -5,9 +5,11 @@ import { model } from '../../core/model-ref.ts'
 import { expandMatrix, planJobs, type ServingJob } from '../../core/plan.ts'
 import { createRegistry } from '../../core/plugin.ts'
 import { workload } from '../../core/workload.ts'
+import { models } from '../../plugins/models/index.ts'
+import { onnxruntime } from '../../plugins/onnxruntime/index.ts'
 import { workloads } from '../../plugins/workloads/index.ts'
 
-const registry = createRegistry([workloads()])
+const registry = createRegistry([workloads(), onnxruntime(), models()])
 const defaults = {
   backend: 'onnxruntime', batch: 1, warmup: 100, workload: workload.closed({ concurrency: 1, duration: '1s' }),
 }
@@ -96,5 +98,14 @@ d('matrix expansion', () => {
     const jobs = await plan(() => { bench('fn', () => 1, { time: '200ms' }) })
     expect(jobs).toHaveLength(1)
     expect(jobs[0]!.kind).toBe('function')
+  })
+})
+
+d('plugins named by a bench', () => {
+  it('an unknown backend or generator fails at plan time, naming the bench and what is registered', async () => {
+    await expect(plan(() => { bench('b', { model: model.generate('fc'), backend: 'onnxrutime' }) }))
+      .rejects.toThrow(/bench\/x\.bench\.ts > b: unknown backend 'onnxrutime'; registered: onnxruntime/)
+    await expect(plan(() => { bench('b', { model: model.generate('fcc') }) }))
+      .rejects.toMatchObject({ code: 'INFERBENCH_PLUGIN_MISSING', message: expect.stringMatching(/> b: unknown model generator 'fcc'; registered: fc, /) })
   })
 })

@@ -56,8 +56,15 @@ describe('stability', () => {
     expect(s.reason).toMatch(/throughput varies 30\.0%/)
     expect(s.reason).toMatch(/p50 latency varies 50\.0%/)
   })
-  it('needs 3 windows with answers', () => {
-    expect(assessStability([win(100, 1), win(0, 0), win(0, 0)]).reason).toMatch(/only 1 of the 3/)
+  it('needs 3 windows', () => {
+    expect(assessStability([win(100, 1), win(100, 1)]).reason).toMatch(/only 2 of the 3/)
+  })
+  it('never skips an empty window: a stall of a whole window is the worst instability', () => {
+    // Before, empty windows were dropped and these three agreeing ones passed.
+    const s = assessStability([win(100, 1), win(100, 1), win(0, 0), win(100, 1), win(100, 1)])
+    expect(s.stable).toBe(false)
+    expect(s.reason).toMatch(/window 3 of 5 had no answers/)
+    expect(assessStability([win(100, 1), win(100, 1), win(100, 1), win(0, 0), win(0, 0)]).reason).toMatch(/windows 4, 5 of 5 had no answers/)
   })
   it('judges open-loop throughput relative to what the schedule offered in each window', () => {
     const s = assessStability([win(80, 1, { offeredPerSec: 80 }), win(120, 1, { offeredPerSec: 120 }), win(100, 1, { offeredPerSec: 100 })])

@@ -58,3 +58,23 @@ describe('coordinated omission', () => {
     expect(recorder.histogram.totalCount).toBe(recorder.ok)
   })
 })
+
+describe('closed loop with a request count', () => {
+  it('counts answers, not sends: failed requests are sent again', async () => {
+    let calls = 0
+    const flaky = () => new Promise<void>((resolve, reject) => setImmediate(() => (++calls % 3 === 0 ? reject(new Error('flaky')) : resolve())))
+    const recorder = new LoadRecorder({ byCount: 10 }, 5)
+    await runClosedLoop({ send: flaky, concurrency: 4, requests: 50, maxDurationMs: 10_000, recorder })
+    expect(recorder.ok).toBe(50)
+    expect(recorder.errors).toBe(calls - 50)
+    expect(recorder.errors).toBeGreaterThan(15)
+  })
+
+  it('ends when the backend fails as many times as answers were asked for', async () => {
+    const recorder = new LoadRecorder({ byCount: 10 }, 5)
+    await runClosedLoop({ send: () => Promise.reject(new Error('down')), concurrency: 2, requests: 20, maxDurationMs: 10_000, recorder })
+    expect(recorder.ok).toBe(0)
+    expect(recorder.errors).toBeGreaterThanOrEqual(20)
+    expect(recorder.errors).toBeLessThanOrEqual(21)
+  })
+})
