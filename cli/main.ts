@@ -3,7 +3,7 @@ import c from 'picocolors'
 import { EXIT, USAGE_ERROR_CODES, isInferbenchError } from '../core/errors.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
 import { modelCommand } from './model-command.ts'
-import { rawStringFlags } from './raw-flags.ts'
+import { outputFileFlags, rawStringFlags } from './raw-flags.ts'
 import { runCommand } from './run-command.ts'
 import { serveCommand } from './serve-command.ts'
 
@@ -21,13 +21,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--passWithNoTests', 'Exit 0 when there is no job to run (default: exit 1)')
     .action(async (filters: string[], parsed: Record<string, unknown>) => {
       const options = { ...parsed, ...asTyped(argv, { testNamePattern: 't', config: 'c', reporter: undefined }, ['reporter']) }
+      const outputFile = outputFileFlags(argv)
       exitCode = await runCommand({
         filters,
         ...(typeof options.config === 'string' ? { config: options.config } : {}),
         list: Boolean(options.list),
         passWithNoTests: Boolean(options.passWithNoTests),
         ...(options.reporter !== undefined ? { reporter: asStrings(options.reporter) } : {}),
-        ...(options.outputFile !== undefined ? { outputFile: outputFileFlag(options.outputFile) } : {}),
+        ...(outputFile !== undefined ? { outputFile } : {}),
         ...(options.bail !== undefined ? { bail: bailFlag(options.bail) } : {}),
         ...(typeof options.testNamePattern === 'string' ? { testNamePattern: options.testNamePattern } : {}),
       }, process.cwd(), process.stdout)
@@ -126,13 +127,6 @@ function asStrings(value: unknown): string[] {
   return (Array.isArray(value) ? value : [value]).map(String)
 }
 
-function outputFileFlag(value: unknown): string | Record<string, string> {
-  if (typeof value === 'string') return value
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]))
-  }
-  throw Object.assign(new Error(`--outputFile: expected a path or --outputFile.<reporter>=<path>`), { name: 'CACError' })
-}
 
 function bailFlag(value: unknown): number {
   if (value === true || value === '') return 1

@@ -58,7 +58,9 @@ export async function modelCommand(action: string, args: string[], flags: ModelF
         } else {
           const file = resolve(cwd, need(args[0], 'model add <file> --name <name> (or --generate <family>)'))
           if (!existsSync(file)) throw new InferbenchError('INFERBENCH_MODEL_NOT_FOUND', `model add: no file ${file}`)
-          record = await repository.register(name, readFileSync(file), metadata(flags))
+          const bytes = readFileSync(file)
+          decodeOnnxModel(bytes, file) // the reason in one line (empty, text, an image, truncated) before onnxruntime's
+          record = await repository.register(name, bytes, metadata(flags))
         }
         out.write(flags.json ? `${JSON.stringify(record, null, 2)}\n` : `registered ${c.bold(`${record.name}@${record.version}`)} (${(record.size / 1e6).toFixed(1)} MB, sha256 ${record.sha256.slice(0, 12)})\n`)
         return 0
@@ -100,6 +102,7 @@ async function inspect(target: string, params: Record<string, string | number | 
     if (statSync(path).isDirectory()) throw new InferbenchError('INFERBENCH_USAGE', `model inspect: ${path} is a directory; give an .onnx file`)
     const model = decodeOnnxModel(readFileSync(path), path)
     const dims = Object.fromEntries(Object.entries(params).filter((e): e is [string, number] => typeof e[1] === 'number'))
+    checkDimSizes(model, params)
     checkInputShapes(model, path, dims, batchFlag)
     return analyzeModel(model, { batch, dims })
   }
@@ -136,6 +139,16 @@ function checkInputShapes(model: OnnxModel, path: string, dims: Record<string, n
     }
   }
   if (missing.length) throw new InferbenchError('INFERBENCH_USAGE', `model inspect: ${path}: ${missing.join('; ')}`)
+}
+
+/** A size given for a named dimension must be a positive integer: -3, 0, 1.5 or abc would be analysed as nonsense. */
+function checkDimSizes(model: OnnxModel, params: Record<string, string | number | boolean>): void {
+  const named = new Set((model.graph?.input ?? []).flatMap((i) => (i.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam).filter(Boolean)))
+  for (const [key, value] of Object.entries(params)) {
+    if (named.has(key) && !(typeof value === 'number' && Number.isInteger(value) && value > 0)) {
+      throw new InferbenchError('INFERBENCH_USAGE', `model inspect: --param ${quoteParam(key)}=${String(value)}: the size of a dimension must be a positive integer`)
+    }
+  }
 }
 
 function shapeText(input: OnnxTypes.onnx.IValueInfoProto): string {

@@ -83,11 +83,19 @@ export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
   if (delayMs === undefined) throw new InferbenchError('INFERBENCH_USAGE', `serve: --max-queue-delay: expected a duration like 100us or 2ms, received ${flags.maxQueueDelay}`)
   const preferred = (flags.preferredBatch ?? '').split(',').filter(Boolean).map((s) => int(s.trim(), '--preferred-batch', 1, 1))
   const intraOp = flags.intraOpThreads === undefined ? undefined : int(flags.intraOpThreads, '--intra-op-threads', 0)
+  const httpPort = port(flags.httpPort, '--http-port', 8000)
+  const grpcPort = port(flags.grpcPort, '--grpc-port', 8001)
+  if (httpPort === undefined && grpcPort === undefined) {
+    throw new InferbenchError('INFERBENCH_USAGE', 'serve: --http-port off and --grpc-port off leave nothing to serve on; keep at least one')
+  }
+  if (httpPort !== undefined && httpPort !== 0 && httpPort === grpcPort) {
+    throw new InferbenchError('INFERBENCH_USAGE', `serve: --http-port and --grpc-port are both ${httpPort}; give them different ports`)
+  }
   return {
     models,
     host: flags.host ?? '127.0.0.1',
-    ...(port(flags.httpPort, '--http-port', 8000) !== undefined ? { httpPort: port(flags.httpPort, '--http-port', 8000)! } : {}),
-    ...(port(flags.grpcPort, '--grpc-port', 8001) !== undefined ? { grpcPort: port(flags.grpcPort, '--grpc-port', 8001)! } : {}),
+    ...(httpPort !== undefined ? { httpPort } : {}),
+    ...(grpcPort !== undefined ? { grpcPort } : {}),
     instances: int(flags.instances, '--instances', 1, 1),
     ...(maxBatch > 1 ? { batching: { maxBatch, maxQueueDelayUs: delayMs * 1000, preferredBatch: preferred } } : {}),
     ...(intraOp !== undefined ? { intraOpThreads: intraOp } : {}),

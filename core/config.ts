@@ -55,7 +55,7 @@ const measurementSchema = z.strictObject({
    */
   spin: durationSchema.default(1),
   /** Hard limit on one job (load generation, warm-up and cold start together). */
-  jobTimeout: durationSchema.default(600_000),
+  jobTimeout: durationSchema.refine((ms) => ms > 0, 'expected a duration above zero').default(600_000),
 })
 
 export const configSchema = z.strictObject({

@@ -4,5 +4,6 @@ export function describeValue(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'object') return 'an object'
+  if (typeof value === 'number' && !Number.isFinite(value)) return `number ${String(value)}`
   return `${typeof value} ${JSON.stringify(value)}`
 }

@@ -29,7 +29,7 @@ export const durationSchema = z.union([z.number(), z.string()], {
   if (ms === undefined) {
     ctx.addIssue({
       code: 'custom',
-      message: `expected ${DURATION_FORMS}, received ${JSON.stringify(value)}`,
+      message: `expected ${DURATION_FORMS}, received ${describeValue(value)}`,
     })
     return z.NEVER
   }

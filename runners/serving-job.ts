@@ -107,7 +107,8 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
   } catch (error) {
     return {
       ...base, ...(model ? { model } : {}), ...(backend?.info ? { backendInfo: backend.info } : {}), ...cold,
-      ...(current.recorder ? partialFrom(current.recorder, job.batch) : {}),
+      // Warm-up answers are not measurements: only what the measurement itself counted is kept.
+      ...(current.recorder && current.phase === 'measure' ? partialFrom(current.recorder, job.batch) : {}),
       // Errors caused by the abort (requests to a dead server) are symptoms; the reason is the cause.
       status: 'errored', error: serializeError(signal.aborted ? signal.reason : error),
     }

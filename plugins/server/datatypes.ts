@@ -20,7 +20,13 @@ export const BYTES_PER_ELEMENT: Record<V2Datatype, number> = {
 }
 
 export function isV2Datatype(value: string): value is V2Datatype {
-  return value in V2_TO_ORT
+  return Object.hasOwn(V2_TO_ORT, value)
+}
+
+/** Integer datatypes and the values JSON can carry for them exactly (64-bit ones: safe integers). */
+const INTEGER_RANGE: Partial<Record<V2Datatype, [number, number]>> = {
+  UINT8: [0, 255], INT8: [-128, 127], INT16: [-32768, 32767], UINT16: [0, 65535], INT32: [-2147483648, 2147483647],
+  UINT32: [0, 4294967295], INT64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER], UINT64: [0, Number.MAX_SAFE_INTEGER],
 }
 
 export function elementCount(shape: readonly number[]): number {
@@ -52,18 +58,41 @@ export function fromRaw(datatype: V2Datatype, raw: Uint8Array): TypedArray {
 
 /** A typed array from JSON numbers (flat or nested), as the v2 JSON `data` field carries them. */
 export function fromJson(datatype: V2Datatype, data: unknown): TypedArray {
-  const flat = (Array.isArray(data) ? data.flat(Infinity) : [data]) as unknown[]
-  switch (datatype) {
-    case 'BOOL': return Uint8Array.from(flat, (v) => (v ? 1 : 0))
-    case 'INT64': return BigInt64Array.from(flat, (v) => BigInt(v as number))
-    case 'UINT64': return BigUint64Array.from(flat, (v) => BigInt(v as number))
-    case 'FP16': throw new Error('FP16 tensors can only be sent as binary data')
-    default: {
-      const Ctor = { UINT8: Uint8Array, INT8: Int8Array, INT16: Int16Array, UINT16: Uint16Array, INT32: Int32Array, UINT32: Uint32Array, FP32: Float32Array, FP64: Float64Array }[datatype]
-      for (const v of flat) if (typeof v !== 'number') throw new Error(`expected numbers in data for ${datatype}, found ${typeof v}`)
-      return Ctor.from(flat as number[])
+  let flat: unknown[]
+  try {
+    flat = (Array.isArray(data) ? data.flat(Infinity) : [data]) as unknown[]
+  } catch {
+    throw new Error('data is nested too deeply; send a flat array (the shape gives the dimensions)')
+  }
+  if (datatype === 'FP16') throw new Error('FP16 tensors can only be sent as binary data')
+  if (datatype === 'BOOL') {
+    for (const v of flat) if (typeof v !== 'boolean' && typeof v !== 'number') throw new Error(`expected booleans in data for BOOL, found ${describe(v)}`)
+    return Uint8Array.from(flat, (v) => (v ? 1 : 0))
+  }
+  const range = INTEGER_RANGE[datatype]
+  for (const v of flat) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`expected numbers in data for ${datatype}, found ${describe(v)}`)
+    if (range && !(Number.isInteger(v) && v >= range[0] && v <= range[1])) {
+      throw new Error(`${datatype} values must be integers from ${range[0]} to ${range[1]}${datatype.endsWith('64') ? ' in JSON (send others as binary data)' : ''}, found ${v}`)
     }
   }
+  const numbers = flat as number[]
+  switch (datatype) {
+    case 'INT64': return BigInt64Array.from(numbers, (v) => BigInt(v))
+    case 'UINT64': return BigUint64Array.from(numbers, (v) => BigInt(v))
+    case 'UINT8': return Uint8Array.from(numbers)
+    case 'INT8': return Int8Array.from(numbers)
+    case 'INT16': return Int16Array.from(numbers)
+    case 'UINT16': return Uint16Array.from(numbers)
+    case 'INT32': return Int32Array.from(numbers)
+    case 'UINT32': return Uint32Array.from(numbers)
+    case 'FP32': return Float32Array.from(numbers)
+    case 'FP64': return Float64Array.from(numbers)
+  }
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 40))}` : value === null ? 'null' : typeof value === 'number' ? String(value) : typeof value
 }
 
 /** JSON-safe flat values of a tensor (int64 as numbers). */

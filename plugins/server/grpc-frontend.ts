@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
 import { BYTES_PER_ELEMENT, elementCount, fromRaw, isV2Datatype, rawBytes, type V2Datatype } from './datatypes.ts'
+import { checkOutputNames } from './http-frontend.ts'
 import { BadRequestError, InferenceServer, SERVER_EXTENSIONS, SERVER_NAME, UnknownModelError } from './inference-server.ts'
 import type { InputTensor } from './served-model.ts'
 
@@ -55,6 +56,7 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
       return { name: model.name, versions: [model.version], platform: 'onnxruntime_onnx', inputs: model.inputs, outputs: model.outputs }
     }),
     ModelInfer: unary(async (req: ModelInferRequest) => {
+      checkOutputNames(req.outputs, server.model(req.model_name, req.model_version).outputs)
       const result = await server.infer(req.model_name, req.model_version, grpcInputs(req))
       const outputs = req.outputs.length ? result.outputs.filter((o) => req.outputs.some((r) => r.name === o.name)) : result.outputs
       return {
@@ -72,7 +74,9 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
   // A failed bind is reported by the caller as one line; grpc-js would also log it on its own.
   grpc.setLogVerbosity(grpc.logVerbosity.NONE)
   return new Promise((resolve, reject) => {
-    grpcServer.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
+    // An IPv6 literal needs brackets in a gRPC target (`[::1]:8001`).
+    const host = options.host.includes(':') && !options.host.startsWith('[') ? `[${options.host}]` : options.host
+    grpcServer.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
       if (error) reject(error)
       else resolve({ grpcServer, port })
     })

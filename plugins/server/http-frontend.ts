@@ -39,11 +39,14 @@ function afterLoopTurns(turns: number, fn: () => void): void {
 export function startHttpFrontend(server: InferenceServer, options: { host: string; port: number; maxBodyBytes: number; version: string }): Promise<HttpFrontend> {
   const unanswered = new Map<http.ServerResponse, http.IncomingMessage>()
   let draining = false
+  /** Set once the drain timeout has passed: what is not answered by then gets 503. */
+  let expiredAfterMs: number | undefined
   const httpServer = http.createServer((req, res) => {
-    unanswered.set(res, req)
-    res.once('close', () => unanswered.delete(res))
     // While draining, each answer closes its connection, so the client does not send another.
     if (draining) res.shouldKeepAlive = false
+    if (expiredAfterMs !== undefined) return refuseShuttingDown(req, res, expiredAfterMs)
+    unanswered.set(res, req)
+    res.once('close', () => unanswered.delete(res))
     handle(server, req, res, options).catch((error: unknown) => {
       // A fault of ours, not of the request: logged here, and the client gets no internals.
       process.stderr.write(`inferbench serve: ${req.method} ${req.url}: ${(error as Error).stack ?? String(error)}\n`)
@@ -54,24 +57,21 @@ export function startHttpFrontend(server: InferenceServer, options: { host: stri
   httpServer.keepAliveTimeout = 65_000
   let accepted = 0
   httpServer.on('connection', () => { accepted++ })
+
   const drain = (timeoutMs: number, onRefusing?: () => void) => new Promise<void>((resolve) => {
     draining = true
     for (const res of unanswered.keys()) res.shouldKeepAlive = false
     let finished = false
+    let listenerClosed = false
+    // Once the timeout has passed and the listener is closed, every connection has its answer
+    // (or its 503) on the way; any still open after a grace period is cut.
+    const cutStragglersLater = () => {
+      if (expiredAfterMs !== undefined && listenerClosed) setTimeout(() => httpServer.closeAllConnections(), 1000).unref()
+    }
     const timer = setTimeout(() => {
-      for (const [res, req] of unanswered) {
-        if (res.headersSent) continue
-        const refuse = () => sendError(res, 503, `the server is shutting down and did not answer within the drain timeout (${timeoutMs} ms)`)
-        // Answer only once the whole body is in: closing a connection on unread bytes resets it,
-        // and the client would lose the 503 with it.
-        if (req.complete) refuse()
-        else {
-          req.once('end', refuse)
-          req.resume()
-        }
-      }
-      // Each 503 closes its connection once flushed; anything still open after a grace period is cut.
-      setTimeout(() => httpServer.closeAllConnections(), 1000).unref()
+      expiredAfterMs = timeoutMs
+      for (const [res, req] of unanswered) if (!res.headersSent) refuseShuttingDown(req, res, timeoutMs)
+      cutStragglersLater()
     }, timeoutMs)
     const done = () => {
       if (finished) return
@@ -86,12 +86,13 @@ export function startHttpFrontend(server: InferenceServer, options: { host: stri
     }
     // Connections the kernel completed but the server has not accepted yet already carry
     // requests, and closing the listener would reset them. Node accepts one connection per turn
-    // of the event loop, so the loop turns until two turns in a row accept nothing (bounded by
-    // the drain timeout). Then the listener closes (net.Server's close: http's own close() also
+    // of the event loop, so the loop turns until two turns in a row accept nothing (past the
+    // drain timeout too: those requests are then answered 503, never reset; bounded by
+    // ACCEPT_BACKLOG_MS). Then the listener closes (net.Server's close: http's own close() also
     // cuts every connection it deems idle, and one whose request bytes are still unread in the
     // kernel looks idle). Two turns later those bytes have been read; what is still idle is
     // closed, and every other connection closes after its answer (keep-alive is off).
-    const deadline = performance.now() + timeoutMs
+    const deadline = performance.now() + ACCEPT_BACKLOG_MS
     let quietTurns = 0
     let seen = accepted
     const closeWhenQuiet = () => {
@@ -99,8 +100,10 @@ export function startHttpFrontend(server: InferenceServer, options: { host: stri
       seen = accepted
       if (quietTurns < 2 && performance.now() < deadline) return setImmediate(closeWhenQuiet)
       net.Server.prototype.close.call(httpServer, done)
+      listenerClosed = true
       onRefusing?.()
       afterLoopTurns(2, () => httpServer.closeIdleConnections())
+      cutStragglersLater()
     }
     setImmediate(closeWhenQuiet)
   })
@@ -111,6 +114,23 @@ export function startHttpFrontend(server: InferenceServer, options: { host: stri
       resolve({ port: (httpServer.address() as AddressInfo).port, drain })
     })
   })
+}
+
+/** Longest a drain keeps accepting connections already queued in the kernel before it closes the listener. */
+const ACCEPT_BACKLOG_MS = 10_000
+
+/**
+ * 503 for a request the drain timeout left unanswered, sent once its whole body is in: closing a
+ * connection on unread bytes resets it, and the client would lose the 503 with it.
+ */
+function refuseShuttingDown(req: http.IncomingMessage, res: http.ServerResponse, timeoutMs: number): void {
+  res.shouldKeepAlive = false
+  const refuse = () => sendError(res, 503, `the server is shutting down and did not answer within the drain timeout (${timeoutMs} ms)`)
+  if (req.complete) refuse()
+  else {
+    req.once('end', refuse)
+    req.resume()
+  }
 }
 
 async function handle(server: InferenceServer, req: http.IncomingMessage, res: http.ServerResponse, options: { maxBodyBytes: number; version: string }): Promise<void> {
@@ -167,7 +187,7 @@ async function infer(server: InferenceServer, name: string, version: string | un
   const headerLength = req.headers[HEADER_LENGTH]
   const jsonLength = headerLength === undefined ? body.length : Number(headerLength)
   if (!Number.isInteger(jsonLength) || jsonLength < 0 || jsonLength > body.length) {
-    throw new BadRequestError(`${HEADER_LENGTH} is ${String(headerLength)} but the body has ${body.length} bytes`)
+    throw new BadRequestError(`${HEADER_LENGTH} must be the byte length of the JSON part, an integer from 0 to the body's ${body.length} bytes; received ${JSON.stringify(headerLength)}`)
   }
   let parsed: unknown
   try {
@@ -177,6 +197,7 @@ async function infer(server: InferenceServer, name: string, version: string | un
   }
   const request = inferRequest(parsed)
   const tensors = parseInputs(request, body.subarray(jsonLength))
+  checkOutputNames(request.outputs, server.model(name, version).outputs)
   const result = await server.infer(name, version, tensors)
   if (res.headersSent) return // answered 503 meanwhile: the drain timeout expired
   const binaryAll = request.parameters?.binary_data_output === true
@@ -219,6 +240,12 @@ function inferRequest(parsed: unknown): V2InferRequest {
     })
   }
   return request
+}
+
+/** Asking for an output the model does not have is a mistake to report, not an empty answer. */
+export function checkOutputNames(requested: ReadonlyArray<{ name: string }> | undefined, outputs: ReadonlyArray<{ name: string }>): void {
+  const unknown = requested?.find((r) => !outputs.some((o) => o.name === r.name))
+  if (unknown) throw new BadRequestError(`unknown output '${unknown.name}'; outputs: ${outputs.map((o) => o.name).join(', ')}`)
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -73,8 +73,9 @@ export class InferenceServer {
 
   private entry(name: string, version?: string): { model: ServedModel; scheduler: Scheduler } {
     const entry = this.models.get(name)
-    if (!entry || (version !== undefined && version !== '' && version !== entry.model.version)) {
-      throw new UnknownModelError(version ? `${name}/versions/${version}` : name, this.modelNames())
+    if (!entry) throw new UnknownModelError(name, this.modelNames())
+    if (version !== undefined && version !== '' && version !== entry.model.version) {
+      throw new UnknownModelError(`${name}' version '${version}`, [`${name}: version ${entry.model.version} only`])
     }
     return entry
   }

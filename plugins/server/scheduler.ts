@@ -1,5 +1,5 @@
 import type * as ort from 'onnxruntime-node'
-import type { InputTensor, OutputTensor, ServedModel } from './served-model.ts'
+import { ModelRunError, type InputTensor, type OutputTensor, type ServedModel } from './served-model.ts'
 
 export interface BatchingOptions {
   /** Largest merged batch, in rows of the batch dimension. */
@@ -143,7 +143,10 @@ export class Scheduler {
         outputs: parts[i]!, queueNs: Number(dispatched - p.arrived), computeNs: inputNs + inferNs + outputNs, batchRows: rows,
       }))
     } catch (error) {
-      for (const p of batch) p.reject(error)
+      // One request's bad values must not fail the others merged with it: run each alone, so
+      // each gets its own answer or its own error.
+      if (batch.length > 1 && error instanceof ModelRunError) for (const p of batch) await this.execute([p])
+      else for (const p of batch) p.reject(error)
     } finally {
       this.running--
       this.pump()

@@ -32,6 +32,18 @@ export class BadRequestError extends Error {
 }
 
 /**
+ * onnxruntime refused to run on a request that matched the model's metadata: its values are at
+ * fault (an id past the vocabulary, inputs whose shapes cannot broadcast). A bad request, as
+ * Triton reports onnxruntime's errors; a crashed instance is a server fault instead.
+ */
+export class ModelRunError extends BadRequestError {
+  override name = 'ModelRunError'
+  constructor(detail: string) {
+    super(`the model could not run on this input: ${detail}`)
+  }
+}
+
+/**
  * One served model: N onnxruntime sessions (instances), each in a worker thread, its v2
  * metadata, request validation and statistics. Scheduling (direct or dynamic batching) is done
  * by the scheduler that owns it.
@@ -119,7 +131,7 @@ export class ServedModel {
       // Compact copies: posting a view would clone its whole underlying buffer (often a request body).
       const inputs = tensors.map((t) => ({ name: t.name, type: this.ortTypes.get(t.name)!, shape: t.shape, data: t.data.slice() }))
       const reply = await exchange<WorkerReply>(worker, { inputs }, inputs.map((i) => (i.data as unknown as ArrayBufferView).buffer as ArrayBuffer))
-      if ('error' in reply) throw new Error(reply.error)
+      if ('error' in reply) throw new ModelRunError(reply.error)
       const roundTripNs = Number(process.hrtime.bigint() - start)
       const byName = new Map(reply.outputs.map((o) => [o.name, o]))
       const outputs = this.outputs.map((meta) => {

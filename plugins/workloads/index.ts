@@ -6,7 +6,7 @@ import {
 
 const closedSchema = z.strictObject({
   concurrency: z.number().int().positive().default(1),
-  duration: durationSchema.optional(),
+  duration: durationSchema.refine((ms) => ms > 0, 'expected a duration above zero').optional(),
   requests: z.number().int().positive().optional(),
 }).refine((o) => o.duration !== undefined || o.requests !== undefined, {
   message: 'give a duration or a number of requests, so the run is bounded',

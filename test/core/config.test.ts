@@ -54,7 +54,7 @@ describe('config', () => {
 
   it('rejects a bad duration string with the field path', () => {
     expect(() => parseConfig({ measurement: { minDuration: '10 parsecs' } }, 'c.ts'))
-      .toThrow(/c\.ts: measurement\.minDuration: expected a duration like '500ms', '10s', '2m' or a number of milliseconds, received "10 parsecs"/)
+      .toThrow(/c\.ts: measurement\.minDuration: expected a duration like '500ms', '10s', '2m' or a number of milliseconds, received string "10 parsecs"/)
   })
 
   it('reports a missing explicit config file', async () => {

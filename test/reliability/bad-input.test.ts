@@ -39,6 +39,16 @@ describe("report outputs are checked before the first job", () => {
     expect(result.stderr).toMatch(/outputFile\.json: cannot write the json report/)
   })
 
+  it.each([
+    [['--outputFile.json='], /--outputFile\.json: expected a file path, received an empty string/],
+    [['--outputFile.json=a.json', '--outputFile.json=b.json'], /--outputFile\.json is given twice \(a\.json and b\.json\)/],
+    [['--outputFile.__proto__=x.json'], /'__proto__' is not a reporter name/],
+    [['--outputFile.constructor=x.json'], /'constructor' is not a reporter name/],
+  ])('%j is refused before the run', async (args, reason) => {
+    const dir = project()
+    expectRefusedBeforeRunning(await runCli(['--reporter', 'json', ...args], dir, 30_000), 2, reason)
+  })
+
   it('an unknown reporter in --outputFile.<name> is an error naming the reporters', async () => {
     const dir = project()
     const result = await runCli(['--outputFile.jsno=out.json'], dir, 30_000)
@@ -86,6 +96,10 @@ describe('bad model files get a clean error everywhere', () => {
     const unbound = await runCli(['model', 'inspect', fixture('token-classifier.onnx')], dir, 30_000)
     expectRefusedBeforeRunning(unbound, 2, /dim 'sequence' \(input 'input_ids', axis 1\) needs --param sequence=N/)
     expect(unbound.stderr.match(/dim 'sequence'/g)).toHaveLength(1)
+    for (const bad of ['-3', '0', '1.5', 'abc']) {
+      expectRefusedBeforeRunning(await runCli(['model', 'inspect', fixture('token-classifier.onnx'), '--param', `sequence=${bad}`], dir, 30_000), 2,
+        new RegExp(`--param sequence=${bad.replace('.', '\\.')}: the size of a dimension must be a positive integer`))
+    }
     const bound = await runCli(['model', 'inspect', fixture('token-classifier.onnx'), '--param', 'sequence=16'], dir, 30_000)
     expect(bound.code, bound.stderr).toBe(0)
     expect(bound.stdout).toMatch(/input_ids\[1,16\]/)
@@ -135,5 +149,9 @@ bench('bad', { model: model.generate('fc', { layers: 1, width: 8, inputDim: 4 })
     writeFileSync(join(dir, 'inferbench.config.ts'), 'export default {}\n')
     const bench = await runCli(['bad.bench.ts'], dir, 30_000)
     expectRefusedBeforeRunning(bench, 2, /workload closed: duration: expected a duration like '500ms', '10s', '2m' or a number of milliseconds, received boolean true/)
+    writeFileSync(join(dir, 'bad.bench.ts'), readFileSync(join(dir, 'bad.bench.ts'), 'utf8').replace('true as never', "'0s'"))
+    expectRefusedBeforeRunning(await runCli(['bad.bench.ts'], dir, 30_000), 2, /workload closed: duration: expected a duration above zero/)
+    writeFileSync(join(dir, 'inferbench.config.ts'), `export default { measurement: { jobTimeout: 0 } }\n`)
+    expectRefusedBeforeRunning(await runCli(['tiny.bench.ts'], dir, 30_000), 2, /measurement\.jobTimeout: expected a duration above zero/, 2)
   })
 })

@@ -35,6 +35,11 @@ describe('the server answers 4xx for every malformed request', () => {
     ['parameters: null', JSON.stringify({ inputs: [input], parameters: null }), /'parameters' must be an object, received null/],
     ['an input given twice', JSON.stringify({ inputs: [input, input] }), /inputs\[1\] \('input'\): input 'input' is given twice/],
     ['inputs[0].parameters: 5', JSON.stringify({ inputs: [{ ...input, parameters: 5 }] }), /inputs\[0\] \('input'\): 'parameters' must be an object/],
+    ['datatype __proto__', JSON.stringify({ inputs: [{ ...input, datatype: '__proto__' }] }), /unsupported datatype "__proto__"/],
+    ['datatype constructor', JSON.stringify({ inputs: [{ ...input, datatype: 'constructor' }] }), /unsupported datatype "constructor"/],
+    ['data nested 200,000 deep', `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":${'['.repeat(200_000)}1${']'.repeat(200_000)}}]}`, /data is nested too deeply; send a flat array/],
+    ['a string among FP32 data', JSON.stringify({ inputs: [{ ...input, data: [1, 2, 'x', 4] }] }), /expected numbers in data for FP32, found the string "x"/],
+    ['an unknown output', JSON.stringify({ inputs: [input], outputs: [{ name: 'nope' }] }), /unknown output 'nope'; outputs: output/],
   ])('%s: 400 with the field named', async (_what, body, message) => {
     const res = await post('/v2/models/mlp/infer', body)
     expect(res.status).toBe(400)
@@ -46,6 +51,11 @@ describe('the server answers 4xx for every malformed request', () => {
     expect(bad).toMatchObject({ status: 400, body: { error: expect.stringMatching(/malformed percent-encoding/) } })
     const unknown = await post('/v2/models/na%20me/infer', JSON.stringify({ inputs: [input] }))
     expect(unknown).toMatchObject({ status: 404, body: { error: expect.stringMatching(/unknown model 'na me'/) } })
+  })
+
+  it('a model version it does not serve is a 404 that says which it serves', async () => {
+    const res = await post('/v2/models/mlp/versions/2/infer', JSON.stringify({ inputs: [input] }))
+    expect(res).toMatchObject({ status: 404, body: { error: expect.stringMatching(/unknown model 'mlp' version '2'; served: mlp: version 1 only/) } })
   })
 
   it('keeps answering good requests after all of that', async () => {
@@ -62,5 +72,45 @@ describe('the server answers 4xx for every malformed request', () => {
     } finally {
       client.close()
     }
+  })
+
+  it('integers JSON cannot carry exactly are refused, never wrapped', async () => {
+    const { fromJson } = await import('../../plugins/server/datatypes.ts')
+    expect(() => fromJson('INT64', [1e30])).toThrow(/INT64 values must be integers from -9007199254740991 to 9007199254740991 in JSON \(send others as binary data\), found 1e\+30/)
+    expect(() => fromJson('INT64', [1.5])).toThrow(/must be integers .* found 1\.5/)
+    expect(() => fromJson('INT64', ['9223372036854775807'])).toThrow(/expected numbers in data for INT64, found the string/)
+    expect(() => fromJson('INT8', [200])).toThrow(/INT8 values must be integers from -128 to 127, found 200/)
+    expect(Array.from(fromJson('INT64', [3, -4]) as BigInt64Array)).toEqual([3n, -4n])
+  })
+})
+
+describe('a request whose values the model rejects', () => {
+  const gatherPath = join(dir, 'gather.onnx')
+  let batching: RunningServer
+  beforeAll(async () => {
+    // An embedding lookup: an id past the table is the request's fault, not the server's.
+    const { GraphBuilder, DType } = await import('../../plugins/models/index.ts')
+    const g = new GraphBuilder('gather', 1)
+    const ids = g.input('ids', DType.INT64, ['batch', 3])
+    const table = g.constant('table', [10, 2], Float32Array.from({ length: 20 }, (_, i) => i))
+    g.node('Gather', [table, ids], { axis: 0 }, ['embedded'])
+    g.output('embedded', DType.FLOAT, ['batch', 3, 2])
+    writeFileSync(gatherPath, g.build())
+    batching = await serve({
+      models: [{ path: gatherPath, name: 'gather' }], host: '127.0.0.1', httpPort: 0, instances: 1, maxBodyBytes: 1 << 20, version: 'test',
+      batching: { maxBatch: 8, maxQueueDelayUs: 50_000, preferredBatch: [] },
+    })
+  })
+  afterAll(() => batching.stop())
+
+  it('gets a 400 with onnxruntime\'s reason, and does not fail the good requests batched with it', async () => {
+    const send = (ids: number[]) => request(`http://127.0.0.1:${batching.httpPort}/v2/models/gather/infer`, {
+      method: 'POST', body: JSON.stringify({ inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, 3], data: ids }] }),
+    }).then(async (r) => ({ status: r.statusCode, body: await r.body.json() as { error?: string; parameters?: { batch_rows: number } } }))
+    const [good1, bad, good2] = await Promise.all([send([1, 2, 3]), send([1, 99, 3]), send([4, 5, 6])])
+    expect(bad.status).toBe(400)
+    expect(bad.body.error).toMatch(/the model could not run on this input: .*/)
+    expect(good1.status).toBe(200)
+    expect(good2.status).toBe(200)
   })
 })

@@ -87,4 +87,17 @@ describe('draining on SIGTERM loses nothing accepted', () => {
     }
     expect(await server.exited).toBe(0)
   })
+
+  it('with a drain timeout shorter than the backlog, 150 connections still queued in the kernel get 200 or 503, never a reset', async () => {
+    const server = await startServe(['--model', wide, '--http-port', '0', '--grpc-port', 'off', '--drain-timeout', '1ms'])
+    const body = jsonRequest(1, 8192)
+    const sent = await Promise.all(Array.from({ length: 150 }, () => sendWhole(server.http!, '/v2/models/wide/infer', body)))
+    server.child.kill('SIGTERM')
+    const answers = await Promise.all(sent.map((s) => s.response))
+    expect(answers.filter((a) => 'reset' in a)).toEqual([])
+    const statuses = answers.map((a) => (a as { status: number }).status)
+    expect(statuses.filter((code) => code !== 200 && code !== 503)).toEqual([])
+    expect(statuses).toContain(503)
+    expect(await server.exited).toBe(0)
+  })
 })

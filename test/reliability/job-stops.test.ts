@@ -82,7 +82,9 @@ describe('Ctrl-C is not success', () => {
     expect(code, cli.stdout() + cli.stderr()).toBe(130)
     expect(cli.stdout()).toMatch(/INFERBENCH_INTERRUPTED: interrupted/)
     expect(cli.stdout()).not.toMatch(/no request succeeded/)
-    expect(readJson(dir).jobs[0]).toMatchObject({ status: 'errored', error: { code: 'INFERBENCH_INTERRUPTED' } })
+    const job = readJson(dir).jobs[0]
+    expect(job).toMatchObject({ status: 'errored', error: { code: 'INFERBENCH_INTERRUPTED' } })
+    expect(job.requests).toBeUndefined() // nothing was measured: warm-up or cold-start answers are not figures
     expect(isRunning(server!)).toBe(false)
   })
 })

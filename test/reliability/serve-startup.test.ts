@@ -43,6 +43,8 @@ describe('inferbench serve never hangs on a start-up failure', () => {
       /--grpc-port: 127\.0\.0\.1:\d+ is already in use/],
     ['a port out of range (exit 2)', () => ['--model', good, '--http-port', '70000'], 2, /--http-port .*expected an integer from 0 to 65535, received '70000'/],
     ['two models with one name (exit 2)', () => ['--model', good, '--model', `${good}`, '--http-port', '0'], 2, /two models are named 'mlp'.*--model .*:<name>/],
+    ['both front ends off (exit 2)', () => ['--model', good, '--http-port', 'off', '--grpc-port', 'off'], 2, /--http-port off and --grpc-port off leave nothing to serve on/],
+    ['HTTP and gRPC on one port (exit 2)', () => ['--model', good, '--http-port', '18779', '--grpc-port', '18779'], 2, /--http-port and --grpc-port are both 18779/],
     ['a missing model file (exit 2)', () => ['--model', join(dir, 'nope.onnx'), '--http-port', '0'], 2, /no file .*nope\.onnx/],
     ['an empty model file (exit 2)', () => ['--model', join(dir, 'empty.onnx'), '--http-port', '0'], 2, /empty\.onnx is not an ONNX model: the file is empty/],
     ['a text file (exit 2)', () => ['--model', join(dir, 'text.onnx'), '--http-port', '0'], 2, /text\.onnx is not an ONNX model: it is a text file/],
