@@ -98,6 +98,7 @@ describe('draining on SIGTERM loses nothing accepted', () => {
     const statuses = answers.map((a) => (a as { status: number }).status)
     expect(statuses.filter((code) => code !== 200 && code !== 503)).toEqual([])
     expect(statuses).toContain(503)
+    console.log(`drain, 150 queued connections, --drain-timeout 1ms: ${statuses.filter((c) => c === 200).length} x 200, ${statuses.filter((c) => c === 503).length} x 503, 0 resets`)
     expect(await server.exited).toBe(0)
   })
 })

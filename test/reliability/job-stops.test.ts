@@ -107,6 +107,7 @@ describe('a dead backend is noticed', () => {
     expect(code, cli.stdout() + cli.stderr()).toBe(1)
     const [served, next] = ends(dir)
     expect(served).toMatchObject({ name: 'served', status: 'errored' })
+    console.log(`dead server: job ended ${served!.at - killedAt} ms after SIGKILL`)
     expect(served!.at - killedAt).toBeLessThan(1000)
     expect(next).toMatchObject({ name: 'next', status: 'passed' })
     expect(cli.stdout()).toMatch(/INFERBENCH_BACKEND_DIED: inferbench serve exited: SIGKILL/)
