@@ -71,7 +71,7 @@ export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
   const int = (value: string | undefined, flag: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) => {
     if (value === undefined) return fallback
     const n = Number(value)
-    if (value.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min || n > max) {
       throw new InferbenchError('INFERBENCH_USAGE', `serve: ${flag}: expected an integer ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, received '${value}'`)
     }
     return n
