@@ -58,6 +58,7 @@ export async function modelCommand(action: string, args: string[], flags: ModelF
         } else {
           const file = resolve(cwd, need(args[0], 'model add <file> --name <name> (or --generate <family>)'))
           if (!existsSync(file)) throw new InferbenchError('INFERBENCH_MODEL_NOT_FOUND', `model add: no file ${file}`)
+          if (statSync(file).isDirectory()) throw new InferbenchError('INFERBENCH_USAGE', `model add: ${file} is a directory; give an .onnx file`)
           const bytes = readFileSync(file)
           decodeOnnxModel(bytes, file) // the reason in one line (empty, text, an image, truncated) before onnxruntime's
           record = await repository.register(name, bytes, metadata(flags))

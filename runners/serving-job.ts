@@ -67,7 +67,9 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
   ticker.unref()
 
   try {
-    const resolved = job.model ? await resolveModel(job.model, ctx.registry, { cacheDir: ctx.config.cacheDir, repositoryDir: ctx.config.repository }) : undefined
+    const resolved = job.model
+      ? await abortable(resolveModel(job.model, ctx.registry, { cacheDir: ctx.config.cacheDir, repositoryDir: ctx.config.repository }), signal)
+      : undefined
     if (job.model && resolved) {
       model = { name: resolved.name, source: job.model.source, sha256: resolved.sha256, path: resolved.path, ...analyze(resolved, job, ctx) }
     }

@@ -11,8 +11,8 @@ export const KSERVE_PROTO = fileURLToPath(new URL('./proto/kserve_v2.proto', imp
 /** proto-loader options shared by server and clients: snake_case fields, int64 as JS numbers. */
 export const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true }
 
-export function loadKserveService(): grpc.ServiceClientConstructor {
-  const definition = protoLoader.loadSync(KSERVE_PROTO, PROTO_OPTIONS)
+export function loadKserveService(options: protoLoader.Options = PROTO_OPTIONS): grpc.ServiceClientConstructor {
+  const definition = protoLoader.loadSync(KSERVE_PROTO, options)
   const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } }
   return pkg.inference.GRPCInferenceService
 }
@@ -35,7 +35,8 @@ interface ModelInferRequest {
 
 /** KServe v2 over gRPC (inference.GRPCInferenceService), sharing the HTTP front end's models and schedulers. */
 export function startGrpcFrontend(server: InferenceServer, options: { host: string; port: number; version: string; maxMessageBytes: number }): Promise<{ grpcServer: grpc.Server; port: number }> {
-  const service = loadKserveService().service
+  // int64 fields as decimal strings: as JS numbers, values past 2^53 would arrive rounded or wrapped.
+  const service = loadKserveService({ ...PROTO_OPTIONS, longs: String }).service
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes, 'grpc.max_send_message_length': options.maxMessageBytes })
   const unary = <Req, Res>(fn: (req: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
     Promise.resolve().then(() => fn(call.request)).then(
@@ -124,14 +125,21 @@ function grpcInputs(req: ModelInferRequest): InputTensor[] {
     const field = CONTENT_FIELD[input.datatype]
     const values = field ? input.contents?.[field] : undefined
     if (!field || !values) throw new BadRequestError(`${where}: no contents; ${input.datatype} must be sent ${field ? `in contents.${field} or ` : ''}as raw_input_contents`)
-    const data = input.datatype === 'INT64' ? BigInt64Array.from(values, (v) => BigInt(v as number))
-      : input.datatype === 'UINT64' ? BigUint64Array.from(values, (v) => BigInt(v as number))
+    const data = input.datatype === 'INT64' ? BigInt64Array.from(values, (v) => exactInt64(v, -(2n ** 63n), 2n ** 63n - 1n, where))
+      : input.datatype === 'UINT64' ? BigUint64Array.from(values, (v) => exactInt64(v, 0n, 2n ** 64n - 1n, where))
       : input.datatype === 'FP32' ? Float32Array.from(values as number[])
       : input.datatype === 'FP64' ? Float64Array.from(values as number[])
       : input.datatype === 'BOOL' ? Uint8Array.from(values, (v) => (v ? 1 : 0))
       : fromRaw(input.datatype, new Uint8Array(typedBytes(input.datatype, values as number[])))
     return { name: input.name, datatype: input.datatype, shape, data }
   })
+}
+
+/** An int64 field (a decimal string from the proto loader) as a BigInt, refused when out of range. */
+function exactInt64(value: unknown, min: bigint, max: bigint, where: string): bigint {
+  const n = BigInt(String(value))
+  if (n < min || n > max) throw new BadRequestError(`${where}: ${String(value)} is out of range (${min} to ${max})`)
+  return n
 }
 
 function typedBytes(datatype: V2Datatype, values: number[]): ArrayBuffer {

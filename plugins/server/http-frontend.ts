@@ -55,6 +55,10 @@ export function startHttpFrontend(server: InferenceServer, options: { host: stri
     })
   })
   httpServer.keepAliveTimeout = 65_000
+  // A client may half-close after writing its request (`nc -N`, shutdown(SHUT_WR)): by default
+  // Node then drops the request unanswered. Its server's own switch for this (not in @types/node)
+  // answers first, then closes; a test holds it to that.
+  ;(httpServer as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true
   let accepted = 0
   httpServer.on('connection', () => { accepted++ })
 

@@ -63,6 +63,21 @@ describe('the server answers 4xx for every malformed request', () => {
     expect(res.status).toBe(200)
   })
 
+  it('answers a client that half-closes after writing its request (nc -N)', async () => {
+    const { connect } = await import('node:net')
+    const body = JSON.stringify({ inputs: [input] })
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(server.httpPort!, '127.0.0.1', () => {
+        socket.end(`POST /v2/models/mlp/infer HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`)
+      })
+      let received = ''
+      socket.on('data', (d: Buffer) => { received += d.toString() })
+      socket.on('close', () => resolve(received))
+      socket.on('error', reject)
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK/)
+  })
+
   it('over gRPC, an input given twice is INVALID_ARGUMENT', async () => {
     const client = new KserveGrpcClient(`127.0.0.1:${server.grpcPort}`, 'mlp')
     try {
@@ -97,7 +112,7 @@ describe('a request whose values the model rejects', () => {
     g.output('embedded', DType.FLOAT, ['batch', 3, 2])
     writeFileSync(gatherPath, g.build())
     batching = await serve({
-      models: [{ path: gatherPath, name: 'gather' }], host: '127.0.0.1', httpPort: 0, instances: 1, maxBodyBytes: 1 << 20, version: 'test',
+      models: [{ path: gatherPath, name: 'gather' }], host: '127.0.0.1', httpPort: 0, grpcPort: 0, instances: 1, maxBodyBytes: 1 << 20, version: 'test',
       batching: { maxBatch: 8, maxQueueDelayUs: 50_000, preferredBatch: [] },
     })
   })
@@ -113,4 +128,23 @@ describe('a request whose values the model rejects', () => {
     expect(good1.status).toBe(200)
     expect(good2.status).toBe(200)
   })
+
+  it('over gRPC, int64 contents reach the model exactly (past 2^53 too), never rounded or wrapped', async () => {
+    const grpc = await import('@grpc/grpc-js')
+    const { loadKserveService } = await import('../../plugins/server/grpc-frontend.ts')
+    const Service = loadKserveService()
+    const client = new Service(`127.0.0.1:${batching.grpcPort}`, grpc.credentials.createInsecure()) as unknown as
+      { ModelInfer(req: unknown, cb: (error: Error | null, res: unknown) => void): void; close(): void }
+    const infer = (ids: string[]) => new Promise((resolve, reject) => client.ModelInfer({
+      model_name: 'gather', inputs: [{ name: 'ids', datatype: 'INT64', shape: [1, 3], contents: { int64_contents: ids } }],
+    }, (error, res) => (error ? reject(error) : resolve(res))))
+    try {
+      await expect(infer(['1', '2', '3'])).resolves.toBeDefined()
+      // As a JS number this id would arrive as ...992: the message must name the exact one.
+      await expect(infer(['1', '9007199254740993', '3'])).rejects.toThrow(/INVALID_ARGUMENT.*9007199254740993/)
+    } finally {
+      client.close()
+    }
+  })
+
 })
