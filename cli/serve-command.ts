@@ -82,6 +82,10 @@ export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
   const delayMs = flags.maxQueueDelay === undefined ? 0.1 : parseDurationMs(/^\d+(\.\d+)?$/.test(flags.maxQueueDelay) ? `${flags.maxQueueDelay}us` : flags.maxQueueDelay)
   if (delayMs === undefined) throw new InferbenchError('INFERBENCH_USAGE', `serve: --max-queue-delay: expected a duration like 100us or 2ms, received ${flags.maxQueueDelay}`)
   const preferred = (flags.preferredBatch ?? '').split(',').filter(Boolean).map((s) => int(s.trim(), '--preferred-batch', 1, 1))
+  const tooLarge = maxBatch > 1 ? preferred.find((size) => size > maxBatch) : undefined
+  if (tooLarge !== undefined) {
+    throw new InferbenchError('INFERBENCH_USAGE', `serve: --preferred-batch ${tooLarge} is larger than --max-batch ${maxBatch}; a batch never grows past --max-batch`)
+  }
   const intraOp = flags.intraOpThreads === undefined ? undefined : int(flags.intraOpThreads, '--intra-op-threads', 0)
   const httpPort = port(flags.httpPort, '--http-port', 8000)
   const grpcPort = port(flags.grpcPort, '--grpc-port', 8001)

@@ -91,7 +91,9 @@ function listenError(error: unknown, flag: string, host: string, port: number): 
   const code = (error as NodeJS.ErrnoException).code ?? /\b(EADDRINUSE|EACCES|EADDRNOTAVAIL|ENOTFOUND)\b/.exec(message)?.[1]
   const why = code === 'EADDRINUSE' ? `${host}:${port} is already in use; stop what holds it, or pick another port (${flag} 0 takes any free port)`
     : code === 'EACCES' ? `no permission to listen on ${host}:${port} (ports below 1024 need privileges); pick a port of 1024 or more`
-    : code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' ? `${host} is not an address of this machine; check --host`
     : `cannot listen on ${host}:${port}: ${message}`
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new InferbenchError('INFERBENCH_SERVE_FAILED', `--host: ${host} is not an address of this machine (an IPv6 one is written without brackets, e.g. ::1)`, { cause: error })
+  }
   return new InferbenchError('INFERBENCH_SERVE_FAILED', `${flag}: ${why}`, { cause: error })
 }
