@@ -1,20 +1,36 @@
 import type { Worker } from 'node:worker_threads'
 
-/** One message to a worker and its reply; a crashed worker fails the request instead of hanging it. */
+/** One message to a worker and its reply; a crashed or ended worker fails the request instead of hanging it. */
 export function exchange<T>(worker: Worker, message: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
-    const onMessage = (reply: T) => {
+    if (worker.threadId === -1) return reject(new WorkerGoneError('inference worker has ended'))
+    const cleanup = () => {
+      worker.off('message', onMessage)
       worker.off('error', onError)
+      worker.off('exit', onExit)
+    }
+    const onMessage = (reply: T) => {
+      cleanup()
       resolve(reply)
     }
     const onError = (error: Error) => {
-      worker.off('message', onMessage)
-      reject(new Error(`inference worker crashed: ${error.message}`, { cause: error }))
+      cleanup()
+      reject(new WorkerGoneError(`inference worker crashed: ${error.message}`, { cause: error }))
+    }
+    const onExit = (code: number) => {
+      cleanup()
+      reject(new WorkerGoneError(`inference worker exited (code ${code})`))
     }
     worker.once('message', onMessage)
     worker.once('error', onError)
+    worker.once('exit', onExit)
     worker.postMessage(message, transfer)
   })
+}
+
+/** The worker thread behind an instance is gone: the instance must be replaced, not reused. */
+export class WorkerGoneError extends Error {
+  override name = 'WorkerGoneError'
 }
 
 /** Starts `count` workers; if any fails, stops the others and throws its error (no thread is left running). */

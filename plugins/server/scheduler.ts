@@ -1,5 +1,5 @@
 import type * as ort from 'onnxruntime-node'
-import { ModelRunError, type InputTensor, type OutputTensor, type ServedModel } from './served-model.ts'
+import { BadRequestError, ModelRunError, type InputTensor, type OutputTensor, type ServedModel } from './served-model.ts'
 
 export interface BatchingOptions {
   /** Largest merged batch, in rows of the batch dimension. */
@@ -42,9 +42,16 @@ export class Scheduler {
   /** Set on shutdown: queued requests go out at once instead of waiting for their batch to fill. */
   private flushing = false
 
-  constructor(private readonly model: ServedModel, private readonly batching?: BatchingOptions) {}
+  constructor(private readonly model: ServedModel, private readonly batching?: BatchingOptions) {
+    // A replaced instance comes back outside any request's completion: dispatch what waited for it.
+    model.onInstanceReady = () => this.pump()
+  }
 
   infer(tensors: InputTensor[], rows: number): Promise<InferResult> {
+    // Triton's rule: with batching on, one request may not carry more rows than a batch holds.
+    if (this.batching && this.model.batchable && rows > this.batching.maxBatch) {
+      return Promise.reject(new BadRequestError(`the request has ${rows} rows in its batch dimension, more than max-batch ${this.batching.maxBatch} of model '${this.model.name}'; split it`))
+    }
     return new Promise((resolve, reject) => {
       // Only batching groups by shape; without it the key would be built for nothing.
       const key = this.batching ? tensors.map((t) => `${t.name}:${t.shape.slice(1).join('x')}`).join('|') : ''

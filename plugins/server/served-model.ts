@@ -2,7 +2,7 @@ import { basename, extname } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type * as ort from 'onnxruntime-node'
 import { ORT_TO_V2, elementCount, type V2Datatype } from './datatypes.ts'
-import { InstanceQueue, closeWorkers, exchange, startWorkers } from '../onnxruntime/worker-exchange.ts'
+import { InstanceQueue, WorkerGoneError, closeWorkers, exchange, startWorkers } from '../onnxruntime/worker-exchange.ts'
 import { StatisticsRecorder } from './statistics.ts'
 
 export interface TensorMetadata {
@@ -61,6 +61,7 @@ export class ServedModel {
     readonly inputs: TensorMetadata[],
     readonly outputs: TensorMetadata[],
     ortTypes: Array<[string, ort.Tensor.Type]>,
+    private readonly sessionOptions: ort.InferenceSession.SessionOptions,
   ) {
     this.queue = new InstanceQueue(workers)
     this.stats = new StatisticsRecorder(name, this.version)
@@ -78,7 +79,7 @@ export class ServedModel {
     }
     try {
       return new ServedModel(name ?? basename(path, extname(path)), path, started.map((s) => s.worker), inputs.map(meta), outputs.map(meta),
-        inputs.map((m) => [m.name, m.type as ort.Tensor.Type]))
+        inputs.map((m) => [m.name, m.type as ort.Tensor.Type]), options)
     } catch (error) {
       await Promise.all(started.map((s) => s.worker.terminate()))
       throw error
@@ -127,6 +128,7 @@ export class ServedModel {
   async run(tensors: InputTensor[]): Promise<{ outputs: OutputTensor[]; inferNs: number; transferNs: number }> {
     const worker = await this.queue.acquire()
     const start = process.hrtime.bigint()
+    let gone = false
     try {
       // Compact copies: posting a view would clone its whole underlying buffer (often a request body).
       const inputs = tensors.map((t) => ({ name: t.name, type: this.ortTypes.get(t.name)!, shape: t.shape, data: t.data.slice() }))
@@ -139,8 +141,34 @@ export class ServedModel {
         return { name: meta.name, datatype: meta.datatype, shape: out.dims, data: out.data }
       })
       return { outputs, inferNs: reply.inferNs, transferNs: Math.max(0, roundTripNs - reply.inferNs) }
+    } catch (error) {
+      gone = error instanceof WorkerGoneError
+      throw error
     } finally {
+      if (gone) this.track(this.replace(worker))
+      else this.queue.release(worker)
+    }
+  }
+
+  /**
+   * A crashed instance is replaced by a fresh session in a new thread, never handed out again
+   * (a dead thread never answers: every request given to it would hang). Until the new one is
+   * ready the model serves with one instance fewer.
+   */
+  private async replace(dead: Worker): Promise<void> {
+    try {
+      const { worker } = await startInstance(this.path, this.sessionOptions)
+      if (this.closing) {
+        await worker.terminate()
+        return
+      }
+      this.workers[this.workers.indexOf(dead)] = worker
       this.queue.release(worker)
+      this.onInstanceReady?.()
+      process.stderr.write(`inferbench serve: an instance of model '${this.name}' crashed and was replaced\n`)
+    } catch (error) {
+      this.workers.splice(this.workers.indexOf(dead), 1)
+      process.stderr.write(`inferbench serve: an instance of model '${this.name}' crashed and could not be restarted: ${(error as Error).message}\n`)
     }
   }
 
@@ -149,7 +177,19 @@ export class ServedModel {
     return this.queue.idleCount
   }
 
-  release(): Promise<void> {
+  /** Called when a replaced instance is ready to serve (the scheduler dispatches what waited). */
+  onInstanceReady: (() => void) | undefined
+  private closing = false
+  private readonly replacing = new Set<Promise<void>>()
+
+  private track(replacement: Promise<void>): void {
+    this.replacing.add(replacement)
+    void replacement.finally(() => this.replacing.delete(replacement))
+  }
+
+  async release(): Promise<void> {
+    this.closing = true
+    await Promise.all(this.replacing)
     return closeWorkers(this.workers)
   }
 }
