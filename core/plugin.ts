@@ -77,6 +77,12 @@ export interface Backend {
   /** Backend-specific cold-start figures in ms (e.g. spawnToReadyMs), besides the runner's own. */
   coldStart?: Record<string, number>
   /**
+   * Requests the warm-up keeps in flight so that everything the measurement will use gets warm:
+   * every instance (worker thread, server instance) and the batch sizes dynamic batching forms.
+   * The runner warms up with at least this many (at least the workload's concurrency).
+   */
+  warmupConcurrency?: number
+  /**
    * Cumulative server-side counters (Triton's statistics extension), read before and after the
    * measurement; the runner reports the deltas when answers carry no timings of their own.
    * Undefined when the server keeps none (a plain KServe v2 server answers 404): not an error.

@@ -40,7 +40,8 @@ export async function warmUp(job: ServingJob, backend: Backend, ctx: JobContext,
   track(recorder, 'warmup')
   await runClosedLoop({
     send: () => backend.infer(),
-    concurrency: job.workload.kind === 'closed' ? job.workload.concurrency : 1,
+    // Every instance and batch size the measurement will use, not one instance at concurrency 1.
+    concurrency: Math.max(job.workload.kind === 'closed' ? job.workload.concurrency : 1, backend.warmupConcurrency ?? 1),
     ...(job.warmup.durationMs ? { durationMs: job.warmup.durationMs } : {}),
     ...(job.warmup.requests ? { requests: job.warmup.requests } : {}),
     maxDurationMs: ctx.config.measurement.jobTimeout,

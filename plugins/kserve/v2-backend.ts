@@ -42,6 +42,7 @@ export async function createV2Backend(ctx: BackendContext, target: V2Target, ext
         versions: { [`server:${server.body.name ?? 'kserve'}`]: server.body.version ?? 'unknown' },
         info: { ...info, ...extra.info },
         ...(extra.coldStart ? { coldStart: extra.coldStart } : {}),
+        ...(extra.warmupConcurrency ? { warmupConcurrency: extra.warmupConcurrency } : {}),
       }
     } catch (error) {
       await client.close()
@@ -60,6 +61,7 @@ export async function createV2Backend(ctx: BackendContext, target: V2Target, ext
       versions: { [`server:${server.name || 'kserve'}`]: server.version || 'unknown' },
       info: { ...info, ...extra.info },
       ...(extra.coldStart ? { coldStart: extra.coldStart } : {}),
+      ...(extra.warmupConcurrency ? { warmupConcurrency: extra.warmupConcurrency } : {}),
     }
   } catch (error) {
     client.close()

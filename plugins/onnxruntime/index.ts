@@ -80,6 +80,7 @@ async function workerBackend(ctx: BackendContext, model: ResolvedModel, options:
     close: () => pool.close(),
     versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
     info: { thread: 'worker', instances: options.instances, inputs: describe(synthesised), sessionOptions },
+    warmupConcurrency: options.instances,
   }
 }
 

@@ -61,6 +61,8 @@ export function serverBackend(): Plugin {
       }, {
         close: stop,
         coldStart: { spawnToReadyMs, serverModelLoadMs: ready.loadMs },
+        // Every instance, and with batching full batches (requests of `batch` rows each).
+        warmupConcurrency: Math.max(p.instances, p.maxBatch > 1 ? Math.floor(p.maxBatch / Math.max(ctx.batch, 1)) : 1),
         info: { server: { pid: child.pid, args: args.slice(1), batching: p.maxBatch > 1 ? { maxBatch: p.maxBatch, maxQueueDelay: delay, preferredBatch: p.preferredBatch } : 'off' } },
       })
     } catch (error) {

@@ -31,7 +31,25 @@ const counted: BackendFactory = async () => {
     statistics: async () => ({ requests, queueUs: requests * 250, computeUs: requests * 1500 }),
   }
 }
-const registry = createRegistry([definePlugin({ name: 'delay', backends: { delay: delayed, counted } }), models(), workloads()])
+// A backend with 3 instances: it asks the warm-up to keep 3 requests in flight, and records the
+// most it saw in flight during warm-up (the phase before the first statistics snapshot).
+let warmupPeak = 0
+const instanced: BackendFactory = async () => {
+  let inFlight = 0
+  let measuring = false
+  return {
+    infer: async () => {
+      inFlight++
+      if (!measuring) warmupPeak = Math.max(warmupPeak, inFlight)
+      await new Promise((resolve) => setTimeout(resolve, 1))
+      inFlight--
+    },
+    close: async () => {},
+    warmupConcurrency: 3,
+    statistics: async () => { measuring = true; return undefined },
+  }
+}
+const registry = createRegistry([definePlugin({ name: 'delay', backends: { delay: delayed, counted, instanced } }), models(), workloads()])
 const config: ResolvedConfig = {
   ...parseConfig({ measurement: { minDuration: 100, minRequests: 5 } }, 'test'),
   root: '/project', cacheDir: TEST_CACHE_DIR, plugins: [], bail: 0,
@@ -98,5 +116,14 @@ d('local runner', () => {
     const first = report.jobs[0] as Extract<JobReport, { status: 'errored' }>
     expect(first.error.message).toMatch(/beforeAll of describe\('broken'\) in \/project\/x\.bench\.ts: no GPU here/)
     expect((report.jobs[2] as Extract<JobReport, { status: 'failed' }>).failures).toEqual(['check: too slow'])
+  })
+
+  it('warms up every instance the backend has, even before an open-loop workload', async () => {
+    warmupPeak = 0
+    const { report } = await run(() => {
+      bench('open', { backend: 'instanced', workload: workload.poisson({ rate: 200, duration: '300ms' }), warmup: { requests: 30 } })
+    })
+    expect(report.jobs[0]!.status, JSON.stringify(report.jobs[0])).not.toBe('errored')
+    expect(warmupPeak).toBe(3)
   })
 })
