@@ -7,12 +7,12 @@ import { discoverBenchFiles } from '../core/discover.ts'
 import { formatMs } from '../core/duration.ts'
 import { EXIT, InferbenchError } from '../core/errors.ts'
 import { moduleFormatHint } from '../core/import-hint.ts'
+import { outputPathProblem } from '../core/output-path.ts'
 import { planJobs, type Job } from '../core/plan.ts'
 import { createRegistry, type PluginRegistry, type Reporter, type TextSink } from '../core/plugin.ts'
 import type { SuiteNode } from '../core/tree.ts'
 import { isolateReporter } from '../runners/isolated-reporter.ts'
 import { runLocal } from '../runners/local.ts'
-import { outputPathProblem } from '../core/output-path.ts'
 import { withBuiltinPlugins } from './builtin-plugins.ts'
 
 export interface RunFlags {
@@ -26,7 +26,6 @@ export interface RunFlags {
   /** Exit 0 when no job is left to run (a filter matched nothing), as Vitest's flag does. */
   passWithNoTests?: boolean
 }
-
 
 /** `inferbench [filters...]`: load config, discover, plan, then list or run. Returns the exit code. */
 export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink): Promise<number> {
