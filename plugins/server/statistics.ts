@@ -38,15 +38,19 @@ export class StatisticsRecorder {
     }
   }
 
-  /** One executed batch of `rows` rows serving `requests` requests. */
+  /**
+   * One executed batch of `rows` rows serving `requests` requests. Triton's convention: each
+   * request's compute is the whole batch's, so a batch of 4 requests adds 4 counts and 4 times
+   * its duration; a client's per-request mean then equals the compute_us each answer carries.
+   */
   execution(rows: number, requests: number, inputNs: number, inferNs: number, outputNs: number): void {
     const s = this.stats
     s.execution_count++
     s.inference_count += rows
     s.last_inference = Date.now()
-    add(s.inference_stats.compute_input, inputNs, requests)
-    add(s.inference_stats.compute_infer, inferNs, requests)
-    add(s.inference_stats.compute_output, outputNs, requests)
+    add(s.inference_stats.compute_input, inputNs * requests, requests)
+    add(s.inference_stats.compute_infer, inferNs * requests, requests)
+    add(s.inference_stats.compute_output, outputNs * requests, requests)
     let b = this.batches.get(rows)
     if (!b) {
       b = { batch_size: rows, compute_input: zero(), compute_infer: zero(), compute_output: zero() }

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { request } from 'undici'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildFc } from '../../../plugins/models/fc.ts'
+import { serve, type RunningServer } from '../../../plugins/server/serve.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'inferbench-stats-'))
+const modelPath = join(dir, 'mlp.onnx')
+writeFileSync(modelPath, buildFc({ layers: 2, width: 64, inputDim: 16, outputDim: 4, activation: 'relu' }))
+let server: RunningServer
+beforeAll(async () => {
+  server = await serve({
+    models: [{ path: modelPath }], host: '127.0.0.1', httpPort: 0, instances: 1, maxBodyBytes: 1 << 20, version: 'test',
+    batching: { maxBatch: 8, maxQueueDelayUs: 30_000, preferredBatch: [] },
+  })
+})
+afterAll(async () => {
+  await server.stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const base = () => `http://127.0.0.1:${server.httpPort}`
+type Stats = { inference_stats: Record<'success' | 'queue' | 'compute_input' | 'compute_infer' | 'compute_output', { count: number; ns: number }> }
+const stats = async () => ((await (await request(`${base()}/v2/models/mlp/stats`)).body.json()) as { model_stats: Stats[] }).model_stats[0]!
+const metric = async (name: string) => Number(new RegExp(`^${name}\\{model="mlp"\\} (\\S+)$`, 'm').exec(await (await request(`${base()}/metrics`)).body.text())?.[1] ?? 0)
+
+describe("the server's three views of compute time agree (Triton's statistics convention)", () => {
+  it('each answer\'s compute_us, the /stats deltas and /metrics count a batch\'s time once per request', async () => {
+    const before = { stats: await stats(), metric: await metric('inferbench_inference_compute_duration_us') }
+    // Four requests inside one 30 ms batching window: one execution serving four requests.
+    const answers = await Promise.all([1, 2, 3, 4].map(async () => {
+      const res = await request(`${base()}/v2/models/mlp/infer`, {
+        method: 'POST', body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16], data: new Array(16).fill(0.25) }] }),
+      })
+      return (await res.body.json() as { parameters: { compute_us: number; batch_rows: number } }).parameters
+    }))
+    expect(answers.map((a) => a.batch_rows)).toEqual([4, 4, 4, 4])
+    const after = { stats: await stats(), metric: await metric('inferbench_inference_compute_duration_us') }
+    const delta = (k: keyof Stats['inference_stats']) => ({
+      count: after.stats.inference_stats[k].count - before.stats.inference_stats[k].count,
+      ns: after.stats.inference_stats[k].ns - before.stats.inference_stats[k].ns,
+    })
+    const computeNs = delta('compute_input').ns + delta('compute_infer').ns + delta('compute_output').ns
+    const fromAnswers = answers.reduce((s, a) => s + a.compute_us, 0)
+    expect(delta('compute_infer').count).toBe(4)
+    // Each answer rounds to a whole µs: the sums agree within that.
+    expect(Math.abs(computeNs / 1000 - fromAnswers)).toBeLessThanOrEqual(4)
+    expect(Math.abs((after.metric - before.metric) - fromAnswers)).toBeLessThanOrEqual(4)
+    // All four carry the same batch's compute time.
+    expect(Math.max(...answers.map((a) => a.compute_us)) - Math.min(...answers.map((a) => a.compute_us))).toBeLessThanOrEqual(1)
+  })
+})
