@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js'
-import type { InferAnswer } from '../../core/plugin-api.ts'
+import type { InferAnswer, ServerStatistics } from '../../core/plugin-api.ts'
 import { loadKserveService } from '../server/grpc-frontend.ts'
+import { sumStatistics, type TritonModelStatistics } from './statistics.ts'
 import type { V2Input } from './v2-inputs.ts'
 
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void
@@ -44,6 +45,20 @@ export class KserveGrpcClient {
     return this.call<InferResponse>('ModelInfer', request).then((response) => {
       const p = response.parameters
       return p?.queue_us ? { serverTimings: { queueUs: Number(p.queue_us.int64_param ?? 0), computeUs: Number(p.compute_us?.int64_param ?? 0) } } : {}
+    })
+  }
+
+  /**
+   * Triton's statistics extension over gRPC, summed into cumulative counters; undefined for a
+   * server without it (UNIMPLEMENTED: the extension is optional in KServe v2).
+   */
+  statistics(): Promise<ServerStatistics | undefined> {
+    return new Promise((resolve, reject) => {
+      this.client.ModelStatistics!({ name: this.modelName, version: '' }, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (error, value) => {
+        if (error?.code === grpc.status.UNIMPLEMENTED) return resolve(undefined)
+        if (error) return reject(new Error(`gRPC ModelStatistics to ${this.address}: ${grpc.status[error.code]} ${error.details}`))
+        resolve(sumStatistics((value as { model_stats?: TritonModelStatistics[] }).model_stats ?? []))
+      })
     })
   }
 

@@ -1,6 +1,7 @@
 import type { InferAnswer, ServerStatistics } from '../../core/plugin-api.ts'
 import { RawHttpClient, encodeRequest, headerValue } from '../http/raw-client.ts'
 import { toJson } from '../server/datatypes.ts'
+import { sumStatistics, type TritonModelStatistics } from './statistics.ts'
 import type { V2Input } from './v2-inputs.ts'
 
 const HEADER_LENGTH = 'inference-header-content-length'
@@ -74,20 +75,10 @@ export class KserveHttpClient {
    * it (the extension is optional in KServe v2: a plain server answers 404 or 501).
    */
   async statistics(): Promise<ServerStatistics | undefined> {
-    const { status, body } = await this.getJson<{ model_stats?: Array<{ inference_stats: Record<string, { count: number; ns: number }> }> }>(
-      `/v2/models/${encodeURIComponent(this.modelName)}/stats`)
+    const { status, body } = await this.getJson<{ model_stats?: TritonModelStatistics[] }>(`/v2/models/${encodeURIComponent(this.modelName)}/stats`)
     if (status === 404 || status === 501 || status === 405) return undefined
     if (status !== 200 || !body.model_stats) throw new Error(`statistics of ${this.modelName}: HTTP ${status}`)
-    let requests = 0
-    let queueNs = 0
-    let computeNs = 0
-    for (const m of body.model_stats) {
-      const s = m.inference_stats
-      requests += Number(s.success?.count ?? 0)
-      queueNs += Number(s.queue?.ns ?? 0)
-      computeNs += Number(s.compute_input?.ns ?? 0) + Number(s.compute_infer?.ns ?? 0) + Number(s.compute_output?.ns ?? 0)
-    }
-    return { requests, queueUs: queueNs / 1000, computeUs: computeNs / 1000 }
+    return sumStatistics(body.model_stats)
   }
 
   async close(): Promise<void> {

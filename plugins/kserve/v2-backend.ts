@@ -57,6 +57,7 @@ export async function createV2Backend(ctx: BackendContext, target: V2Target, ext
     const prepared = client.prepare(inputs)
     return {
       infer: () => client.infer(prepared),
+      statistics: () => client.statistics(),
       close: async () => { client.close(); await extra.close?.() },
       versions: { [`server:${server.name || 'kserve'}`]: server.version || 'unknown' },
       info: { ...info, ...extra.info },

@@ -56,6 +56,9 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
       const model = server.model(req.name, req.version)
       return { name: model.name, versions: [model.version], platform: 'onnxruntime_onnx', inputs: model.inputs, outputs: model.outputs }
     }),
+    ModelStatistics: unary((req: { name: string; version: string }) => ({
+      model_stats: (req.name ? [req.name] : server.modelNames()).map((m) => server.model(m, req.name ? req.version : undefined).stats.snapshot()),
+    })),
     ModelInfer: unary(async (req: ModelInferRequest) => {
       checkOutputNames(req.outputs, server.model(req.model_name, req.model_version).outputs)
       const result = await server.infer(req.model_name, req.model_version, grpcInputs(req))

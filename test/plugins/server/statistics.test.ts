@@ -52,3 +52,47 @@ describe("the server's three views of compute time agree (Triton's statistics co
     expect(Math.max(...answers.map((a) => a.compute_us)) - Math.min(...answers.map((a) => a.compute_us))).toBeLessThanOrEqual(1)
   })
 })
+
+describe('KServe statistics over gRPC, and servers without them', () => {
+  it('the gRPC client reads the same counters as HTTP; a server without the extension means "no statistics", not an error', async () => {
+    const grpc = await import('@grpc/grpc-js')
+    const { KserveGrpcClient } = await import('../../../plugins/kserve/grpc-client.ts')
+    const { KserveHttpClient } = await import('../../../plugins/kserve/http-client.ts')
+    const { loadKserveService } = await import('../../../plugins/server/grpc-frontend.ts')
+    const both = await serve({ models: [{ path: modelPath }], host: '127.0.0.1', httpPort: 0, grpcPort: 0, instances: 1, maxBodyBytes: 1 << 20, version: 'test' })
+    // A plain v2 gRPC server: the standard RPCs only, so ModelStatistics is UNIMPLEMENTED.
+    const plain = new grpc.Server()
+    plain.addService(loadKserveService().service, { ServerReady: (_call: unknown, cb: (e: null, r: unknown) => void) => cb(null, { ready: true }) })
+    const plainPort = await new Promise<number>((resolve, reject) => plain.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))))
+    const overGrpc = new KserveGrpcClient(`127.0.0.1:${both.grpcPort}`, 'mlp')
+    const overHttp = new KserveHttpClient(`http://127.0.0.1:${both.httpPort}`, 'mlp', 1)
+    const noStats = new KserveGrpcClient(`127.0.0.1:${plainPort}`, 'mlp')
+    try {
+      await request(`http://127.0.0.1:${both.httpPort}/v2/models/mlp/infer`, {
+        method: 'POST', body: JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 16], data: new Array(16).fill(0.5) }] }),
+      }).then((r) => r.body.text())
+      const viaGrpc = await overGrpc.statistics()
+      expect(viaGrpc).toEqual(await overHttp.statistics())
+      expect(viaGrpc!.requests).toBe(1)
+      expect(viaGrpc!.computeUs).toBeGreaterThan(0)
+      expect(await noStats.statistics()).toBeUndefined()
+      // A plain v2 HTTP server: /stats is not a route there (404). Before, every job against it errored.
+      const http = await import('node:http')
+      const plainHttp = http.createServer((_req, res) => { res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}') })
+      await new Promise<void>((resolve) => plainHttp.listen(0, '127.0.0.1', resolve))
+      const noHttpStats = new KserveHttpClient(`http://127.0.0.1:${(plainHttp.address() as { port: number }).port}`, 'mlp', 1)
+      try {
+        expect(await noHttpStats.statistics()).toBeUndefined()
+      } finally {
+        await noHttpStats.close()
+        plainHttp.close()
+      }
+    } finally {
+      overGrpc.close()
+      noStats.close()
+      await overHttp.close()
+      plain.forceShutdown()
+      await both.stop()
+    }
+  })
+})
