@@ -127,7 +127,6 @@ function asStrings(value: unknown): string[] {
   return (Array.isArray(value) ? value : [value]).map(String)
 }
 
-
 function bailFlag(value: unknown): number {
   if (value === true || value === '') return 1
   const n = Number(value)

@@ -35,4 +35,3 @@ export const durationSchema = z.union([z.number(), z.string()], {
   }
   return ms
 })
-

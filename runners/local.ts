@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { ResolvedConfig } from '../core/config.ts'
 import { withTimeout } from '../core/abort.ts'
+import { formatMs } from '../core/duration.ts'
 import { InferbenchError, serializeError } from '../core/errors.ts'
 import { collectFingerprint } from '../core/fingerprint.ts'
 import type { Job } from '../core/plan.ts'
@@ -84,7 +85,7 @@ async function runOne(job: Job, ctx: JobContext): Promise<JobReport> {
   const report = await withTimeout(runFunctionJob(job), timeoutMs, (): JobReport => ({
     ...reportBase(job), status: 'errored',
     error: serializeError(new InferbenchError('INFERBENCH_JOB_TIMEOUT',
-      `job exceeded measurement.jobTimeout (${(timeoutMs / 1000).toFixed(0)}s); raise it or shorten the bench (time, iterations)`)),
+      `job exceeded measurement.jobTimeout (${formatMs(timeoutMs)}); raise it or shorten the bench (time, iterations)`)),
   }))
   if (ctx.signal.aborted && report.status !== 'errored' && report.status !== 'skipped') {
     const { status: _status, ...measured } = report

@@ -1,4 +1,5 @@
 import { abortable, withTimeout } from '../core/abort.ts'
+import { formatMs } from '../core/duration.ts'
 import { InferbenchError, serializeError } from '../core/errors.ts'
 import type { LoadRecorder } from '../core/loadgen/recorder.ts'
 import { resolveModel } from '../core/model-resolver.ts'
@@ -30,7 +31,7 @@ export async function runServingJob(job: ServingJob, ctx: JobContext): Promise<J
   else ctx.signal.addEventListener('abort', onRunAbort, { once: true })
   const timeoutMs = ctx.config.measurement.jobTimeout
   const timer = setTimeout(() => stopWith(new InferbenchError('INFERBENCH_JOB_TIMEOUT',
-    `job exceeded measurement.jobTimeout (${formatSeconds(timeoutMs)}); raise it or shorten the workload`)), timeoutMs)
+    `job exceeded measurement.jobTimeout (${formatMs(timeoutMs)}); raise it or shorten the workload`)), timeoutMs)
   try {
     return await runUntilAborted(job, { ...ctx, signal: controller.signal }, stopWith)
   } finally {
@@ -133,10 +134,6 @@ async function closeBackend(backend: Backend, job: ServingJob): Promise<void> {
 /** The run's abort (Ctrl-C) as the job's error: interrupted, never "no request succeeded". */
 function interrupted(reason: unknown): InferbenchError {
   return reason instanceof InferbenchError ? reason : new InferbenchError('INFERBENCH_INTERRUPTED', `interrupted${typeof reason === 'string' && reason !== 'interrupted' ? ` (${reason})` : ''}; the figures measured so far are kept`)
-}
-
-function formatSeconds(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 ? 1 : 0)}s` : `${ms}ms`
 }
 
 /** Parameters, FLOPs and bytes at the job's shapes; an analysis failure is recorded, never fatal. */

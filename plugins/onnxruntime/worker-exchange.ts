@@ -1,31 +1,44 @@
 import type { Worker } from 'node:worker_threads'
 
-/** One message to a worker and its reply; a crashed or ended worker fails the request instead of hanging it. */
+/**
+ * One message to a worker and its reply; a crashed or ended worker fails the request instead of
+ * hanging it. A worker serves one exchange at a time (the instance queue sees to that), so each
+ * worker has one reply slot and listeners attached once: nothing is added per request.
+ */
 export function exchange<T>(worker: Worker, message: unknown, transfer: ArrayBuffer[] = []): Promise<T> {
+  const channel = channelOf(worker)
+  if (channel.gone) return Promise.reject(channel.gone)
   return new Promise((resolve, reject) => {
-    if (worker.threadId === -1) return reject(new WorkerGoneError('inference worker has ended'))
-    const cleanup = () => {
-      worker.off('message', onMessage)
-      worker.off('error', onError)
-      worker.off('exit', onExit)
-    }
-    const onMessage = (reply: T) => {
-      cleanup()
-      resolve(reply)
-    }
-    const onError = (error: Error) => {
-      cleanup()
-      reject(new WorkerGoneError(`inference worker crashed: ${error.message}`, { cause: error }))
-    }
-    const onExit = (code: number) => {
-      cleanup()
-      reject(new WorkerGoneError(`inference worker exited (code ${code})`))
-    }
-    worker.once('message', onMessage)
-    worker.once('error', onError)
-    worker.once('exit', onExit)
+    channel.pending = { resolve: resolve as (reply: unknown) => void, reject }
     worker.postMessage(message, transfer)
   })
+}
+
+interface Channel {
+  pending?: { resolve(reply: unknown): void; reject(error: Error): void }
+  gone?: WorkerGoneError
+}
+
+const channels = new WeakMap<Worker, Channel>()
+
+function channelOf(worker: Worker): Channel {
+  let channel = channels.get(worker)
+  if (channel) return channel
+  const created: Channel = worker.threadId === -1 ? { gone: new WorkerGoneError('inference worker has ended') } : {}
+  const settle = (error?: WorkerGoneError, reply?: unknown) => {
+    const pending = created.pending
+    created.pending = undefined
+    if (error) {
+      created.gone ??= error
+      pending?.reject(error)
+    } else pending?.resolve(reply)
+  }
+  worker.on('message', (reply: unknown) => settle(undefined, reply))
+  worker.on('error', (error: Error) => settle(new WorkerGoneError(`inference worker crashed: ${error.message}`, { cause: error })))
+  worker.on('exit', (code: number) => settle(new WorkerGoneError(`inference worker exited (code ${code})`)))
+  channel = created
+  channels.set(worker, channel)
+  return channel
 }
 
 /** The worker thread behind an instance is gone: the instance must be replaced, not reused. */

@@ -60,7 +60,7 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
       model_stats: (req.name ? [req.name] : server.modelNames()).map((m) => server.model(m, req.name ? req.version : undefined).stats.snapshot()),
     })),
     ModelInfer: unary(async (req: ModelInferRequest) => {
-      checkOutputNames(req.outputs, server.model(req.model_name, req.model_version).outputs)
+      if (req.outputs.length) checkOutputNames(req.outputs, server.model(req.model_name, req.model_version).outputs)
       const result = await server.infer(req.model_name, req.model_version, grpcInputs(req))
       const outputs = req.outputs.length ? result.outputs.filter((o) => req.outputs.some((r) => r.name === o.name)) : result.outputs
       return {

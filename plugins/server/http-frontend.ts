@@ -2,7 +2,7 @@ import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import { BYTES_PER_ELEMENT, elementCount, fromJson, fromRaw, isV2Datatype, rawBytes, toJson } from './datatypes.ts'
 import { BadRequestError, InferenceServer, SERVER_EXTENSIONS, SERVER_NAME, UnknownModelError } from './inference-server.ts'
-import type { InputTensor } from './served-model.ts'
+import type { InputTensor, ServedModel } from './served-model.ts'
 
 /** Header naming the JSON part's length in a binary-tensor request or response (Triton's extension). */
 export const HEADER_LENGTH = 'inference-header-content-length'
@@ -169,10 +169,10 @@ async function handle(server: InferenceServer, req: http.IncomingMessage, res: h
     }
     if (req.method === 'GET' && action === '/stats') return sendJson(res, 200, { model_stats: [server.model(name, version).stats.snapshot()] })
     if (req.method === 'POST' && action === '/infer') {
-      server.model(name, version) // unknown model: 404 before reading the body
+      const model = server.model(name, version) // unknown model: 404 before reading the body
       const body = await readBody(req, options.maxBodyBytes)
       if (body === undefined) return sendError(res, 413, `request body exceeds the limit of ${options.maxBodyBytes} bytes`)
-      return await infer(server, name, version, req, res, body)
+      return await infer(server, model, version, req, res, body)
     }
     return sendError(res, 405, `${req.method} is not allowed on ${url}`)
   } catch (error) {
@@ -187,7 +187,8 @@ function metadata(server: InferenceServer, name: string, version: string | undef
   return { name: model.name, versions: [model.version], platform: 'onnxruntime_onnx', inputs: model.inputs, outputs: model.outputs }
 }
 
-async function infer(server: InferenceServer, name: string, version: string | undefined, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+async function infer(server: InferenceServer, model: ServedModel, version: string | undefined, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+  const name = model.name
   const headerLength = req.headers[HEADER_LENGTH]
   const jsonLength = headerLength === undefined ? body.length : Number(headerLength)
   if (!Number.isInteger(jsonLength) || jsonLength < 0 || jsonLength > body.length) {
@@ -201,7 +202,7 @@ async function infer(server: InferenceServer, name: string, version: string | un
   }
   const request = inferRequest(parsed)
   const tensors = parseInputs(request, body.subarray(jsonLength))
-  checkOutputNames(request.outputs, server.model(name, version).outputs)
+  if (request.outputs?.length) checkOutputNames(request.outputs, model.outputs)
   const result = await server.infer(name, version, tensors)
   if (res.headersSent) return // answered 503 meanwhile: the drain timeout expired
   const binaryAll = request.parameters?.binary_data_output === true

@@ -1,22 +1,20 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KserveGrpcClient } from '../../plugins/kserve/grpc-client.ts'
-import { buildFc } from '../../plugins/models/fc.ts'
-import { serve, type RunningServer } from '../../plugins/server/serve.ts'
+import type { RunningServer } from '../../plugins/server/serve.ts'
+import { serveForTest, tempMlp } from '../helpers/served-model.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'inferbench-badreq-'))
-const modelPath = join(dir, 'mlp.onnx')
-writeFileSync(modelPath, buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 2, activation: 'relu' }))
+const mlp = tempMlp(1, 8, 4, 2)
+const { dir, path: modelPath } = mlp
 let server: RunningServer
 beforeAll(async () => {
-  server = await serve({ models: [{ path: modelPath }], host: '127.0.0.1', httpPort: 0, grpcPort: 0, instances: 1, maxBodyBytes: 1 << 20, version: 'test' })
+  server = await serveForTest([{ path: modelPath }], { grpcPort: 0 })
 })
 afterAll(async () => {
   await server.stop()
-  rmSync(dir, { recursive: true, force: true })
+  mlp.cleanup()
 })
 
 const input = { name: 'input', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }
@@ -111,9 +109,8 @@ describe('a request whose values the model rejects', () => {
     g.node('Gather', [table, ids], { axis: 0 }, ['embedded'])
     g.output('embedded', DType.FLOAT, ['batch', 3, 2])
     writeFileSync(gatherPath, g.build())
-    batching = await serve({
-      models: [{ path: gatherPath, name: 'gather' }], host: '127.0.0.1', httpPort: 0, grpcPort: 0, instances: 1, maxBodyBytes: 1 << 20, version: 'test',
-      batching: { maxBatch: 8, maxQueueDelayUs: 50_000, preferredBatch: [] },
+    batching = await serveForTest([{ path: gatherPath, name: 'gather' }], {
+      grpcPort: 0, batching: { maxBatch: 8, maxQueueDelayUs: 50_000, preferredBatch: [] },
     })
   })
   afterAll(() => batching.stop())

@@ -1,25 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { Worker } from 'node:worker_threads'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildFc } from '../../plugins/models/fc.ts'
-import { serve, type RunningServer } from '../../plugins/server/serve.ts'
+import type { RunningServer } from '../../plugins/server/serve.ts'
+import { serveForTest, tempMlp } from '../helpers/served-model.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'inferbench-instances-'))
-const modelPath = join(dir, 'mlp.onnx')
-writeFileSync(modelPath, buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 2, activation: 'relu' }))
+const mlp = tempMlp(1, 8, 4, 2)
+const { path: modelPath } = mlp
 let server: RunningServer
 beforeAll(async () => {
-  server = await serve({
-    models: [{ path: modelPath }], host: '127.0.0.1', httpPort: 0, instances: 1, maxBodyBytes: 1 << 20, version: 'test',
-    batching: { maxBatch: 4, maxQueueDelayUs: 100, preferredBatch: [] },
-  })
+  server = await serveForTest([{ path: modelPath }], { batching: { maxBatch: 4, maxQueueDelayUs: 100, preferredBatch: [] } })
 })
 afterAll(async () => {
   await server.stop()
-  rmSync(dir, { recursive: true, force: true })
+  mlp.cleanup()
 })
 
 const infer = (rows: number) => request(`http://127.0.0.1:${server.httpPort}/v2/models/mlp/infer`, {

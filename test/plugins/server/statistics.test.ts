@@ -1,24 +1,17 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildFc } from '../../../plugins/models/fc.ts'
-import { serve, type RunningServer } from '../../../plugins/server/serve.ts'
+import type { RunningServer } from '../../../plugins/server/serve.ts'
+import { serveForTest, tempMlp } from '../../helpers/served-model.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'inferbench-stats-'))
-const modelPath = join(dir, 'mlp.onnx')
-writeFileSync(modelPath, buildFc({ layers: 2, width: 64, inputDim: 16, outputDim: 4, activation: 'relu' }))
+const mlp = tempMlp(2, 64, 16, 4)
+const { path: modelPath } = mlp
 let server: RunningServer
 beforeAll(async () => {
-  server = await serve({
-    models: [{ path: modelPath }], host: '127.0.0.1', httpPort: 0, instances: 1, maxBodyBytes: 1 << 20, version: 'test',
-    batching: { maxBatch: 8, maxQueueDelayUs: 30_000, preferredBatch: [] },
-  })
+  server = await serveForTest([{ path: modelPath }], { batching: { maxBatch: 8, maxQueueDelayUs: 30_000, preferredBatch: [] } })
 })
 afterAll(async () => {
   await server.stop()
-  rmSync(dir, { recursive: true, force: true })
+  mlp.cleanup()
 })
 
 const base = () => `http://127.0.0.1:${server.httpPort}`
@@ -59,7 +52,7 @@ describe('KServe statistics over gRPC, and servers without them', () => {
     const { KserveGrpcClient } = await import('../../../plugins/kserve/grpc-client.ts')
     const { KserveHttpClient } = await import('../../../plugins/kserve/http-client.ts')
     const { loadKserveService } = await import('../../../plugins/server/grpc-frontend.ts')
-    const both = await serve({ models: [{ path: modelPath }], host: '127.0.0.1', httpPort: 0, grpcPort: 0, instances: 1, maxBodyBytes: 1 << 20, version: 'test' })
+    const both = await serveForTest([{ path: modelPath }], { grpcPort: 0 })
     // A plain v2 gRPC server: the standard RPCs only, so ModelStatistics is UNIMPLEMENTED.
     const plain = new grpc.Server()
     plain.addService(loadKserveService().service, { ServerReady: (_call: unknown, cb: (e: null, r: unknown) => void) => cb(null, { ready: true }) })
