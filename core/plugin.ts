@@ -83,6 +83,13 @@ export interface Backend {
    */
   warmupConcurrency?: number
   /**
+   * Inference runs on the load generator's own thread, one request at a time (a session on the
+   * main thread). A send held back by a run in progress waits exactly as it would in the
+   * backend's queue, and its latency still counts from the intended time; only the delay beyond
+   * the end of that run is the load generator's lateness.
+   */
+  blocksCaller?: boolean
+  /**
    * Cumulative server-side counters (Triton's statistics extension), read before and after the
    * measurement; the runner reports the deltas when answers carry no timings of their own.
    * Undefined when the server keeps none (a plain KServe v2 server answers 404): not an error.

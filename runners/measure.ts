@@ -74,7 +74,7 @@ export async function measure(
     recorder.setSchedule(plan.arrivalsMs)
     const result = await runOpenLoop({
       send, arrivalsMs: plan.arrivalsMs, maxOutstanding: plan.maxOutstanding ?? m.maxOutstanding,
-      lateThresholdMs: m.lateThreshold, spinMs: m.spin, recorder, signal: ctx.signal,
+      lateThresholdMs: m.lateThreshold, spinMs: m.spin, recorder, signal: ctx.signal, blocksCaller: backend.blocksCaller === true,
     })
     const d = result.sendDelay
     open = {

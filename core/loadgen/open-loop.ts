@@ -12,6 +12,8 @@ export interface OpenLoopOptions {
   spinMs: number
   recorder: LoadRecorder
   signal?: AbortSignal
+  /** The backend runs on this thread (see Backend.blocksCaller): lateness counts from the end of the run that held a send back. */
+  blocksCaller?: boolean
 }
 
 export interface OpenLoopResult {
@@ -27,7 +29,7 @@ export interface OpenLoopResult {
  * request that should have been sent meanwhile (no coordinated omission).
  */
 export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
-  const { send, arrivalsMs, recorder, maxOutstanding, lateThresholdMs, spinMs, signal } = options
+  const { send, arrivalsMs, recorder, maxOutstanding, lateThresholdMs, spinMs, signal, blocksCaller = false } = options
   const sendDelay = createLatencyHistogram()
   const start = performance.now()
   recorder.startMs = start
@@ -35,6 +37,8 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   let outstanding = 0
   let sent = 0
   let finished = false
+  // When the thread was last handed back by a blocking backend (ms from the start).
+  let freedAt = 0
 
   return new Promise((resolve) => {
     let done = false
@@ -63,11 +67,13 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
           if (done) return
           const end = performance.now()
           recorder.success(end - start - intended, end, answer)
+          if (blocksCaller) freedAt = end - start
           settle()
         },
         (error: unknown) => {
           if (done) return
           recorder.error(error)
+          if (blocksCaller) freedAt = performance.now() - start
           settle()
         },
       )
@@ -80,7 +86,7 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
         if (outstanding >= maxOutstanding) {
           recorder.overflow++
         } else {
-          const delay = now - intended
+          const delay = now - (freedAt > intended ? freedAt : intended)
           sendDelay.recordValue(Math.round(delay * 1000))
           if (delay > lateThresholdMs) recorder.late++
           dispatch(intended)

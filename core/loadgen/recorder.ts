@@ -1,6 +1,6 @@
 import type { InferAnswer } from '../plugin.ts'
 import { createLatencyHistogram, type LatencyHistogram } from '../stats/histogram.ts'
-import type { WindowStat } from '../stats/stability.ts'
+import { medianConfidenceRanks, type WindowStat } from '../stats/stability.ts'
 
 /** How answers are split into measurement windows: by elapsed time, or by count of answers. */
 export type Windowing = { byTimeMs: number } | { byCount: number }
@@ -94,7 +94,15 @@ export class LoadRecorder {
         requestsPerSec: seconds > 0 ? w.requests / seconds : 0,
         ...(scheduled !== undefined && seconds > 0 ? { offeredPerSec: scheduled / seconds } : {}),
         p50Ms: w.requests > 0 ? w.histogram.getValueAtPercentile(50) / 1000 : 0,
+        ...medianInterval(w),
       }
     })
   }
+}
+
+function medianInterval(w: Window): { p50LowMs?: number; p50HighMs?: number } {
+  const n = w.histogram.totalCount
+  if (n === 0) return {}
+  const { low, high } = medianConfidenceRanks(n)
+  return { p50LowMs: w.histogram.getValueAtPercentile((low / n) * 100) / 1000, p50HighMs: w.histogram.getValueAtPercentile((high / n) * 100) / 1000 }
 }

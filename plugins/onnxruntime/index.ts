@@ -15,10 +15,13 @@ type Options = ReturnType<typeof parseOrtOptions>
  * options come from the plugin's options, overridden per job by matrix parameters of the same
  * names (`intraOpThreads: [1, 2]` sweeps them).
  *
- * onnxruntime-node runs inference synchronously on the calling thread. One client in a closed
- * loop loses nothing by that, so it runs on the main thread (the cheapest path). Any other load
- * (open loop, several clients, several instances) runs the sessions in worker threads, so the
- * load generator keeps its schedule and `instances` sessions serve in parallel (`thread` decides).
+ * onnxruntime-node runs inference synchronously on the calling thread. One session serves one
+ * request at a time wherever it runs, so a single instance under one closed-loop client or an
+ * open loop runs on the main thread: a send held back by a run waits just as it would in the
+ * session's queue (latency still counts from the intended time), and no thread hand-off is paid.
+ * Measured against the queueing prediction (docs/overhead.md), the worker hand-off cost a
+ * 0.4-0.6 ms wake-up per request on 2 cores. Several clients or several instances run the
+ * sessions in worker threads, so `instances` sessions serve in parallel (`thread` decides).
  */
 export function onnxruntime(options: OrtOptions = {}): Plugin {
   const defaults = parseOrtOptions(options, 'onnxruntime() options')
@@ -26,7 +29,7 @@ export function onnxruntime(options: OrtOptions = {}): Plugin {
     const model = requireModel(ctx, 'onnxruntime')
     const effective = backendOptions(ortOptionsSchema, ctx.params, defaults, 'onnxruntime')
     const onMain = effective.thread === 'main'
-      || (effective.thread === 'auto' && effective.instances === 1 && ctx.load?.open !== true && (ctx.load?.concurrency ?? 1) === 1)
+      || (effective.thread === 'auto' && effective.instances === 1 && (ctx.load?.open === true || (ctx.load?.concurrency ?? 1) === 1))
     return onMain ? mainThreadBackend(ctx, model, effective) : workerBackend(ctx, model, effective)
   }
   return definePlugin({ name: 'inferbench:onnxruntime', backends: { onnxruntime: factory } })
@@ -52,6 +55,7 @@ async function mainThreadBackend(ctx: BackendContext, model: ResolvedModel, opti
     return {
       infer: () => session.run(feeds).then(noAnswer),
       close: () => session.release(),
+      blocksCaller: true,
       versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
       info: {
         thread: 'main', inputs: describe(synthesised),

@@ -23,7 +23,8 @@ export const ortOptionsSchema = z.strictObject({
   intHigh: z.number().int().positive().optional(),
   /**
    * Where sessions run: 'main' (the benchmark's thread: cheapest, but each inference blocks it),
-   * 'worker' (worker threads), or 'auto': main for one closed-loop client, workers otherwise.
+   * 'worker' (worker threads), or 'auto': main for one instance under one closed-loop client or an
+   * open loop, workers otherwise.
    */
   thread: z.enum(['auto', 'main', 'worker']).default('auto'),
   /** Sessions serving in parallel, each in its own worker thread. */

@@ -39,11 +39,19 @@ describe('onnxruntime backend', () => {
     await session.release()
   })
 
-  it('runs sessions in worker threads for open or concurrent load, on the main thread for one closed-loop client', async () => {
+  it('runs one instance on the main thread (one closed-loop client, or an open loop), several clients or instances in worker threads', async () => {
     const m = fileModel('threads', buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 2, activation: 'relu' }))
     const single = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir, load: { open: false, concurrency: 1 } })
     expect(single.info?.thread).toBe('main')
+    expect(single.blocksCaller).toBe(true)
     await single.close()
+    const openSingle = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir, load: { open: true, concurrency: 64 } })
+    expect(openSingle.info?.thread).toBe('main')
+    await openSingle.close()
+    const clients = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir, load: { open: false, concurrency: 4 } })
+    expect(clients.info?.thread).toBe('worker')
+    expect(clients.blocksCaller).toBeUndefined()
+    await clients.close()
     const open = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 2, params: { instances: 2 }, cacheDir: dir, load: { open: true, concurrency: 64 } })
     expect(open.info).toMatchObject({ thread: 'worker', instances: 2, inputs: [{ name: 'input', shape: [2, 4] }] })
     await Promise.all(Array.from({ length: 10 }, () => open.infer()))
