@@ -40,6 +40,8 @@ const measurementSchema = z.strictObject({
   windows: z.number().int().min(3).default(5),
   /** Windows agree when max/min <= 1 + tolerance (perf_analyzer uses 10%). */
   stabilityTolerance: z.number().positive().max(1).default(0.1),
+  /** An unstable measurement is taken again this many times before it is reported as unstable. */
+  stabilityRetries: z.number().int().nonnegative().max(10).default(1),
   /** A run shorter than this is invalid. */
   minDuration: durationSchema.default(1000),
   /** A run with fewer answered requests than this is invalid. */

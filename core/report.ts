@@ -42,6 +42,8 @@ export interface Measurement {
   serverTimings?: { queueMs?: number; computeMs?: number; answers: number; source: 'answers' | 'statistics' }
   /** A sample of the request errors, when there were any. */
   firstError?: string
+  /** Measurements taken: above 1 when an unstable one was taken again (measurement.stabilityRetries). */
+  attempts?: number
   /** Extra named figures returned by the bench's check. */
   extra?: Record<string, number>
 }

@@ -89,8 +89,9 @@ function detailLines(r: JobReport): string[] {
   if (r.status === 'passed' || r.status === 'failed') {
     for (const v of r.slo) if (v.pass) lines.push(c.dim(`SLO ${describeVerdict(v)}`))
     if (r.requests.errors > 0) lines.push(c.yellow(`${r.requests.errors} request errors, e.g. ${r.firstError ?? 'unknown'}`))
-    if (!r.stability.stable) lines.push(c.yellow(`unstable: ${r.stability.reason}`))
-    for (const p of r.validity.problems) lines.push(c.yellow(`invalid: ${p.message}; ${p.fix}`))
+    const attempts = r.attempts && r.attempts > 1 ? ` (after ${r.attempts} measurements)` : ''
+    if (!r.stability.stable) lines.push(c.yellow(`unstable${attempts}: ${r.stability.reason}`))
+    else if (attempts) lines.push(c.dim(`stable on measurement ${r.attempts}: the first was unstable`))
     // Thin-tail notes apply to most short runs; they stay in the JSON report rather than on every line.
     for (const w of r.validity.warnings) if (!w.code.startsWith('thin-tail')) lines.push(c.yellow(`note: ${w.message}; ${w.fix}`))
     if (r.serverTimings) {

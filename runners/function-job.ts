@@ -2,7 +2,7 @@ import { Bench } from 'tinybench'
 import { serializeError } from '../core/errors.ts'
 import type { FunctionJob } from '../core/plan.ts'
 import type { JobReport } from '../core/report.ts'
-import { assessValidity } from '../core/stats/validity.ts'
+import { assessValidity, describeProblem } from '../core/stats/validity.ts'
 import { reportBase } from './report-base.ts'
 
 /** Above this relative margin of error (95% CI of the mean) a micro-benchmark is called unstable. */
@@ -26,9 +26,10 @@ export async function runFunctionJob(job: FunctionJob): Promise<JobReport> {
     const samples = lat.samples ?? []
     const requestsPerSec = result.period > 0 ? 1000 / result.period : 0
     const stable = lat.rme <= MAX_RME_PERCENT
-    return {
+    // A bench that asked for a fixed, small number of iterations is valid with exactly that many.
+    const validity = assessValidity({ durationMs: result.totalTime, ok: lat.samplesCount, minDurationMs: 0, minRequests: Math.min(10, job.options.iterations ?? 10) })
+    const measured = {
       ...base,
-      status: 'passed',
       latency: {
         min: lat.min, p50: lat.p50, p90: quantile(samples, 0.9), p95: quantile(samples, 0.95), p99: lat.p99, p999: lat.p999,
         max: lat.max, mean: lat.mean, stdev: lat.sd,
@@ -42,9 +43,9 @@ export async function runFunctionJob(job: FunctionJob): Promise<JobReport> {
         ...(stable ? {} : { reason: `relative margin of error ±${lat.rme.toFixed(1)}% exceeds ±${MAX_RME_PERCENT}%; run longer (time option)` }),
         windows: [],
       },
-      // A bench that asked for a fixed, small number of iterations is valid with exactly that many.
-      validity: assessValidity({ durationMs: result.totalTime, ok: lat.samplesCount, minDurationMs: 0, minRequests: Math.min(10, job.options.iterations ?? 10) }),
+      validity,
     }
+    return validity.valid ? { ...measured, status: 'passed' } : { ...measured, status: 'failed', failures: validity.problems.map(describeProblem) }
   } catch (error) {
     return { ...base, status: 'errored', error: serializeError(error) }
   }

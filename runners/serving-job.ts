@@ -7,6 +7,7 @@ import type { ServingJob } from '../core/plan.ts'
 import type { Backend, ResolvedModel } from '../core/plugin.ts'
 import type { JobModelInfo, JobReport, Measurement } from '../core/report.ts'
 import { describeVerdict, evaluateSlo } from '../core/stats/slo.ts'
+import { describeProblem } from '../core/stats/validity.ts'
 import type { CheckContext } from '../core/tree.ts'
 import { PROGRESS_INTERVAL_MS, type JobContext } from './job-context.ts'
 import { measure, warmUp, type Phase } from './measure.ts'
@@ -92,7 +93,13 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
 
     await warmUp(job, backend, ctx, track)
     if (signal.aborted) throw signal.reason
-    const measured = { ...(await measure(job, backend, ctx, track)), ...cold }
+    let measured = { ...(await measure(job, backend, ctx, track)), ...cold }
+    // perf_analyzer's practice: an unstable measurement is taken again before it is reported;
+    // the last attempt is the result, and it says how many it took.
+    for (let attempt = 2; attempt <= 1 + ctx.config.measurement.stabilityRetries; attempt++) {
+      if (signal.aborted || measured.stability.stable || !measured.validity.valid) break
+      measured = { ...(await measure(job, backend, ctx, track)), ...cold, attempts: attempt }
+    }
     const withModel = { ...base, ...(model ? { model } : {}), ...(backend.info ? { backendInfo: backend.info } : {}) }
     // Stopped mid-measurement: the figures so far are kept, the abort's reason is the verdict.
     if (signal.aborted) return { ...withModel, ...measured, status: 'errored', error: serializeError(signal.reason) }
@@ -101,8 +108,12 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
         `no request succeeded (${measured.requests.errors} failed)${measured.firstError ? `: ${measured.firstError}` : ''}`)
     }
     const errorRate = measured.requests.errors / (measured.requests.ok + measured.requests.errors)
-    const slo = evaluateSlo(job.slo, { latency: measured.latency, requestsPerSec: measured.throughput.requestsPerSec, errorRate })
-    const failures = slo.filter((v) => !v.pass).map((v) => `SLO ${describeVerdict(v)}`)
+    const slo = evaluateSlo(job.slo, { latency: measured.latency, requestsPerSec: measured.throughput.requestsPerSec, errorRate, answered: measured.requests.ok })
+    // An invalid measurement cannot pass, whatever its figures: its problems are failures.
+    const failures = [
+      ...measured.validity.problems.map(describeProblem),
+      ...slo.filter((v) => !v.pass).map((v) => `SLO ${describeVerdict(v)}`),
+    ]
     const checked = job.check ? await runCheck(job, measured) : undefined
     if (checked?.failure) failures.push(checked.failure)
     const full = { ...withModel, ...measured, ...(checked?.extra ? { extra: checked.extra } : {}), slo }

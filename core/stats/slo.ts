@@ -16,6 +16,22 @@ export interface SloVerdict {
   actual: number
   unit: 'ms' | 'req/s' | 'fraction'
   pass: boolean
+  /**
+   * A percentile resting on fewer than TAIL_SAMPLES answers beyond it is close to the maximum,
+   * not a percentile: it cannot satisfy the SLO whatever its value (pass is false), and says how
+   * many answers it needs.
+   */
+  thinTail?: { beyond: number; needed: number }
+}
+
+/** A percentile is judged only when at least this many answers lie beyond it. */
+export const TAIL_SAMPLES = 10
+
+const PERCENTILE_OF: Partial<Record<SloMetric, number>> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99, p999: 0.999 }
+
+/** Answers needed for `TAIL_SAMPLES` of them to lie beyond percentile `q` (0..1). */
+export function answersToResolve(q: number): number {
+  return Math.ceil(TAIL_SAMPLES / (1 - q) - 1e-9)
 }
 
 const LATENCY_METRICS = ['p50', 'p90', 'p95', 'p99', 'p999', 'mean'] as const
@@ -53,14 +69,20 @@ function sloError(where: string, key: string, expected: string, value: unknown, 
 
 export function evaluateSlo(
   slo: ResolvedSlo,
-  figures: { latency: LatencySummary; requestsPerSec: number; errorRate: number },
+  figures: { latency: LatencySummary; requestsPerSec: number; errorRate: number; answered: number },
 ): SloVerdict[] {
   const verdicts: SloVerdict[] = []
   for (const metric of LATENCY_METRICS) {
     const threshold = slo[metric]
     if (threshold === undefined) continue
     const actual = figures.latency[metric]
-    verdicts.push({ metric, comparison: '<=', threshold, actual, unit: 'ms', pass: actual <= threshold })
+    const q = PERCENTILE_OF[metric]
+    const beyond = q === undefined ? Infinity : figures.answered * (1 - q)
+    if (q !== undefined && beyond < TAIL_SAMPLES) {
+      verdicts.push({ metric, comparison: '<=', threshold, actual, unit: 'ms', pass: false, thinTail: { beyond, needed: answersToResolve(q) } })
+    } else {
+      verdicts.push({ metric, comparison: '<=', threshold, actual, unit: 'ms', pass: actual <= threshold })
+    }
   }
   if (slo.throughput !== undefined) {
     const actual = figures.requestsPerSec
@@ -75,5 +97,9 @@ export function evaluateSlo(
 
 export function describeVerdict(v: SloVerdict): string {
   const fmt = (x: number) => (v.unit === 'fraction' ? `${(x * 100).toFixed(2)}%` : `${x.toFixed(2)}${v.unit === 'ms' ? 'ms' : ' req/s'}`)
+  if (v.thinTail) {
+    return `${v.metric} ${fmt(v.actual)} cannot be judged against ${fmt(v.threshold)}: it rests on ${v.thinTail.beyond.toFixed(1)} answers beyond it; `
+      + `${v.thinTail.needed} answered requests resolve ${v.metric}`
+  }
   return `${v.metric} ${fmt(v.actual)} ${v.pass ? '' : 'not '}${v.comparison} ${fmt(v.threshold)}`
 }

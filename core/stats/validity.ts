@@ -1,3 +1,5 @@
+import { TAIL_SAMPLES, answersToResolve } from './slo.ts'
+
 /**
  * Whether a run measured enough to be trusted, in the spirit of MLPerf LoadGen's validity rules.
  * A problem makes the run invalid; a warning is a caveat on one figure. Each says how to fix it.
@@ -22,8 +24,6 @@ export interface ValidityInput {
   open?: { scheduled: number; overflow: number; late: number; offeredRate: number; achievedRate: number }
 }
 
-/** Percentiles whose tail rests on fewer than this many samples are flagged. */
-const TAIL_SAMPLES = 10
 const LATE_FRACTION = 0.01
 const SATURATION = 0.95
 
@@ -50,7 +50,7 @@ export function assessValidity(input: ValidityInput): Validity {
       warnings.push({
         code: `thin-tail-${name}`,
         message: `${name} rests on ${beyond.toFixed(1)} samples beyond it (${input.ok} in all); it is close to the maximum, not a percentile`,
-        fix: `run longer (${Math.ceil(TAIL_SAMPLES / (1 - p))} answered requests resolve ${name})`,
+        fix: `run longer (${answersToResolve(p)} answered requests resolve ${name})`,
       })
     }
   }
@@ -79,4 +79,9 @@ export function assessValidity(input: ValidityInput): Validity {
     }
   }
   return { valid: problems.length === 0, problems, warnings }
+}
+
+/** A validity problem as a job failure: `invalid: <what>; <fix>`. */
+export function describeProblem(p: ValidityIssue): string {
+  return `invalid: ${p.message}; ${p.fix}`
 }

@@ -30,7 +30,12 @@ export function onnxruntime(options: OrtOptions = {}): Plugin {
     const effective = backendOptions(ortOptionsSchema, ctx.params, defaults, 'onnxruntime')
     const onMain = effective.thread === 'main'
       || (effective.thread === 'auto' && effective.instances === 1 && (ctx.load?.open === true || (ctx.load?.concurrency ?? 1) === 1))
-    return onMain ? mainThreadBackend(ctx, model, effective) : workerBackend(ctx, model, effective)
+    if (!onMain) return workerBackend(ctx, model, effective)
+    // Under an open loop on the generator's thread, spinning intra-op threads take the core the
+    // generator needs to wake on time (measured on 2 cores: 8-22 of 1,169 sends late and p99 1.6-3.1x
+    // the queueing prediction with spinning; 2-4 late and p99 1.02-1.09x without; docs/overhead.md).
+    const open = ctx.load?.open === true && effective.allowSpinning === undefined
+    return mainThreadBackend(ctx, model, open ? { ...effective, allowSpinning: false } : effective)
   }
   return definePlugin({ name: 'inferbench:onnxruntime', backends: { onnxruntime: factory } })
 }

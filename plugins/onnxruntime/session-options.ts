@@ -17,6 +17,8 @@ export const ortOptionsSchema = z.strictObject({
   /**
    * Whether idle intra-op threads spin-wait for work (onnxruntime's default) or sleep. Spinning
    * buys a little latency with a lot of CPU; on a small machine it starves the load generator.
+   * Unset, it is onnxruntime's default, except under an open loop on the generator's own thread,
+   * where threads sleep (the generator must wake on time to keep its schedule).
    */
   allowSpinning: z.boolean().optional(),
   /** Integer inputs (token ids, masks) are drawn from [0, intHigh). */

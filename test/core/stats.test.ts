@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createLatencyHistogram, decodeHistogram, encodeHistogram, summarizeHistogram } from '../../core/stats/histogram.ts'
-import { evaluateSlo, resolveSlo } from '../../core/stats/slo.ts'
+import { describeVerdict, evaluateSlo, resolveSlo } from '../../core/stats/slo.ts'
 import { assessStability, type WindowStat } from '../../core/stats/stability.ts'
 import { assessValidity } from '../../core/stats/validity.ts'
 import { quantile } from '../../runners/function-job.ts'
@@ -120,8 +120,19 @@ describe('SLO', () => {
   it('parses strings and judges each metric', () => {
     const slo = resolveSlo({ p99: '10ms', p50: 6, throughput: 100, errorRate: '1%' }, 'here')
     expect(slo).toEqual({ p99: 10, p50: 6, throughput: 100, errorRate: 0.01 })
-    const verdicts = evaluateSlo(slo, { latency, requestsPerSec: 150, errorRate: 0.02 })
+    const verdicts = evaluateSlo(slo, { latency, requestsPerSec: 150, errorRate: 0.02, answered: 5000 })
     expect(Object.fromEntries(verdicts.map((v) => [v.metric, v.pass]))).toEqual({ p50: true, p99: false, throughput: true, errorRate: false })
+  })
+  it('does not let a percentile resting on fewer than 10 answers beyond it satisfy an SLO, and says how many it needs', () => {
+    const slo = resolveSlo({ p99: '100ms', p50: '100ms' }, 'here')
+    const thin = evaluateSlo(slo, { latency, requestsPerSec: 150, errorRate: 0, answered: 561 })
+    const p99 = thin.find((v) => v.metric === 'p99')!
+    expect(p99.pass).toBe(false)
+    expect(p99.thinTail).toEqual({ beyond: expect.closeTo(5.61, 2), needed: 1000 })
+    expect(describeVerdict(p99)).toBe('p99 12.00ms cannot be judged against 100.00ms: it rests on 5.6 answers beyond it; 1000 answered requests resolve p99')
+    expect(thin.find((v) => v.metric === 'p50')!.pass).toBe(true)
+    expect(evaluateSlo(slo, { latency, requestsPerSec: 150, errorRate: 0, answered: 1000 }).every((v) => v.pass)).toBe(true)
+    expect(evaluateSlo(resolveSlo({ p999: '1s' }, 'here'), { latency, requestsPerSec: 1, errorRate: 0, answered: 9999 })[0]!.thinTail?.needed).toBe(10000)
   })
   it('rejects unknown metrics and bad values naming the bench', () => {
     expect(() => resolveSlo({ p98: '1ms' } as never, 'b.bench.ts > x')).toThrow(/b\.bench\.ts > x: unknown SLO 'p98'/)

@@ -47,6 +47,9 @@ describe('onnxruntime backend', () => {
     await single.close()
     const openSingle = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir, load: { open: true, concurrency: 64 } })
     expect(openSingle.info?.thread).toBe('main')
+    // Its intra-op threads sleep between requests unless the user asked for spinning.
+    expect(openSingle.info?.sessionOptions).toMatchObject({ extra: { session: { intra_op: { allow_spinning: '0' } } } })
+    expect(single.info?.sessionOptions).not.toHaveProperty('extra')
     await openSingle.close()
     const clients = await backend({ ...jobSignals(), jobId: 'j', model: m, batch: 1, params: {}, cacheDir: dir, load: { open: false, concurrency: 4 } })
     expect(clients.info?.thread).toBe('worker')
