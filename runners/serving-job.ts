@@ -8,6 +8,7 @@ import type { Backend, ResolvedModel } from '../core/plugin.ts'
 import type { JobModelInfo, JobReport, Measurement } from '../core/report.ts'
 import { describeVerdict, evaluateSlo } from '../core/stats/slo.ts'
 import { describeProblem } from '../core/stats/validity.ts'
+import { collectGarbage } from './collect-garbage.ts'
 import type { CheckContext } from '../core/tree.ts'
 import { PROGRESS_INTERVAL_MS, type JobContext } from './job-context.ts'
 import { measure, warmUp, type Phase } from './measure.ts'
@@ -93,11 +94,13 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
 
     await warmUp(job, backend, ctx, track)
     if (signal.aborted) throw signal.reason
+    collectGarbage()
     let measured = { ...(await measure(job, backend, ctx, track)), ...cold }
     // perf_analyzer's practice: an unstable measurement is taken again before it is reported;
     // the last attempt is the result, and it says how many it took.
     for (let attempt = 2; attempt <= 1 + ctx.config.measurement.stabilityRetries; attempt++) {
       if (signal.aborted || measured.stability.stable || !measured.validity.valid) break
+      collectGarbage()
       measured = { ...(await measure(job, backend, ctx, track)), ...cold, attempts: attempt }
     }
     const withModel = { ...base, ...(model ? { model } : {}), ...(backend.info ? { backendInfo: backend.info } : {}) }

@@ -11,7 +11,8 @@ const config = (extra = '') => `import { defineConfig } from 'inferbench'
 export default defineConfig({
   cacheDir: ${JSON.stringify(TEST_CACHE_DIR)},
   defaults: { warmup: '100ms' },
-  measurement: { minDuration: '200ms', minRequests: 20 },
+  // Short runs on a shared CI machine: a send 20 ms late is a stall worth failing for, a 2 ms one is noise here.
+  measurement: { minDuration: '200ms', minRequests: 20, lateThreshold: '20ms' },
   ${extra}
 })
 `
@@ -89,6 +90,33 @@ describe('slo', { model: ${TINY} }, () => {
     const errored = report.jobs.find((j: { name: string }) => j.name === 'no such file')
     expect(errored.error.code).toBe('INFERBENCH_MODEL_NOT_FOUND')
     expect(errored.error.message).toContain('missing.onnx')
+  })
+
+  it('an invalid measurement cannot pass: overflow under a met SLO fails the job and the run (exit 1); a thin p99 cannot satisfy its SLO', async () => {
+    const dir = project({
+      'inferbench.config.ts': config(),
+      'verdict.bench.ts': `import { bench, describe, model, workload } from 'inferbench'
+describe('verdicts', { model: ${TINY} }, () => {
+  // Far more arrivals than 4 outstanding requests can carry: most are never sent.
+  bench('overflow', { workload: workload.poisson({ rate: 200000, duration: '1s', maxOutstanding: 4 }), warmup: false, slo: { p99: '10s' } })
+  // About 100 answers: p99 rests on one of them.
+  bench('thin tail', { workload: workload.constant({ rate: 100, duration: '1s' }), warmup: false, slo: { p99: '10s' } })
+  bench('judged', { workload: workload.closed({ duration: '400ms' }), warmup: false, slo: { p99: '10s' } })
+})
+`,
+    })
+    const result = await runCli(['--reporter=json'], dir)
+    expect(result.code, result.stderr).toBe(1)
+    const jobs = Object.fromEntries(JSON.parse(result.stdout).jobs.map((j: { name: string }) => [j.name, j]))
+    expect(jobs.overflow.status).toBe('failed')
+    expect(jobs.overflow.validity.valid).toBe(false)
+    expect(jobs.overflow.slo[0].pass).toBe(true)
+    expect(jobs.overflow.failures).toEqual([expect.stringMatching(/^invalid: \d+ of \d+ scheduled requests were not sent: .*; lower the rate, or raise maxOutstanding$/)])
+    expect(jobs['thin tail'].status).toBe('failed')
+    expect(jobs['thin tail'].slo[0]).toMatchObject({ metric: 'p99', pass: false, thinTail: { needed: 1000 } })
+    expect(jobs['thin tail'].failures[0]).toMatch(/^SLO p99 .* cannot be judged against 10000\.00ms: it rests on .* answers beyond it; 1000 answered requests resolve p99$/)
+    expect(jobs.judged.status).toBe('passed')
+    expect(jobs.judged.requests.ok).toBeGreaterThan(1000)
   })
 
   it('loads a TypeScript config and bench file from a package without "type": "module"', async () => {

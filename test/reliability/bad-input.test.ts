@@ -63,7 +63,7 @@ const broken = definePlugin({ name: 'broken', reporters: { broken: () => ({
   async onRunEnd() { throw new Error('never reached') },
 }) } })
 export default { cacheDir: ${JSON.stringify(TEST_CACHE_DIR)}, plugins: [broken], reporters: ['broken', 'default', 'json'], outputFile: { json: 'out.json' },
-  defaults: { warmup: false }, measurement: { minDuration: '100ms', minRequests: 10 } }
+  defaults: { warmup: false }, measurement: { minDuration: 0, minRequests: 10 } }
 `,
     })
     const result = await runCli([], dir, 60_000)
