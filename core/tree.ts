@@ -48,6 +48,10 @@ export interface CheckContext {
   throughput: { requestsPerSec: number; samplesPerSec: number }
   requests: { ok: number; errors: number; late: number; overflow: number }
   coldStartMs?: number
+  /** The model file the job ran, for checks that measure a reference on the same model. */
+  model?: { name: string; path: string; sha256: string }
+  /** What the backend decided (inputs it synthesised, session options, ...). */
+  backendInfo?: Record<string, unknown>
 }
 
 /** A check throws to fail the job; it may return extra named figures to report with it. */

@@ -117,7 +117,7 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
       ...measured.validity.problems.map(describeProblem),
       ...slo.filter((v) => !v.pass).map((v) => `SLO ${describeVerdict(v)}`),
     ]
-    const checked = job.check ? await runCheck(job, measured) : undefined
+    const checked = job.check ? await runCheck(job, measured, model, backend.info) : undefined
     if (checked?.failure) failures.push(checked.failure)
     const full = { ...withModel, ...measured, ...(checked?.extra ? { extra: checked.extra } : {}), slo }
     return failures.length ? { ...full, status: 'failed', failures } : { ...full, status: 'passed' }
@@ -165,11 +165,13 @@ function analyze(model: ResolvedModel, job: ServingJob, ctx: JobContext): Partia
   return {}
 }
 
-async function runCheck(job: ServingJob, m: Omit<Measurement, never>): Promise<{ failure?: string; extra?: Record<string, number> }> {
+async function runCheck(job: ServingJob, m: Omit<Measurement, never>, model?: JobModelInfo, backendInfo?: Record<string, unknown>): Promise<{ failure?: string; extra?: Record<string, number> }> {
   const context: CheckContext = {
     id: job.id, name: job.name, params: job.params, latency: m.latency, throughput: m.throughput,
     requests: { ok: m.requests.ok, errors: m.requests.errors, late: m.requests.late, overflow: m.requests.overflow },
     ...(m.coldStartMs !== undefined ? { coldStartMs: m.coldStartMs } : {}),
+    ...(model ? { model: { name: model.name, path: model.path, sha256: model.sha256 } } : {}),
+    ...(backendInfo ? { backendInfo } : {}),
   }
   try {
     const extra = await job.check!(context)
