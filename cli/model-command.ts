@@ -10,7 +10,7 @@ import { analyzeModel, analyzeOnnx, type ModelAnalysis } from '../plugins/models
 import { decodeOnnxModel } from '../plugins/models/onnx-decode.ts'
 import { ortSignature } from '../plugins/onnxruntime/signature.ts'
 import { fmtRate, table } from '../reporters/format.ts'
-import { withBuiltinPlugins } from './builtin-plugins.ts'
+import { replacedNotice, withBuiltinPlugins } from './builtin-plugins.ts'
 
 export interface ModelFlags {
   config?: string
@@ -36,7 +36,7 @@ export async function modelCommand(action: string, args: string[], flags: ModelF
     throw new InferbenchError('INFERBENCH_USAGE', `model ${action}: unknown action; expected one of ${ACTIONS.join(', ')}`)
   }
   const config = await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })
-  const registry = createRegistry(withBuiltinPlugins(config.plugins))
+  const registry = createRegistry(withBuiltinPlugins(config.plugins, (name) => process.stderr.write(replacedNotice(name))))
   const params = parseParams(flags.param ?? [])
   if (action === 'inspect') {
     const target = need(args[0], 'model inspect <file|generator>')

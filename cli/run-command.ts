@@ -13,7 +13,7 @@ import { createRegistry, type PluginRegistry, type Reporter, type TextSink } fro
 import type { SuiteNode } from '../core/tree.ts'
 import { isolateReporter } from '../runners/isolated-reporter.ts'
 import { runLocal } from '../runners/local.ts'
-import { withBuiltinPlugins } from './builtin-plugins.ts'
+import { replacedNotice, withBuiltinPlugins } from './builtin-plugins.ts'
 
 export interface RunFlags {
   filters: string[]
@@ -36,14 +36,14 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
     ...(flags.testNamePattern !== undefined ? { testNamePattern: flags.testNamePattern } : {}),
   }
   const config = await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}), overrides })
-  const registry = createRegistry(withBuiltinPlugins(config.plugins))
+  const registry = createRegistry(withBuiltinPlugins(config.plugins, (name) => process.stderr.write(replacedNotice(name))))
   const files = await discoverBenchFiles({ root: config.root, include: config.include, exclude: config.exclude, filters: flags.filters, cwd })
   if (files.length === 0) {
     throw new InferbenchError('INFERBENCH_USAGE',
       `no bench files found in ${config.root} (include: ${config.include.join(', ')}${flags.filters.length ? `; filters: ${flags.filters.join(' ')}` : ''})`)
   }
   const jobs = planJobs(await collectFiles(files), {
-    root: config.root, registry, defaults: config.defaults,
+    root: config.root, registry, defaults: config.defaults, axes: config.axes, repositoryDir: config.repository,
     ...(config.testNamePattern ? { testNamePattern: compilePattern(config.testNamePattern) } : {}),
   })
   if (flags.list) {

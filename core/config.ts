@@ -77,6 +77,11 @@ export const configSchema = z.strictObject({
   /** The model repository (SQLite + content-addressed files) used by `inferbench model` and model.repo(). */
   repository: z.string().default('.inferbench/models'),
   defaults: defaultsSchema.default(defaultsSchema.parse({})),
+  /**
+   * Purely descriptive matrix axes, by name, with what they mean (a repetition counter, a label):
+   * a parameter no plugin reads is otherwise a usage error.
+   */
+  axes: z.record(z.string(), z.string()).default({}),
   measurement: measurementSchema.default(measurementSchema.parse({})),
 })
 

@@ -1,4 +1,5 @@
 import { relative } from 'node:path'
+import { checkAxesClaimed } from './axis-claims.ts'
 import { describeValue } from './describe-value.ts'
 import { parseDurationMs } from './duration.ts'
 import { InferbenchError } from './errors.ts'
@@ -60,6 +61,10 @@ export interface PlanOptions {
   registry: PluginRegistry
   defaults: { backend: string; batch: number; warmup: WarmupSpec; workload: WorkloadRef }
   testNamePattern?: RegExp
+  /** Descriptive axes declared in the config: claimed though no plugin reads them. */
+  axes?: Readonly<Record<string, string>>
+  /** The model repository's folder, to read model.repo() entries' dims at plan time. */
+  repositoryDir?: string
 }
 
 /** Guesses used before any history exists: cold start of a backend, one request when only a count is known. */
@@ -123,9 +128,12 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
   const workload = planWorkload(workloadRef, options.registry, where)
   const warmup = resolveWarmup(benchOptions.warmup ?? options.defaults.warmup, where)
   const slo = resolveSlo(benchOptions.slo, where)
+  const axisContext = { registry: options.registry, declared: options.axes ?? {}, ...(options.repositoryDir ? { repositoryDir: options.repositoryDir } : {}) }
+  const dimsCache = new Map<string, string[] | undefined>()
   return expandMatrix(merged, where).map(({ model, params }) => {
     const backend = String(params.backend ?? options.defaults.backend)
     requirePlugins(options.registry, backend, model, where)
+    checkAxesClaimed(params, backend, model, axisContext, dimsCache, where)
     const batch = Number(params.batch ?? options.defaults.batch)
     const fullParams: Record<string, Scalar> = { ...(model ? { model: modelLabel(model) } : {}), backend, batch, ...params }
     return {

@@ -17,6 +17,23 @@ export interface Plugin {
   reporters?: Record<string, ReporterFactory>
   /** Static model analysis by format (e.g. { onnx: analyzeOnnxModel }): parameters, FLOPs, bytes. */
   analyzers?: Record<string, ModelAnalyzer>
+  /**
+   * The option schema of each backend this plugin offers, by backend name: its keys are the
+   * matrix parameters the backend claims (a bench parameter nothing claims is a usage error).
+   */
+  optionSchemas?: Record<string, { shape: Record<string, unknown> }>
+  /** Matrix parameters this plugin reads whatever the backend, by name, with what they mean. */
+  axes?: Record<string, string>
+  /** Names of a model file's symbolic input dimensions by format; undefined when not of the format. */
+  dimReaders?: Record<string, (bytes: Uint8Array) => string[] | undefined>
+}
+
+/** Who takes a matrix parameter: a backend's options, or a plugin's axis. */
+export interface AxisClaim {
+  key: string
+  plugin: string
+  /** Set when the claim is an option of this backend only. */
+  backend?: string
 }
 
 export const definePlugin = (plugin: Plugin): Plugin => plugin
@@ -196,6 +213,10 @@ export interface PluginRegistry {
   reporter(name: string): ReporterFactory
   /** Every registered model analyzer, in plugin order. */
   analyzers(): ModelAnalyzer[]
+  /** Every matrix parameter a plugin claims (backend options and plugin axes). */
+  claims(): AxisClaim[]
+  /** Symbolic input dims of a model file, from the first reader that knows its format. */
+  symbolicDims(bytes: Uint8Array): string[] | undefined
   names(capability: Capability): string[]
 }
 
@@ -231,6 +252,19 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
     workload: (name) => lookup('workloads', name),
     reporter: (name) => lookup('reporters', name),
     analyzers: () => [...maps.analyzers.values()].map((e) => e.value as ModelAnalyzer),
+    claims: () => plugins.flatMap((p) => [
+      ...Object.entries(p.optionSchemas ?? {}).flatMap(([backend, schema]) => Object.keys(schema.shape).map((key) => ({ key, plugin: p.name, backend }))),
+      ...Object.keys(p.axes ?? {}).map((key) => ({ key, plugin: p.name })),
+    ]),
+    symbolicDims: (bytes) => {
+      for (const p of plugins) {
+        for (const read of Object.values(p.dimReaders ?? {})) {
+          const dims = read(bytes)
+          if (dims) return dims
+        }
+      }
+      return undefined
+    },
     names: (c) => [...maps[c].keys()],
   }
 }

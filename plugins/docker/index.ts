@@ -119,5 +119,5 @@ export function dockerLauncher(): Plugin {
       throw error
     }
   }
-  return definePlugin({ name: 'inferbench:docker', backends: { docker: factory } })
+  return definePlugin({ name: 'inferbench:docker', backends: { docker: factory }, optionSchemas: { docker: paramsSchema } })
 }

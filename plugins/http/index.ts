@@ -34,5 +34,5 @@ export function httpBackend(): Plugin {
       info: { url: p.url, method: p.method },
     }
   }
-  return definePlugin({ name: 'inferbench:http', backends: { http: factory } })
+  return definePlugin({ name: 'inferbench:http', backends: { http: factory }, optionSchemas: { http: paramsSchema } })
 }

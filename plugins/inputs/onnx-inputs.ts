@@ -31,3 +31,13 @@ export function onnxInputs(bytes: Uint8Array, modelName: string): InputDescripto
     }
   })
 }
+
+/** Names of an ONNX model's symbolic input dimensions (matrix parameters may size them); undefined when the bytes are not ONNX. */
+export function onnxSymbolicDims(bytes: Uint8Array): string[] | undefined {
+  if (bytes.length === 0 || bytes[0] !== 0x08) return undefined
+  try {
+    return [...new Set(onnxInputs(bytes, 'model').flatMap((i) => i.shape.filter((d): d is string => typeof d === 'string')))]
+  } catch {
+    return undefined
+  }
+}

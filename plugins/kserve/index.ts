@@ -42,5 +42,6 @@ export function kserve(defaults: KserveOptions = {}): Plugin {
       kserve: v2Factory(defaults, undefined, 'kserve'),
       triton: v2Factory(defaults, { http: 'http://127.0.0.1:8000', grpc: '127.0.0.1:8001' }, 'triton'),
     },
+    optionSchemas: { kserve: optionsSchema, triton: optionsSchema },
   })
 }

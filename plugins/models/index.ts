@@ -1,4 +1,5 @@
 import { definePlugin, type ModelGenerator, type Plugin } from '../../core/plugin-api.ts'
+import { onnxSymbolicDims } from '../inputs/onnx-inputs.ts'
 import { onnxAnalyzer } from './analysis/index.ts'
 import { cnnGenerator } from './cnn.ts'
 import { fcGenerator } from './fc.ts'
@@ -22,7 +23,7 @@ export const ZOO: Record<string, ModelGenerator> = {
 
 /** The built-in model generators (the canonical families and the zoo) and the ONNX analyzer. */
 export function models(): Plugin {
-  return definePlugin({ name: 'inferbench:models', generators: { ...FAMILIES, ...ZOO }, analyzers: { onnx: onnxAnalyzer } })
+  return definePlugin({ name: 'inferbench:models', generators: { ...FAMILIES, ...ZOO }, analyzers: { onnx: onnxAnalyzer }, dimReaders: { onnx: onnxSymbolicDims } })
 }
 
 export { GraphBuilder, DType } from './onnx-builder.ts'

@@ -37,7 +37,7 @@ export function onnxruntime(options: OrtOptions = {}): Plugin {
     const open = ctx.load?.open === true && effective.allowSpinning === undefined
     return mainThreadBackend(ctx, model, open ? { ...effective, allowSpinning: false } : effective)
   }
-  return definePlugin({ name: 'inferbench:onnxruntime', backends: { onnxruntime: factory } })
+  return definePlugin({ name: 'inferbench:onnxruntime', backends: { onnxruntime: factory }, optionSchemas: { onnxruntime: ortOptionsSchema } })
 }
 
 async function mainThreadBackend(ctx: BackendContext, model: ResolvedModel, options: Options): Promise<Backend> {

@@ -70,7 +70,7 @@ export function serverBackend(): Plugin {
       throw error
     }
   }
-  return definePlugin({ name: 'inferbench:server', backends: { server: factory } })
+  return definePlugin({ name: 'inferbench:server', backends: { server: factory }, optionSchemas: { server: paramsSchema } })
 }
 
 interface ReadyLine {

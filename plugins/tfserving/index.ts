@@ -30,7 +30,7 @@ export type TfServingOptions = z.input<typeof optionsSchema>
  */
 export function tfserving(defaults: TfServingOptions = {}): Plugin {
   const factory: BackendFactory = (ctx) => createTfServingBackend(ctx, defaults)
-  return definePlugin({ name: 'inferbench:tfserving', backends: { tfserving: factory } })
+  return definePlugin({ name: 'inferbench:tfserving', backends: { tfserving: factory }, optionSchemas: { tfserving: optionsSchema } })
 }
 
 /** A TF Serving client backend for one job: plugin defaults, overridden by job parameters of the same names. */

@@ -119,6 +119,20 @@ describe('verdicts', { model: ${TINY} }, () => {
     expect(jobs.judged.requests.ok).toBeGreaterThan(1000)
   })
 
+  it('a misspelt or unclaimed axis stops --list and a run with exit 2, naming the nearest name', async () => {
+    const dir = project({
+      'inferbench.config.ts': config(),
+      'typo.bench.ts': `import { bench, describe, model } from 'inferbench'
+describe('typo', { model: ${TINY}, intraOpThread: 2 }, () => { bench('b', {}) })
+`,
+    })
+    for (const args of [['--list'], []]) {
+      const result = await runCli(args, dir)
+      expect(result.code, result.stdout + result.stderr).toBe(2)
+      expect(result.stderr).toMatch(/typo\.bench\.ts > typo > b: parameter 'intraOpThread' is read by nothing .*did you mean 'intraOpThreads'/)
+    }
+  })
+
   it('loads a TypeScript config and bench file from a package without "type": "module"', async () => {
     const p = tempProject({
       'inferbench.config.ts': config(),

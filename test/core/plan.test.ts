@@ -8,15 +8,20 @@ import { workload } from '../../core/workload.ts'
 import { models } from '../../plugins/models/index.ts'
 import { onnxruntime } from '../../plugins/onnxruntime/index.ts'
 import { workloads } from '../../plugins/workloads/index.ts'
+import { serverBackend } from '../../plugins/server/backend.ts'
+import { GraphBuilder, DType } from '../../plugins/models/onnx-builder.ts'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 const registry = createRegistry([workloads(), onnxruntime(), models()])
 const defaults = {
   backend: 'onnxruntime', batch: 1, warmup: 100, workload: workload.closed({ concurrency: 1, duration: '1s' }),
 }
 
-async function plan(body: () => void, options: { testNamePattern?: RegExp } = {}) {
+async function plan(body: () => void, options: { testNamePattern?: RegExp; axes?: Record<string, string> } = {}, reg = registry) {
   const root = await collectFile('/project/bench/x.bench.ts', async () => body())
-  return planJobs([root], { root: '/project', registry, defaults, ...options })
+  return planJobs([root], { root: '/project', registry: reg, defaults, ...options })
 }
 
 d('matrix expansion', () => {
@@ -107,5 +112,38 @@ d('plugins named by a bench', () => {
       .rejects.toThrow(/bench\/x\.bench\.ts > b: unknown backend 'onnxrutime'; registered: onnxruntime/)
     await expect(plan(() => { bench('b', { model: model.generate('fcc') }) }))
       .rejects.toMatchObject({ code: 'INFERBENCH_PLUGIN_MISSING', message: expect.stringMatching(/> b: unknown model generator 'fcc'; registered: fc, /) })
+  })
+})
+
+d('every parameter is claimed', () => {
+  const withServer = createRegistry([workloads(), onnxruntime(), models(), serverBackend()])
+  const TINY = () => model.generate('fc', { layers: 1, width: 8, inputDim: 4 })
+
+  it('a typo is refused at plan time, naming the parameter, the nearest name and who takes it', async () => {
+    await expect(plan(() => describe('s', { model: TINY(), intraOpThread: 2 }, () => bench('b', {})))).rejects.toThrow(
+      /bench\/x\.bench\.ts > s > b: parameter 'intraOpThread' is read by nothing in this job \(backend 'onnxruntime'\) and no registered plugin takes it; did you mean 'intraOpThreads' \(an option of backend 'onnxruntime', plugin inferbench:onnxruntime\)\?/)
+  })
+  it('an axis nothing reads would duplicate jobs silently: refused, with how to declare a descriptive one', async () => {
+    const error = await plan(() => describe('s', { model: TINY(), network: ['lan', 'lte'] }, () => bench('b', {}))).catch((e: unknown) => e)
+    expect(error).toMatchObject({ code: 'INFERBENCH_BENCH_INVALID' })
+    expect(String((error as Error).message)).toMatch(/parameter 'network' is read by nothing.*axes: \{ network: 'what it means' \}/)
+  })
+  it('an option of another backend names that backend and its plugin', async () => {
+    await expect(plan(() => describe('s', { model: TINY(), maxBatch: 8 }, () => bench('b', {})), {}, withServer)).rejects.toThrow(
+      /parameter 'maxBatch' is an option of backend 'server' \(plugin inferbench:server\), not of backend 'onnxruntime'/)
+    const jobs = await plan(() => describe('s', { model: TINY(), backend: 'server', maxBatch: [0, 8] }, () => bench('b', {})), {}, withServer)
+    expect(jobs).toHaveLength(2)
+  })
+  it('declared descriptive axes and a file model\'s symbolic dims are claimed', async () => {
+    expect(await plan(() => describe('s', { model: TINY(), round: [1, 2, 3] }, () => bench('b', {})), { axes: { round: 'repetition' } })).toHaveLength(3)
+    const g = new GraphBuilder('dims', 1)
+    g.input('x', DType.FLOAT, ['batch', 'seqLen'])
+    g.node('Relu', ['x'], {}, ['y'])
+    g.output('y', DType.FLOAT, ['batch', 'seqLen'])
+    const file = join(mkdtempSync(join(tmpdir(), 'inferbench-dims-')), 'dims.onnx')
+    writeFileSync(file, g.build())
+    expect(await plan(() => describe('s', { model: model.file(file), seqLen: [16, 32] }, () => bench('b', {})))).toHaveLength(2)
+    await expect(plan(() => describe('s', { model: model.file(file), seqLn: 16 }, () => bench('b', {})))).rejects.toThrow(
+      /parameter 'seqLn' is read by nothing in this job \(backend 'onnxruntime', model dims batch, seqLen\).*did you mean 'seqLen' \(a symbolic input dim of the model\)/)
   })
 })

@@ -49,7 +49,7 @@ const instanced: BackendFactory = async () => {
     statistics: async () => { measuring = true; return undefined },
   }
 }
-const registry = createRegistry([definePlugin({ name: 'delay', backends: { delay: delayed, counted, instanced } }), models(), workloads()])
+const registry = createRegistry([definePlugin({ name: 'delay', backends: { delay: delayed, counted, instanced }, axes: { delayMs: 'service time of the delay backend' } }), models(), workloads()])
 const config: ResolvedConfig = {
   ...parseConfig({ measurement: { minDuration: 100, minRequests: 5 } }, 'test'),
   root: '/project', cacheDir: TEST_CACHE_DIR, plugins: [], bail: 0,
