@@ -99,11 +99,15 @@ export class Scheduler {
     let take: Pending[] | undefined
     if (rows >= maxBatch) take = group
     else {
-      const preferred = preferredBatch.filter((size) => size <= rows).sort((a, b) => b - a)[0]
-      if (preferred !== undefined) {
+      // Largest preferred size first; requests are whole, so when the queue's rows cannot make up
+      // one size exactly, a smaller one may still be formed from its head (Triton tries them all).
+      for (const preferred of preferredBatch.filter((size) => size <= rows).sort((a, b) => b - a)) {
         let cumulative = 0
         const prefix = group.filter((p) => (cumulative += p.rows) <= preferred)
-        if (prefix.reduce((s, p) => s + p.rows, 0) === preferred) take = prefix
+        if (prefix.reduce((s, p) => s + p.rows, 0) === preferred) {
+          take = prefix
+          break
+        }
       }
       if (!take && (this.flushing || Number(now - head.arrived) / 1000 >= maxQueueDelayUs)) take = group
     }

@@ -28,6 +28,20 @@ describe('dynamic batching scheduler', () => {
     await model.release()
   })
 
+  it('tries every preferred size, largest first, when the queued rows cannot make up the largest', async () => {
+    const model = await ServedModel.load(path, 'mlp', 1)
+    const scheduler = new Scheduler(model, { maxBatch: 16, maxQueueDelayUs: 200_000, preferredBatch: [8, 6] })
+    // The first request fills a preferred size and occupies the one instance; three of 3 rows
+    // queue meanwhile: 9 rows cannot make 8 from whole requests, but 6 they can, at once.
+    const started = performance.now()
+    const results = await Promise.all([8, 3, 3, 3].map((r) => scheduler.infer(request(r), r).then((p) => ({ rows: p.batchRows, at: performance.now() - started }))))
+    expect(results.map((r) => r.rows)).toEqual([8, 6, 6, 3])
+    // The 6 went without waiting out the 200 ms delay; the last 3 waited for it.
+    expect(results[1]!.at).toBeLessThan(150)
+    expect(results[3]!.at).toBeGreaterThanOrEqual(190)
+    await model.release()
+  })
+
   it('waits at most the queue delay for a batch to fill, then dispatches what it has', async () => {
     const model = await ServedModel.load(path, 'mlp', 1)
     const scheduler = new Scheduler(model, { maxBatch: 64, maxQueueDelayUs: 50_000, preferredBatch: [] })
