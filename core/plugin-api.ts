@@ -1,7 +1,7 @@
 /**
  * `inferbench/plugin`: what a plugin author needs. Built-in plugins import from here too.
  */
-export { definePlugin, createRegistry, requireModel } from './plugin.ts'
+export { definePlugin, createRegistry, requireModel, connectionsFor } from './plugin.ts'
 export type {
   Plugin, PluginRegistry, Backend, BackendContext, BackendFactory, InferAnswer, ServerTimings, ServerStatistics, ResolvedModel,
   ModelGenerator, ModelAnalyzer, ModelStats, WorkloadFactory, Reporter, ReporterFactory, ReporterOptions, AxisClaim,

@@ -81,6 +81,11 @@ export interface ServerTimings {
 
 export interface InferAnswer {
   serverTimings?: ServerTimings
+  /**
+   * µs the request waited in the client for a free connection (every one busy at the client's
+   * cap): client queueing, booked apart from network time in the latency split.
+   */
+  clientQueueUs?: number
 }
 
 export interface Backend {
@@ -267,4 +272,13 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
     },
     names: (c) => [...maps[c].keys()],
   }
+}
+
+/**
+ * Connections a client backend should allow: as many as the workload keeps in flight (its
+ * closed-loop clients, or an open loop's maxOutstanding), so load is never held back in the
+ * client by a pool smaller than the load. Connections open lazily, only as requests need them.
+ */
+export function connectionsFor(ctx: Pick<BackendContext, 'load'>): number {
+  return Math.max(1, ctx.load?.concurrency ?? 64)
 }

@@ -40,6 +40,11 @@ export interface Measurement {
    * server's statistics over the measurement (`source`). Latency minus these is client + network.
    */
   serverTimings?: { queueMs?: number; computeMs?: number; answers: number; source: 'answers' | 'statistics' }
+  /**
+   * Requests that waited in the client for a free connection (the load exceeded the client's
+   * connection cap): mean wait over all answers, and how many waited. Booked apart from network.
+   */
+  clientQueue?: { meanMs: number; queuedAnswers: number }
   /** A sample of the request errors, when there were any. */
   firstError?: string
   /** Measurements taken: above 1 when an unstable one was taken again (measurement.stabilityRetries). */

@@ -96,9 +96,12 @@ function detailLines(r: JobReport): string[] {
     for (const w of r.validity.warnings) if (!w.code.startsWith('thin-tail')) lines.push(c.yellow(`note: ${w.message}; ${w.fix}`))
     if (r.serverTimings) {
       const { queueMs = 0, computeMs = 0 } = r.serverTimings
-      const rest = r.latency.mean - queueMs - computeMs
-      lines.push(c.dim(`mean ${fmtMs(r.latency.mean)}ms = client+network ${fmtMs(rest)} + queue ${fmtMs(queueMs)} + compute ${fmtMs(computeMs)} (server ${r.serverTimings.source})`))
+      const clientQueueMs = r.clientQueue?.meanMs ?? 0
+      const rest = r.latency.mean - queueMs - computeMs - clientQueueMs
+      const waited = clientQueueMs > 0 ? `client queue ${fmtMs(clientQueueMs)} + ` : ''
+      lines.push(c.dim(`mean ${fmtMs(r.latency.mean)}ms = ${waited}client+network ${fmtMs(rest)} + queue ${fmtMs(queueMs)} + compute ${fmtMs(computeMs)} (server ${r.serverTimings.source})`))
     }
+    if (r.clientQueue) lines.push(c.yellow(`${r.clientQueue.queuedAnswers} requests waited in the client for a free connection (mean ${fmtMs(r.clientQueue.meanMs)}ms over all answers); raise connections to send them at once`))
     if (r.sendDelay && r.sendDelay.mean > 0.2) lines.push(c.dim(`sends left ${fmtMs(r.sendDelay.mean)}ms after their intended time on average (p99 ${fmtMs(r.sendDelay.p99)}ms); latency includes it`))
     if (r.extra) lines.push(c.cyan(Object.entries(r.extra).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')))
   }

@@ -112,6 +112,7 @@ export async function measure(
     validity,
     histogram: encodeHistogram(recorder.histogram),
     ...serverTimings(recorder, statsBefore, statsAfter),
+    ...(recorder.clientQueuedAnswers > 0 ? { clientQueue: { meanMs: recorder.clientQueueUs / recorder.ok / 1000, queuedAnswers: recorder.clientQueuedAnswers } } : {}),
     ...(recorder.firstError !== undefined ? { firstError: recorder.firstError } : {}),
   }
 }

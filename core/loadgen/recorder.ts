@@ -26,6 +26,9 @@ export class LoadRecorder {
   serverQueueUs = 0
   serverComputeUs = 0
   serverTimedAnswers = 0
+  /** Client-side queueing for a connection, summed over the answers that waited (µs). */
+  clientQueueUs = 0
+  clientQueuedAnswers = 0
   /** Set by the driver: time origin of the measurement (performance.now()). */
   startMs = 0
   endMs = 0
@@ -55,6 +58,10 @@ export class LoadRecorder {
     window.requests++
     window.lastEndMs = endMs
     this.ok++
+    if (answer?.clientQueueUs) {
+      this.clientQueueUs += answer.clientQueueUs
+      this.clientQueuedAnswers++
+    }
     const timings = answer?.serverTimings
     if (timings) {
       this.serverTimedAnswers++

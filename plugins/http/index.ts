@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { backendOptions, definePlugin, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { backendOptions, connectionsFor, definePlugin, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
 import { RawHttpClient, encodeRequest } from './raw-client.ts'
 
 const paramsSchema = z.object({
@@ -10,7 +10,8 @@ const paramsSchema = z.object({
   body: z.string().optional(),
   contentType: z.string().default('application/json'),
   expectStatus: z.number().int().default(200),
-  connections: z.number().int().positive().default(64),
+  /** Keep-alive connections at most; default: as many as the workload keeps in flight. */
+  connections: z.number().int().positive().optional(),
 })
 
 /**
@@ -21,7 +22,7 @@ export function httpBackend(): Plugin {
   const factory: BackendFactory = async (ctx) => {
     const p = backendOptions(paramsSchema, ctx.params, {}, 'http')
     const url = new URL(p.url)
-    const client = new RawHttpClient(url.hostname, Number(url.port || 80), p.connections)
+    const client = new RawHttpClient(url.hostname, Number(url.port || 80), p.connections ?? connectionsFor(ctx))
     const request = encodeRequest(url, p.method, p.body, p.contentType)
     return {
       async infer() {
@@ -29,6 +30,7 @@ export function httpBackend(): Plugin {
         if (answer.status !== p.expectStatus) {
           throw new Error(`HTTP ${answer.status} from ${p.url} (expected ${p.expectStatus}): ${answer.body.toString('utf8', 0, 200)}`)
         }
+        return answer.queuedUs > 0 ? { clientQueueUs: answer.queuedUs } : undefined
       },
       close: async () => client.close(),
       info: { url: p.url, method: p.method },

@@ -5,6 +5,8 @@ export interface RawResponse {
   body: Buffer
   /** The status line and headers, undecoded; read one with headerValue(). */
   head: Buffer
+  /** How long the request waited for a free connection (every one busy at the cap), µs. */
+  queuedUs: number
 }
 
 /**
@@ -29,6 +31,9 @@ export function headerValue(head: Buffer, name: string): string | undefined {
 interface Waiter {
   resolve(response: RawResponse): void
   reject(error: Error): void
+  /** performance.now() when it started waiting for a connection; 0 when it got one at once. */
+  queuedAt: number
+  queuedUs: number
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n')
@@ -51,11 +56,14 @@ export class RawHttpClient {
   /** Sends encoded request bytes (see encodeRequest) on a free keep-alive connection. */
   send(request: Buffer): Promise<RawResponse> {
     return new Promise((resolve, reject) => {
-      const waiter = { resolve, reject }
+      const waiter: Waiter = { resolve, reject, queuedAt: 0, queuedUs: 0 }
       const connection = this.idle.pop()
       if (connection) connection.send(request, waiter)
       else if (this.open < this.maxConnections) this.connect().send(request, waiter)
-      else this.waiting.push({ request, waiter })
+      else {
+        waiter.queuedAt = performance.now()
+        this.waiting.push({ request, waiter })
+      }
     })
   }
 
@@ -97,6 +105,7 @@ class Connection {
   }
 
   send(request: Buffer, waiter: Waiter): void {
+    if (waiter.queuedAt > 0) waiter.queuedUs = Math.round((performance.now() - waiter.queuedAt) * 1000)
     this.waiter = waiter
     this.socket.write(request)
   }
@@ -119,7 +128,7 @@ class Connection {
     } else {
       this.pool.done(this)
     }
-    waiter.resolve({ status: response.status, body: response.body, head: response.head })
+    waiter.resolve({ status: response.status, body: response.body, head: response.head, queuedUs: waiter.queuedUs })
   }
 
   private fail(error: Error): void {
@@ -133,7 +142,7 @@ class Connection {
 }
 
 /** One complete response at the start of `data`, or undefined when more bytes are needed. */
-export function parseResponse(data: Buffer): (RawResponse & { consumed: number; close: boolean }) | undefined {
+export function parseResponse(data: Buffer): (Omit<RawResponse, 'queuedUs'> & { consumed: number; close: boolean }) | undefined {
   const headerEnd = data.indexOf(CRLFCRLF)
   if (headerEnd < 0) return undefined
   // "HTTP/1.1 200 ...": the status code is bytes 9-11.

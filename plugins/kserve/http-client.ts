@@ -44,7 +44,10 @@ export class KserveHttpClient {
       parameters?: { queue_us?: number; compute_us?: number }
     }
     const p = json.parameters
-    return p && p.queue_us !== undefined ? { serverTimings: { queueUs: p.queue_us, computeUs: p.compute_us ?? 0 } } : {}
+    return {
+      ...(p && p.queue_us !== undefined ? { serverTimings: { queueUs: p.queue_us, computeUs: p.compute_us ?? 0 } } : {}),
+      ...(answer.queuedUs > 0 ? { clientQueueUs: answer.queuedUs } : {}),
+    }
   }
 
   async getJson<T>(path: string): Promise<{ status: number; body: T }> {

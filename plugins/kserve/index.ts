@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { InferbenchError, backendOptions, definePlugin, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { InferbenchError, backendOptions, connectionsFor, definePlugin, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
 import { createV2Backend, type V2Target } from './v2-backend.ts'
 
 /** Options of the kserve/triton backends: plugin defaults, overridden by job parameters of the same names. */
@@ -10,7 +10,8 @@ const optionsSchema = z.object({
   /** The name the server serves the model under; default the bench's model name. */
   modelName: z.string().optional(),
   encoding: z.enum(['binary', 'json']).default('binary'),
-  connections: z.number().int().positive().default(64),
+  /** Keep-alive connections at most (HTTP); default: as many as the workload keeps in flight. */
+  connections: z.number().int().positive().optional(),
   readyTimeoutMs: z.number().int().positive().default(30_000),
   intHigh: z.number().int().positive().default(2),
 })
@@ -25,7 +26,7 @@ function v2Factory(defaults: KserveOptions, fallbackUrl: Record<'http' | 'grpc',
     if (!url) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${backendName} backend: set url (e.g. url: 'http://127.0.0.1:8000') on the bench or describe`)
     const target: V2Target = {
       protocol, address: protocol === 'grpc' ? url.replace(/^grpc:\/\//, '') : url, modelName: o.modelName ?? (ctx.model?.name ?? '').replace(/@\d+$/, ''),
-      encoding: o.encoding, connections: o.connections, readyTimeoutMs: o.readyTimeoutMs, intHigh: o.intHigh,
+      encoding: o.encoding, connections: o.connections ?? connectionsFor(ctx), readyTimeoutMs: o.readyTimeoutMs, intHigh: o.intHigh,
     }
     return createV2Backend(ctx, target)
   }

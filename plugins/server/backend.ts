@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
-import { InferbenchError, backendOptions, definePlugin, parseDurationMs, requireModel, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { InferbenchError, backendOptions, connectionsFor, definePlugin, parseDurationMs, requireModel, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
 import { createV2Backend } from '../kserve/v2-backend.ts'
 
 const CLI = fileURLToPath(new URL('../../bin/inferbench.js', import.meta.url))
@@ -57,7 +57,7 @@ export function serverBackend(): Plugin {
       const spawnToReadyMs = performance.now() - launched
       const address = p.protocol === 'http' ? `http://127.0.0.1:${ready.http}` : `127.0.0.1:${ready.grpc}`
       return await createV2Backend(ctx, {
-        protocol: p.protocol, address, modelName, encoding: p.encoding, connections: 64, readyTimeoutMs: 10_000, intHigh: 2,
+        protocol: p.protocol, address, modelName, encoding: p.encoding, connections: connectionsFor(ctx), readyTimeoutMs: 10_000, intHigh: 2,
       }, {
         close: stop,
         coldStart: { spawnToReadyMs, serverModelLoadMs: ready.loadMs },

@@ -22,6 +22,8 @@ beforeAll(async () => {
         res.end()
       } else if (req.url === '/missing') {
         res.writeHead(404).end('nope')
+      } else if (req.url === '/slow') {
+        setTimeout(() => res.end('late'), 20)
       } else if (req.url === '/close') {
         res.writeHead(200, { connection: 'close' }).end('bye')
       } else {
@@ -85,5 +87,22 @@ describe('http backend', () => {
     await expect(missing.infer()).rejects.toThrow(/HTTP 404 .*\(expected 200\): nope/)
     await missing.close()
     await expect(backend({ ...jobSignals(), jobId: 'h', batch: 1, cacheDir: '/tmp', params: { url: 'https://example.test/' } })).rejects.toThrow(/expected an http:\/\/ URL/)
+  })
+
+  it('sizes its connection pool from the workload, and books a wait for a connection as client queueing', async () => {
+    const url = `http://127.0.0.1:${port}/slow`
+    const capped = await backend({ ...jobSignals(), jobId: 'h', batch: 1, cacheDir: '/tmp', params: { url, connections: 2 }, load: { open: true, concurrency: 1024 } })
+    const answers = await Promise.all(Array.from({ length: 8 }, () => capped.infer()))
+    await capped.close()
+    // Two at a time, 20 ms each: six requests waited 20-60 ms for a connection.
+    const queued = answers.map((a) => (a ? a.clientQueueUs ?? 0 : 0)).filter((us) => us > 0)
+    expect(queued).toHaveLength(6)
+    expect(Math.max(...queued)).toBeGreaterThan(50_000)
+    const sized = await backend({ ...jobSignals(), jobId: 'h', batch: 1, cacheDir: '/tmp', params: { url }, load: { open: false, concurrency: 8 } })
+    const started = performance.now()
+    const at = await Promise.all(Array.from({ length: 8 }, () => sized.infer()))
+    await sized.close()
+    expect(at.every((a) => !a?.clientQueueUs)).toBe(true)
+    expect(performance.now() - started).toBeLessThan(60)
   })
 })
