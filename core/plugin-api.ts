@@ -8,6 +8,7 @@ export type {
 } from './plugin.ts'
 export { InferbenchError, serializeError, type ErrorCode, type SerializedError } from './errors.ts'
 export { parseDurationMs, durationSchema, formatMs } from './duration.ts'
+export { abortable } from './abort.ts'
 export { seededRng, exponential, seedFromString, type Rng } from './rng.ts'
 export { sha256, stableStringify } from './hash.ts'
 export { constantArrivals, poissonArrivals } from './loadgen/arrivals.ts'

@@ -71,10 +71,12 @@ export class KserveGrpcClient {
     })
   }
 
-  async waitReady(timeoutMs: number): Promise<void> {
+  /** Gives up at once (rejecting with the abort's reason) when `signal` aborts: the job is stopping. */
+  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs
     let last = ''
     while (Date.now() < deadline) {
+      signal?.throwIfAborted()
       try {
         const { ready } = await this.call<{ ready: boolean }>('ServerReady', {}, 1000)
         if (ready) return

@@ -57,10 +57,12 @@ export class KserveHttpClient {
   }
 
   /** Polls /v2/health/ready until 200 or the deadline. */
-  async waitReady(timeoutMs: number): Promise<void> {
+  /** Gives up at once (rejecting with the abort's reason) when `signal` aborts: the job is stopping. */
+  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs
     let last = ''
     while (Date.now() < deadline) {
+      signal?.throwIfAborted()
       try {
         const { status } = await this.getJson('/v2/health/ready')
         if (status === 200) return

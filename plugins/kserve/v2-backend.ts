@@ -30,7 +30,7 @@ export async function createV2Backend(ctx: BackendContext, target: V2Target, ext
   if (target.protocol === 'http') {
     const client = new KserveHttpClient(target.address, target.modelName, target.connections)
     try {
-      await client.waitReady(target.readyTimeoutMs)
+      await client.waitReady(target.readyTimeoutMs, ctx.signal)
       const meta = await client.getJson<{ name?: string; error?: string }>(`/v2/models/${encodeURIComponent(target.modelName)}`)
       if (meta.status !== 200) throw modelMissing(target, meta.body.error ?? `HTTP ${meta.status}`)
       const server = await client.getJson<{ name?: string; version?: string }>('/v2')
@@ -51,7 +51,7 @@ export async function createV2Backend(ctx: BackendContext, target: V2Target, ext
   }
   const client = new KserveGrpcClient(target.address, target.modelName)
   try {
-    await client.waitReady(target.readyTimeoutMs)
+    await client.waitReady(target.readyTimeoutMs, ctx.signal)
     await client.call('ModelMetadata', { name: target.modelName, version: '' }).catch((error: Error) => { throw modelMissing(target, error.message) })
     const server = await client.call<{ name: string; version: string }>('ServerMetadata', {})
     const prepared = client.prepare(inputs)

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js'
-import { InferbenchError } from '../../core/plugin-api.ts'
+import { InferbenchError, abortable } from '../../core/plugin-api.ts'
 import type { SynthesisedInput } from '../inputs/synthesize.ts'
 import { rawBytes } from '../server/datatypes.ts'
 import { TF_DTYPE, loadPredictionService } from './proto.ts'
@@ -42,10 +42,11 @@ export class TfServingGrpcClient {
   }
 
   /** Waits until the channel connects (TF Serving has no readiness RPC in the Predict API). */
-  waitReady(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
+  waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const ready = new Promise<void>((resolve, reject) => {
       this.client.waitForReady(Date.now() + timeoutMs, (error) => (error ? reject(new Error(`${this.address}: ${error.message}`)) : resolve()))
     })
+    return signal ? abortable(ready, signal) : ready
   }
 
   close(): void {

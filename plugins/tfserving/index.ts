@@ -46,7 +46,7 @@ export async function createTfServingBackend(ctx: BackendContext, defaults: TfSe
   if (protocol === 'rest') {
     const client = new TfServingRestClient(o.url, modelName, o.modelVersion, o.connections)
     try {
-      await client.waitReady(o.readyTimeoutMs)
+      await client.waitReady(o.readyTimeoutMs, ctx.signal)
       const body = client.prepare(inputs, o.format, o.signatureName)
       return { infer: () => client.predict(body), close: async () => { await client.close(); await extra.close?.() }, info: { ...info, ...extra.info }, ...(extra.coldStart ? { coldStart: extra.coldStart } : {}) }
     } catch (error) {
@@ -56,7 +56,7 @@ export async function createTfServingBackend(ctx: BackendContext, defaults: TfSe
   }
   const client = new TfServingGrpcClient(o.url.replace(/^grpc:\/\//, ''), modelName, o.modelVersion)
   try {
-    await client.waitReady(o.readyTimeoutMs)
+    await client.waitReady(o.readyTimeoutMs, ctx.signal)
     const request = client.prepare(inputs, o.signatureName)
     return {
       infer: () => client.predict(request).then(() => undefined), close: async () => { client.close(); await extra.close?.() },

@@ -40,10 +40,12 @@ export class TfServingRestClient {
   }
 
   /** Polls the model status until a version is AVAILABLE. */
-  async waitReady(timeoutMs: number): Promise<void> {
+  /** Gives up at once (rejecting with the abort's reason) when `signal` aborts: the job is stopping. */
+  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + timeoutMs
     let last = ''
     while (Date.now() < deadline) {
+      signal?.throwIfAborted()
       try {
         const res = await this.pool.request({ path: this.modelPath, method: 'GET' })
         const body = await res.body.text()

@@ -1,0 +1,190 @@
+/**
+ * `inferbench/plugin/testing`: the backend conformance kit. Any backend, built-in or third-party,
+ * runs the same checks: it starts, answers synthesised inputs and closes; it describes itself in
+ * plain data; its statistics are optional and, when kept, count what it served; its errors
+ * surface instead of being swallowed; and it stops starting when its job is aborted.
+ *
+ * Framework-agnostic: each check is `{ name, run }`, so a vitest suite writes
+ * `for (const check of backendConformance(setup)) it(check.name, check.run)`.
+ */
+import type { Backend, BackendContext, BackendFactory, InferAnswer } from './plugin.ts'
+
+export type ConformanceContext = Omit<BackendContext, 'signal' | 'fail'>
+
+export interface ConformanceSetup {
+  /** The backend factory under test (e.g. `createRegistry([myPlugin()]).backend('mine')`). */
+  factory: BackendFactory
+  /** A job the backend can serve: model, batch, params, load. The kit adds `signal` and `fail`. */
+  context: ConformanceContext
+  /**
+   * A job the backend cannot serve (a broken model, a server that is not there): the factory or
+   * the first request must reject. Without it the error and abort checks are not run.
+   */
+  failing?: ConformanceContext
+  /** Requests sent by the answering check (default 20), `concurrency` at a time (default 4). */
+  requests?: number
+  concurrency?: number
+  /** How long a factory may take to settle after its job is aborted (default 1 s). */
+  abortGraceMs?: number
+}
+
+export interface ConformanceCheck {
+  name: string
+  run(): Promise<void>
+}
+
+/** A check failed: the message says what the backend did and what the contract expects. */
+export class ConformanceError extends Error {
+  override name = 'ConformanceError'
+}
+
+export function backendConformance(setup: ConformanceSetup): ConformanceCheck[] {
+  const checks: ConformanceCheck[] = [
+    { name: 'starts, answers synthesised inputs concurrently, and closes', run: () => answers(setup) },
+    { name: 'describes itself in plain data (versions, info, warm-up and threading hints)', run: () => describesItself(setup) },
+    { name: 'statistics are optional and, when kept, count the requests served', run: () => statistics(setup) },
+  ]
+  if (setup.failing) {
+    const failing = setup.failing
+    checks.push(
+      { name: 'surfaces errors instead of swallowing them', run: () => surfacesErrors(setup, failing) },
+      { name: 'stops starting when its job is aborted', run: () => honoursAbort(setup, failing) },
+    )
+  }
+  return checks
+}
+
+function contextFor(base: ConformanceContext, signal = new AbortController().signal) {
+  const failures: Error[] = []
+  return { ctx: { ...base, signal, fail: (error: Error) => { failures.push(error) } } satisfies BackendContext, failures }
+}
+
+async function started(setup: ConformanceSetup): Promise<{ backend: Backend; failures: Error[] }> {
+  const { ctx, failures } = contextFor(setup.context)
+  const backend = await setup.factory(ctx)
+  if (!backend || typeof backend.infer !== 'function' || typeof backend.close !== 'function') {
+    throw new ConformanceError(`the factory resolved to ${describe(backend)}; expected a backend with infer() and close()`)
+  }
+  return { backend, failures }
+}
+
+async function answers(setup: ConformanceSetup): Promise<void> {
+  const { backend, failures } = await started(setup)
+  const total = setup.requests ?? 20
+  try {
+    let sent = 0
+    const client = async () => {
+      while (sent < total) {
+        sent++
+        checkAnswer(await backend.infer())
+      }
+    }
+    await Promise.all(Array.from({ length: setup.concurrency ?? 4 }, client))
+  } finally {
+    await withinMs(backend.close(), 15_000, 'close() did not resolve within 15 s')
+  }
+  if (failures.length) throw new ConformanceError(`the backend reported a failure while healthy: ${failures[0]!.message}`)
+}
+
+function checkAnswer(answer: InferAnswer | void): void {
+  if (answer === undefined) return
+  if (answer === null || typeof answer !== 'object') throw new ConformanceError(`infer() resolved to ${describe(answer)}; expected nothing or an answer object`)
+  for (const [key, value] of Object.entries(answer.serverTimings ?? {})) {
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+      throw new ConformanceError(`serverTimings.${key} is ${describe(value)}; expected a non-negative number of µs`)
+    }
+  }
+  if (answer.clientQueueUs !== undefined && !(answer.clientQueueUs >= 0)) throw new ConformanceError(`clientQueueUs is ${describe(answer.clientQueueUs)}`)
+}
+
+async function describesItself(setup: ConformanceSetup): Promise<void> {
+  const { backend } = await started(setup)
+  try {
+    for (const [name, version] of Object.entries(backend.versions ?? {})) {
+      if (typeof version !== 'string' || version === '') throw new ConformanceError(`versions['${name}'] is ${describe(version)}; expected a version string`)
+    }
+    if (backend.info !== undefined) {
+      const copy = JSON.parse(JSON.stringify(backend.info)) as unknown
+      if (JSON.stringify(copy) !== JSON.stringify(backend.info)) throw new ConformanceError('info does not survive JSON: it must be plain data for the report')
+    }
+    if (backend.warmupConcurrency !== undefined && !(Number.isInteger(backend.warmupConcurrency) && backend.warmupConcurrency > 0)) {
+      throw new ConformanceError(`warmupConcurrency is ${describe(backend.warmupConcurrency)}; expected a positive integer`)
+    }
+    if (backend.blocksCaller !== undefined && typeof backend.blocksCaller !== 'boolean') throw new ConformanceError('blocksCaller must be a boolean')
+  } finally {
+    await backend.close()
+  }
+}
+
+async function statistics(setup: ConformanceSetup): Promise<void> {
+  const { backend } = await started(setup)
+  try {
+    if (!backend.statistics) return
+    const before = await backend.statistics()
+    const count = 5
+    for (let i = 0; i < count; i++) await backend.infer()
+    const after = await backend.statistics()
+    if (before === undefined || after === undefined) {
+      if (before !== after) throw new ConformanceError('statistics() answered once and not the other time; a server keeps them or it does not')
+      return
+    }
+    for (const key of ['requests', 'queueUs', 'computeUs'] as const) {
+      if (!(Number.isFinite(after[key]) && after[key] >= before[key])) throw new ConformanceError(`statistics().${key} went from ${before[key]} to ${after[key]}; expected a growing counter`)
+    }
+    if (after.requests - before.requests !== count) {
+      throw new ConformanceError(`statistics().requests grew by ${after.requests - before.requests} over ${count} requests; it must count each request once`)
+    }
+  } finally {
+    await backend.close()
+  }
+}
+
+async function surfacesErrors(setup: ConformanceSetup, failing: ConformanceContext): Promise<void> {
+  const { ctx } = contextFor(failing)
+  let backend: Backend
+  try {
+    backend = await setup.factory(ctx)
+  } catch (error) {
+    if (!(error instanceof Error) || error.message === '') throw new ConformanceError(`the factory rejected with ${describe(error)}; expected an Error with a message`)
+    return
+  }
+  try {
+    await backend.infer()
+  } catch (error) {
+    if (!(error instanceof Error) || error.message === '') throw new ConformanceError(`infer() rejected with ${describe(error)}; expected an Error with a message`)
+    return
+  } finally {
+    await backend.close()
+  }
+  throw new ConformanceError('a job the backend cannot serve started and answered: its error was swallowed')
+}
+
+async function honoursAbort(setup: ConformanceSetup, failing: ConformanceContext): Promise<void> {
+  const controller = new AbortController()
+  const { ctx } = contextFor(failing, controller.signal)
+  const starting = Promise.resolve().then(() => setup.factory(ctx))
+  setTimeout(() => controller.abort(new Error('conformance: job aborted')), 50)
+  const grace = setup.abortGraceMs ?? 1000
+  const settled = await withinMs(starting.then((b) => ({ backend: b }), () => ({ backend: undefined })), 50 + grace,
+    `the factory was still starting ${grace} ms after its job was aborted; a factory must watch ctx.signal and give up`)
+  await settled.backend?.close()
+}
+
+async function withinMs<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new ConformanceError(message)), ms) })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+function describe(value: unknown): string {
+  if (value instanceof Error) return `${value.name}: ${value.message || '(no message)'}`
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}
