@@ -1,7 +1,7 @@
 import onnxProto from 'onnx-proto'
 import type * as OnnxTypes from 'onnx-proto'
 import { Attrs, OP_RULES } from './op-rules.ts'
-import { bytesPerElement, elements, smallIntValues, tensorBytes, type TensorInfo } from './tensors.ts'
+import { bytesPerElement, elements, isFloatType, smallFloatValues, smallIntValues, tensorBytes, type TensorInfo } from './tensors.ts'
 
 const { onnx } = onnxProto
 
@@ -51,10 +51,14 @@ export function analyzeModel(model: OnnxTypes.onnx.IModelProto, shapes: Analysis
     const shape = (t.dims ?? []).map(Number)
     const dtype = t.dataType ?? 1
     const value = smallIntValues(t)
-    values.set(t.name ?? '', { shape, dtype, ...(value ? { value } : {}) })
+    const floats = smallFloatValues(t)
+    values.set(t.name ?? '', { shape, dtype, ...(value ? { value } : {}), ...(floats ? { floats } : {}) })
     initializerNames.add(t.name ?? '')
-    params += elements(shape)
-    weightBytes += elements(shape) * bytesPerElement(dtype)
+    // Parameters are the floating-point tensors; int tensors are shapes, axes and indices.
+    if (isFloatType(dtype)) {
+      params += elements(shape)
+      weightBytes += elements(shape) * bytesPerElement(dtype)
+    }
   }
   const inputs: ModelAnalysis['inputs'] = []
   for (const input of graph.input ?? []) {
@@ -76,10 +80,14 @@ export function analyzeModel(model: OnnxTypes.onnx.IModelProto, shapes: Analysis
     const op = node.opType ?? '?'
     const nodeName = node.name || (node.output?.[0] ?? '?')
     if (op === 'Constant') {
-      const t = node.attribute?.find((a) => a.name === 'value')?.t
-      if (t) {
-        const value = smallIntValues(t)
-        values.set(node.output?.[0] ?? '', { shape: (t.dims ?? []).map(Number), dtype: t.dataType ?? 1, ...(value ? { value } : {}) })
+      const constant = constantValue(node)
+      if (constant) {
+        values.set(node.output?.[0] ?? '', constant.info)
+        // Converters (paddle2onnx, some tf2onnx exports) store weights as Constant nodes, not initializers.
+        if (constant.weight) {
+          params += elements(constant.info.shape!)
+          weightBytes += elements(constant.info.shape!) * bytesPerElement(constant.info.dtype)
+        }
       }
       continue
     }
@@ -106,6 +114,25 @@ export function analyzeModel(model: OnnxTypes.onnx.IModelProto, shapes: Analysis
     }
   }
   return { params, weightBytes, flops, macs, bytes: traffic, intensity: traffic > 0 ? flops / traffic : 0, inputs, perOp, uncounted }
+}
+
+/** A Constant node's output: from its `value` tensor, or the scalar/list attributes of opset 12+. */
+function constantValue(node: OnnxTypes.onnx.INodeProto): { info: TensorInfo; weight: boolean } | undefined {
+  const attr = node.attribute?.[0]
+  if (!attr) return undefined
+  if (attr.name === 'value' && attr.t) {
+    const t = attr.t
+    const shape = (t.dims ?? []).map(Number)
+    const dtype = t.dataType ?? 1
+    const value = smallIntValues(t)
+    const floats = smallFloatValues(t)
+    return { info: { shape, dtype, ...(value ? { value } : {}), ...(floats ? { floats } : {}) }, weight: isFloatType(dtype) }
+  }
+  if (attr.name === 'value_int') return { info: { shape: [], dtype: 7, value: [Number(attr.i ?? 0)] }, weight: false }
+  if (attr.name === 'value_ints') return { info: { shape: [attr.ints?.length ?? 0], dtype: 7, value: (attr.ints ?? []).map(Number) }, weight: false }
+  if (attr.name === 'value_float') return { info: { shape: [], dtype: 1, floats: [attr.f ?? 0] }, weight: true }
+  if (attr.name === 'value_floats') return { info: { shape: [attr.floats?.length ?? 0], dtype: 1, floats: [...(attr.floats ?? [])] }, weight: true }
+  return undefined
 }
 
 function bindDim(d: OnnxTypes.onnx.TensorShapeProto.IDimension, axis: number, shapes: AnalysisShapes): number | undefined {

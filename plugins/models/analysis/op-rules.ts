@@ -29,6 +29,10 @@ export class Attrs {
     const a = this.find(name)
     return a?.ints && a.ints.length ? a.ints.map(Number) : undefined
   }
+  floats(name: string): number[] | undefined {
+    const a = this.find(name)
+    return a?.floats && a.floats.length ? [...a.floats] : undefined
+  }
   string(name: string, fallback: string): string {
     const a = this.find(name)
     return a?.s && a.s.length ? new TextDecoder().decode(a.s) : fallback
@@ -45,10 +49,22 @@ const same = (flopsPerElement: number): OpRule => (inputs) => {
   return { outputs: [{ shape, dtype: inputs[0]!.dtype, ...(inputs[0]!.value ? { value: inputs[0]!.value } : {}) }], flops: flopsPerElement * elements(shape), macs: 0 }
 }
 
-const binary: OpRule = (inputs) => {
-  const shapes = inputs.filter(Boolean).map((t, i) => shapeOf(t, `input ${i}`))
+/** Element-wise arithmetic on small constant ints (shape computations), when both sides are known. */
+const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
+  Add: (a, b) => a + b, Sub: (a, b) => a - b, Mul: (a, b) => a * b, Div: (a, b) => Math.trunc(a / b),
+}
+
+const binary: OpRule = (inputs, _attrs, node) => {
+  const shapes = inputs.map((t, i) => shapeOf(t, `input ${i}`))
   const shape = shapes.reduce(broadcast)
-  return { outputs: [{ shape, dtype: inputs[0]!.dtype }], flops: elements(shape), macs: 0 }
+  // Where(condition, X, Y) takes its type from X.
+  const dtype = node.opType === 'Where' ? inputs[1]!.dtype : inputs[0]!.dtype
+  const op = ARITHMETIC[node.opType ?? '']
+  const [a, b] = [inputs[0]?.value, inputs[1]?.value]
+  const value = op && a && b && elements(shape) <= 64
+    ? Array.from({ length: elements(shape) }, (_, i) => op(a[a.length === 1 ? 0 : i]!, b[b.length === 1 ? 0 : i]!))
+    : undefined
+  return { outputs: [{ shape, dtype, ...(value && value.every(Number.isFinite) ? { value } : {}) }], flops: elements(shape), macs: 0 }
 }
 
 const matmul: OpRule = (inputs) => {
@@ -141,7 +157,7 @@ const axesOf = (inputs: Array<TensorInfo | undefined>, attrs: Attrs): number[] |
 const squeeze: OpRule = (inputs, attrs) => {
   const x = shapeOf(inputs[0], 'data')
   const axes = (axesOf(inputs, attrs) ?? x.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis(a, x.length))
-  return { outputs: [{ shape: x.filter((_, i) => !axes.includes(i)), dtype: inputs[0]!.dtype }], flops: 0, macs: 0 }
+  return { outputs: [{ shape: x.filter((_, i) => !axes.includes(i)), dtype: inputs[0]!.dtype, ...(inputs[0]!.value ? { value: inputs[0]!.value } : {}) }], flops: 0, macs: 0 }
 }
 
 const unsqueeze: OpRule = (inputs, attrs) => {
@@ -151,21 +167,29 @@ const unsqueeze: OpRule = (inputs, attrs) => {
   const out: number[] = []
   let j = 0
   for (let i = 0; i < rank; i++) out.push(axes.includes(i) ? 1 : x[j++]!)
-  return { outputs: [{ shape: out, dtype: inputs[0]!.dtype }], flops: 0, macs: 0 }
+  return { outputs: [{ shape: out, dtype: inputs[0]!.dtype, ...(inputs[0]!.value ? { value: inputs[0]!.value } : {}) }], flops: 0, macs: 0 }
 }
 
 const gather: OpRule = (inputs, attrs) => {
   const data = shapeOf(inputs[0], 'data')
   const indices = shapeOf(inputs[1], 'indices')
   const axis = normAxis(attrs.int('axis', 0), data.length)
-  return { outputs: [{ shape: [...data.slice(0, axis), ...indices, ...data.slice(axis + 1)], dtype: inputs[0]!.dtype }], flops: 0, macs: 0 }
+  // Shape -> Gather picks dims of a known shape: keep the values for the Reshape/Resize downstream.
+  const from = inputs[0]!.value
+  const at = inputs[1]!.value
+  const value = data.length === 1 && from && at ? at.map((i) => from[i < 0 ? i + from.length : i]!) : undefined
+  return {
+    outputs: [{ shape: [...data.slice(0, axis), ...indices, ...data.slice(axis + 1)], dtype: inputs[0]!.dtype, ...(value ? { value } : {}) }],
+    flops: 0, macs: 0,
+  }
 }
 
-const slice: OpRule = (inputs) => {
+/** Slice: starts/ends/axes/steps are inputs from opset 10, attributes before (opset 9 exports use both). */
+const slice: OpRule = (inputs, attrs) => {
   const x = shapeOf(inputs[0], 'data')
-  const [starts, ends] = [inputs[1]?.value, inputs[2]?.value]
+  const [starts, ends] = [inputs[1]?.value ?? attrs.ints('starts'), inputs[2]?.value ?? attrs.ints('ends')]
   if (!starts || !ends) throw new Error('starts/ends are not constants')
-  const axes = inputs[3]?.value ?? starts.map((_, i) => i)
+  const axes = inputs[3]?.value ?? attrs.ints('axes') ?? starts.map((_, i) => i)
   const steps = inputs[4]?.value ?? starts.map(() => 1)
   const out = [...x]
   axes.forEach((a, i) => {
@@ -174,7 +198,13 @@ const slice: OpRule = (inputs) => {
     const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + dim : v, 0), dim)
     out[axis] = Math.max(0, Math.ceil((clamp(ends[i]!) - clamp(starts[i]!)) / steps[i]!))
   })
-  return { outputs: [{ shape: out, dtype: inputs[0]!.dtype }], flops: 0, macs: 0 }
+  const from = inputs[0]!.value
+  let value: number[] | undefined
+  if (from && x.length === 1 && steps[0] === 1) {
+    const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + from.length : v, 0), from.length)
+    value = from.slice(clamp(starts[0]!), clamp(ends[0]!))
+  }
+  return { outputs: [{ shape: out, dtype: inputs[0]!.dtype, ...(value ? { value } : {}) }], flops: 0, macs: 0 }
 }
 
 const concat: OpRule = (inputs, attrs) => {
@@ -182,7 +212,8 @@ const concat: OpRule = (inputs, attrs) => {
   const axis = normAxis(attrs.int('axis', 0), shapes[0]!.length)
   const out = [...shapes[0]!]
   out[axis] = shapes.reduce((s, sh) => s + sh[axis]!, 0)
-  return { outputs: [{ shape: out, dtype: inputs[0]!.dtype }], flops: 0, macs: 0 }
+  const value = out.length === 1 && inputs.every((t) => t!.value) ? inputs.flatMap((t) => t!.value!) : undefined
+  return { outputs: [{ shape: out, dtype: inputs[0]!.dtype, ...(value ? { value } : {}) }], flops: 0, macs: 0 }
 }
 
 /**
@@ -221,6 +252,41 @@ const cast: OpRule = (inputs, attrs) => {
   return { outputs: [{ shape, dtype: attrs.int('to', inputs[0]!.dtype), ...(inputs[0]!.value ? { value: inputs[0]!.value } : {}) }], flops: 0, macs: 0 }
 }
 
+/**
+ * Resize (opset 11+: X, roi, scales, sizes; opset 10: X, scales): output from `sizes` or
+ * `scales`. FLOPs per output element: 1 for nearest, 4 for (bi)linear/cubic (an approximation).
+ */
+const resize: OpRule = (inputs, attrs) => {
+  const x = shapeOf(inputs[0], 'X')
+  const sizes = inputs[3]?.value
+  // Upsample (opset 9) and opset-10 Resize take scales as input 1; opset 7 Upsample as an attribute.
+  const scales = inputs.length === 2 ? inputs[1]?.floats : inputs.length === 1 ? attrs.floats('scales') : inputs[2]?.floats
+  let out: number[]
+  if (sizes && sizes.length === x.length) out = sizes
+  else if (scales && scales.length === x.length) out = x.map((d, i) => Math.floor(d * scales[i]!))
+  else throw new Error('neither sizes nor scales is a constant')
+  const perElement = attrs.string('mode', 'nearest') === 'nearest' ? 1 : 4
+  return { outputs: [{ shape: out, dtype: inputs[0]!.dtype }], flops: perElement * elements(out), macs: 0 }
+}
+
+/** ConvTranspose: W is [C_in, C_out / group, k...]; every input element scatters into C_out/group × k outputs. */
+const convTranspose: OpRule = (inputs, attrs) => {
+  const x = shapeOf(inputs[0], 'X')
+  const w = shapeOf(inputs[1], 'W')
+  const [n, inC, ...spatial] = x as [number, number, ...number[]]
+  const [, outPerGroup, ...kernel] = w as [number, number, ...number[]]
+  const group = attrs.int('group', 1)
+  const strides = attrs.ints('strides') ?? kernel.map(() => 1)
+  const dilations = attrs.ints('dilations') ?? kernel.map(() => 1)
+  const pads = attrs.ints('pads') ?? kernel.flatMap(() => [0, 0])
+  const outputPadding = attrs.ints('output_padding') ?? kernel.map(() => 0)
+  const out = attrs.ints('output_shape') ?? spatial.map((d, i) =>
+    strides[i]! * (d - 1) + outputPadding[i]! + (kernel[i]! - 1) * dilations[i]! + 1 - pads[i]! - pads[i + kernel.length]!)
+  const macs = n * inC * elements(spatial) * outPerGroup * elements(kernel)
+  const outElements = n * outPerGroup * group * elements(out)
+  return { outputs: [{ shape: [n, outPerGroup * group, ...out], dtype: inputs[0]!.dtype }], flops: 2 * macs + (inputs[2] ? outElements : 0), macs }
+}
+
 export const OP_RULES: Record<string, OpRule> = {
   // Elementwise, 1 FLOP per output element (activations counted as one operation each).
   Relu: same(1), Sigmoid: same(1), Tanh: same(1), Erf: same(1), Sqrt: same(1), Exp: same(1), Log: same(1),
@@ -240,5 +306,5 @@ export const OP_RULES: Record<string, OpRule> = {
   Flatten: flatten, Reshape: reshapeRule, Transpose: transpose, Squeeze: squeeze, Unsqueeze: unsqueeze,
   Gather: gather, Slice: slice, Concat: concat, LSTM: lstm,
   ReduceMean: reduce, ReduceSum: reduce, ReduceMax: reduce,
-  Shape: shapeOp, Cast: cast,
+  Shape: shapeOp, Cast: cast, Resize: resize, Upsample: resize, ConvTranspose: convTranspose,
 }

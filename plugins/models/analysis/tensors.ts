@@ -8,6 +8,8 @@ export interface TensorInfo {
   dtype: number
   /** Constant integer contents (shapes, axes, indices), when known. */
   value?: number[]
+  /** Constant small float contents (Resize scales), when known. */
+  floats?: number[]
 }
 
 /** Bytes per element of ONNX TensorProto.DataType codes. */
@@ -50,6 +52,24 @@ export function smallIntValues(t: ITensorProto): number[] | undefined {
     }
   }
   return undefined
+}
+
+/** Reads a small float32 tensor's values (Resize scales); undefined for large or other tensors. */
+export function smallFloatValues(t: ITensorProto): number[] | undefined {
+  const dims = (t.dims ?? []).map(Number)
+  if (elements(dims) > SMALL || t.dataType !== 1) return undefined
+  if (t.floatData && t.floatData.length) return [...t.floatData]
+  if (t.rawData && t.rawData.length) {
+    const raw = t.rawData
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
+    return Array.from({ length: raw.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true))
+  }
+  return undefined
+}
+
+/** Floating-point ONNX data types: float, float16, double, bfloat16. Tensors of these are weights. */
+export function isFloatType(dtype: number): boolean {
+  return dtype === 1 || dtype === 10 || dtype === 11 || dtype === 16
 }
 
 /** numpy broadcasting of two shapes. */
