@@ -153,7 +153,7 @@ bench('second passes', { model: ${TINY}, workload: workload.closed({ duration: '
 `,
     })
     const passing = await runCli(['-t', 'second', '--reporter=json'], dir)
-    expect(passing.code, passing.stderr).toBe(0)
+    expect(passing.code, passing.stdout + passing.stderr).toBe(0)
     expect(JSON.parse(passing.stdout).counts).toEqual({ passed: 1, failed: 0, errored: 0, skipped: 1 })
     const bailed = await runCli(['--bail', '--reporter=json'], dir)
     expect(bailed.code).toBe(1)
