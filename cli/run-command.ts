@@ -47,7 +47,7 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
     ...(config.testNamePattern ? { testNamePattern: compilePattern(config.testNamePattern) } : {}),
   })
   if (flags.list) {
-    printList(jobs, stdout)
+    printList(jobs, stdout, registry)
     return EXIT.ok
   }
   if (!jobs.some((j) => !j.skip)) {
@@ -125,7 +125,7 @@ function createReporters(config: ResolvedConfig, stdout: TextSink, registry: Plu
   })
 }
 
-function printList(jobs: readonly Job[], out: TextSink): void {
+function printList(jobs: readonly Job[], out: TextSink, registry: PluginRegistry): void {
   let total = 0
   let lastSuite = ''
   for (const job of jobs) {
@@ -133,6 +133,12 @@ function printList(jobs: readonly Job[], out: TextSink): void {
     lastSuite = job.suite
     const est = job.skip ? c.dim(`skipped: ${job.skip}`) : c.dim(`~${formatMs(job.estimateMs)}`)
     out.write(`  ${c.dim(job.id)}  ${job.fullName}  ${est}\n`)
+    if (job.kind === 'serving') {
+      const { set, defaults } = registry.resolvedOptions(job.backend, job.params)
+      const show = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(', ')
+      const parts = [Object.keys(set).length ? `set ${show(set)}` : '', Object.keys(defaults).length ? `defaults ${show(defaults)}` : ''].filter(Boolean)
+      if (parts.length) out.write(`                ${c.dim(`${job.backend} options: ${parts.join('; ')}`)}\n`)
+    }
     if (!job.skip) total += job.estimateMs
   }
   const runnable = jobs.filter((j) => !j.skip).length

@@ -222,6 +222,8 @@ export interface PluginRegistry {
   claims(): AxisClaim[]
   /** Symbolic input dims of a model file, from the first reader that knows its format. */
   symbolicDims(bytes: Uint8Array): string[] | undefined
+  /** A backend's options for a job: those its parameters set, and its schema's defaults for the rest. */
+  resolvedOptions(backend: string, params: Readonly<Record<string, unknown>>): { set: Record<string, unknown>; defaults: Record<string, unknown> }
   names(capability: Capability): string[]
 }
 
@@ -269,6 +271,19 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
         }
       }
       return undefined
+    },
+    resolvedOptions: (backend, params) => {
+      const schema = plugins.map((p) => p.optionSchemas?.[backend]).find(Boolean)
+      const set: Record<string, unknown> = {}
+      const defaults: Record<string, unknown> = {}
+      for (const [key, field] of Object.entries(schema?.shape ?? {})) {
+        if (params[key] !== undefined) set[key] = params[key]
+        else {
+          const parsed = (field as { safeParse?: (v: unknown) => { success: boolean; data?: unknown } }).safeParse?.(undefined)
+          if (parsed?.success && parsed.data !== undefined) defaults[key] = parsed.data
+        }
+      }
+      return { set, defaults }
     },
     names: (c) => [...maps[c].keys()],
   }

@@ -165,13 +165,15 @@ bench('second passes', { model: ${TINY}, workload: workload.closed({ duration: '
   it('--list prints jobs with estimates and runs nothing; filters select files', async () => {
     const dir = project({
       'inferbench.config.ts': config(),
-      'one.bench.ts': `import { bench, describe, model } from 'inferbench'\ndescribe('one', { model: ${TINY}, batch: [1, 2, 4] }, () => { bench('b', {}) })\n`,
+      'one.bench.ts': `import { bench, describe, model } from 'inferbench'\ndescribe('one', { model: ${TINY}, batch: [1, 2, 4], intraOpThreads: 1 }, () => { bench('b', {}) })\n`,
       'two.bench.ts': `import { bench, model } from 'inferbench'\nbench('two', { model: ${TINY} })\n`,
     })
     const listed = await runCli(['--list', 'one'], dir)
     expect(listed.code, listed.stderr).toBe(0)
     expect(listed.stdout).toMatch(/3 jobs to run \(0 skipped\), estimated 17s/)
     expect(listed.stdout).not.toMatch(/two/)
+    // Each job's backend options: what its parameters set, and the schema's defaults.
+    expect(listed.stdout.match(/onnxruntime options: set intraOpThreads=1; defaults thread=auto, instances=1/g)).toHaveLength(3)
   })
 
   it('exits 2 with the file and field for a config error, a bad flag, or a bad bench', async () => {
