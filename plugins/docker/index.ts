@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import Docker from 'dockerode'
 import { z } from 'zod'
 import { InferbenchError, backendOptions, definePlugin, parseDurationMs, requireModel, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
-import { createV2Backend } from '../kserve/v2-backend.ts'
+import { createV2Backend } from '../shared/v2/v2-backend.ts'
 import { createTfServingBackend } from '../tfserving/index.ts'
 import { tritonRepository } from './model-repository-layout.ts'
 

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { backendOptions, connectionsFor, definePlugin, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
-import { RawHttpClient, encodeRequest } from './raw-client.ts'
+import { RawHttpClient, encodeRequest } from '../shared/http/raw-client.ts'
 
 const paramsSchema = z.object({
   /** The endpoint: http://127.0.0.1:8080/predict. */

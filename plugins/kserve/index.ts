@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { InferbenchError, backendOptions, connectionsFor, definePlugin, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
-import { createV2Backend, type V2Target } from './v2-backend.ts'
+import { createV2Backend, type V2Target } from '../shared/v2/v2-backend.ts'
 
 /** Options of the kserve/triton backends: plugin defaults, overridden by job parameters of the same names. */
 const optionsSchema = z.object({

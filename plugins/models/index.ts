@@ -1,5 +1,5 @@
 import { definePlugin, type ModelGenerator, type Plugin } from '../../core/plugin-api.ts'
-import { onnxSymbolicDims } from '../inputs/onnx-inputs.ts'
+import { onnxSymbolicDims } from '../shared/inputs/onnx-inputs.ts'
 import { onnxAnalyzer } from './analysis/index.ts'
 import { cnnGenerator } from './cnn.ts'
 import { fcGenerator } from './fc.ts'

@@ -3,8 +3,8 @@ import {
   InferbenchError, backendOptions, definePlugin, requireModel, seedFromString, type Backend, type BackendContext, type BackendFactory,
   type Plugin, type ResolvedModel,
 } from '../../core/plugin-api.ts'
-import { onnxInputs } from '../inputs/onnx-inputs.ts'
-import { synthesizeInputs, type InputDescriptor, type SynthesisedInput } from '../inputs/synthesize.ts'
+import { onnxInputs } from '../shared/inputs/onnx-inputs.ts'
+import { synthesizeInputs, type InputDescriptor, type SynthesisedInput } from '../shared/inputs/synthesize.ts'
 import { ortOptionsSchema, parseOrtOptions, toSessionOptions, type OrtOptions } from './session-options.ts'
 import { WorkerSessionPool } from './worker-pool.ts'
 

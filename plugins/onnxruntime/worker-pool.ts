@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import type * as ort from 'onnxruntime-node'
-import type { SynthesisedInput } from '../inputs/synthesize.ts'
-import { InstanceQueue, closeWorkers, exchange, startWorkers, watchWorkers } from './worker-exchange.ts'
+import type { SynthesisedInput } from '../shared/inputs/synthesize.ts'
+import { InstanceQueue, closeWorkers, exchange, startWorkers, watchWorkers } from '../shared/workers/worker-exchange.ts'
 
 const WORKER = new URL('./session-worker.mjs', import.meta.url)
 

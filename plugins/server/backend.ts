@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import { InferbenchError, backendOptions, connectionsFor, definePlugin, parseDurationMs, requireModel, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
-import { createV2Backend } from '../kserve/v2-backend.ts'
+import { createV2Backend } from '../shared/v2/v2-backend.ts'
 
 const CLI = fileURLToPath(new URL('../../bin/inferbench.js', import.meta.url))
 

@@ -1,21 +1,9 @@
-import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
-import * as protoLoader from '@grpc/proto-loader'
-import { BYTES_PER_ELEMENT, elementCount, fromRaw, isV2Datatype, rawBytes, type V2Datatype } from './datatypes.ts'
+import { BYTES_PER_ELEMENT, elementCount, fromRaw, isV2Datatype, rawBytes, type V2Datatype } from '../shared/v2/datatypes.ts'
+import { PROTO_OPTIONS, loadKserveService } from '../shared/v2/service.ts'
 import { checkOutputNames } from './http-frontend.ts'
 import { BadRequestError, InferenceServer, SERVER_EXTENSIONS, SERVER_NAME, UnknownModelError } from './inference-server.ts'
 import type { InputTensor } from './served-model.ts'
-
-export const KSERVE_PROTO = fileURLToPath(new URL('./proto/kserve_v2.proto', import.meta.url))
-
-/** proto-loader options shared by server and clients: snake_case fields, int64 as JS numbers. */
-export const PROTO_OPTIONS: protoLoader.Options = { keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true }
-
-export function loadKserveService(options: protoLoader.Options = PROTO_OPTIONS): grpc.ServiceClientConstructor {
-  const definition = protoLoader.loadSync(KSERVE_PROTO, options)
-  const pkg = grpc.loadPackageDefinition(definition) as unknown as { inference: { GRPCInferenceService: grpc.ServiceClientConstructor } }
-  return pkg.inference.GRPCInferenceService
-}
 
 interface InferTensor {
   name: string

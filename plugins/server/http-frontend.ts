@@ -1,6 +1,6 @@
 import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
-import { BYTES_PER_ELEMENT, elementCount, fromJson, fromRaw, isV2Datatype, rawBytes, toJson } from './datatypes.ts'
+import { BYTES_PER_ELEMENT, elementCount, fromJson, fromRaw, isV2Datatype, rawBytes, toJson } from '../shared/v2/datatypes.ts'
 import { BadRequestError, InferenceServer, SERVER_EXTENSIONS, SERVER_NAME, UnknownModelError } from './inference-server.ts'
 import type { InputTensor, ServedModel } from './served-model.ts'
 

@@ -1,8 +1,8 @@
 import { basename, extname } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type * as ort from 'onnxruntime-node'
-import { ORT_TO_V2, elementCount, type V2Datatype } from './datatypes.ts'
-import { InstanceQueue, WorkerGoneError, closeWorkers, exchange, startWorkers } from '../onnxruntime/worker-exchange.ts'
+import { ORT_TO_V2, elementCount, type V2Datatype } from '../shared/v2/datatypes.ts'
+import { InstanceQueue, WorkerGoneError, closeWorkers, exchange, startWorkers } from '../shared/workers/worker-exchange.ts'
 import { StatisticsRecorder } from './statistics.ts'
 
 export interface TensorMetadata {

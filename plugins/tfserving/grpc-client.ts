@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js'
 import { InferbenchError, abortable } from '../../core/plugin-api.ts'
-import type { SynthesisedInput } from '../inputs/synthesize.ts'
-import { rawBytes } from '../server/datatypes.ts'
+import type { SynthesisedInput } from '../shared/inputs/synthesize.ts'
+import { rawBytes } from '../shared/v2/datatypes.ts'
 import { TF_DTYPE, loadPredictionService } from './proto.ts'
 
 type Unary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (e: grpc.ServiceError | null, v?: unknown) => void) => void

@@ -2,8 +2,8 @@ import { z } from 'zod'
 import {
   InferbenchError, backendOptions, definePlugin, requireModel, seedFromString, type Backend, type BackendContext, type BackendFactory, type Plugin,
 } from '../../core/plugin-api.ts'
-import { onnxInputs } from '../inputs/onnx-inputs.ts'
-import { synthesizeInputs } from '../inputs/synthesize.ts'
+import { onnxInputs } from '../shared/inputs/onnx-inputs.ts'
+import { synthesizeInputs } from '../shared/inputs/synthesize.ts'
 import { TfServingGrpcClient } from './grpc-client.ts'
 import { TfServingRestClient } from './rest-client.ts'
 

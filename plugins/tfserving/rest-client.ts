@@ -1,5 +1,5 @@
 import { Pool } from 'undici'
-import type { SynthesisedInput } from '../inputs/synthesize.ts'
+import type { SynthesisedInput } from '../shared/inputs/synthesize.ts'
 import { nest } from './nest.ts'
 
 export type RestFormat = 'row' | 'columnar'

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jobSignals } from '../helpers/job-signals.ts'
 import { createRegistry } from '../../core/plugin.ts'
 import { httpBackend } from '../../plugins/http/index.ts'
-import { RawHttpClient, encodeRequest, headerValue, parseResponse } from '../../plugins/http/raw-client.ts'
+import { RawHttpClient, encodeRequest, headerValue, parseResponse } from '../../plugins/shared/http/raw-client.ts'
 
 let server: http.Server
 let port = 0

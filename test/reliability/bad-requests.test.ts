@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { KserveGrpcClient } from '../../plugins/kserve/grpc-client.ts'
+import { KserveGrpcClient } from '../../plugins/shared/v2/grpc-client.ts'
 import type { RunningServer } from '../../plugins/server/serve.ts'
 import { serveForTest, tempMlp } from '../helpers/served-model.ts'
 
@@ -88,7 +88,7 @@ describe('the server answers 4xx for every malformed request', () => {
   })
 
   it('integers JSON cannot carry exactly are refused, never wrapped', async () => {
-    const { fromJson } = await import('../../plugins/server/datatypes.ts')
+    const { fromJson } = await import('../../plugins/shared/v2/datatypes.ts')
     expect(() => fromJson('INT64', [1e30])).toThrow(/INT64 values must be integers from -9007199254740991 to 9007199254740991 in JSON \(send others as binary data\), found 1e\+30/)
     expect(() => fromJson('INT64', [1.5])).toThrow(/must be integers .* found 1\.5/)
     expect(() => fromJson('INT64', ['9223372036854775807'])).toThrow(/expected numbers in data for INT64, found the string/)
@@ -128,7 +128,7 @@ describe('a request whose values the model rejects', () => {
 
   it('over gRPC, int64 contents reach the model exactly (past 2^53 too), never rounded or wrapped', async () => {
     const grpc = await import('@grpc/grpc-js')
-    const { loadKserveService } = await import('../../plugins/server/grpc-frontend.ts')
+    const { loadKserveService } = await import('../../plugins/shared/v2/service.ts')
     const Service = loadKserveService()
     const client = new Service(`127.0.0.1:${batching.grpcPort}`, grpc.credentials.createInsecure()) as unknown as
       { ModelInfer(req: unknown, cb: (error: Error | null, res: unknown) => void): void; close(): void }

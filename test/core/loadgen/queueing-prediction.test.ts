@@ -4,7 +4,7 @@ import { poissonArrivals } from '../../../core/loadgen/arrivals.ts'
 import { runOpenLoop } from '../../../core/loadgen/open-loop.ts'
 import { LoadRecorder } from '../../../core/loadgen/recorder.ts'
 import { predictOpenLoop } from '../../../core/stats/queueing.ts'
-import { InstanceQueue, exchange } from '../../../plugins/onnxruntime/worker-exchange.ts'
+import { InstanceQueue, exchange } from '../../../plugins/shared/workers/worker-exchange.ts'
 
 /**
  * The open loop against backends whose service time is known exactly (a busy-wait of S ms), so

@@ -49,9 +49,9 @@ describe("the server's three views of compute time agree (Triton's statistics co
 describe('KServe statistics over gRPC, and servers without them', () => {
   it('the gRPC client reads the same counters as HTTP; a server without the extension means "no statistics", not an error', async () => {
     const grpc = await import('@grpc/grpc-js')
-    const { KserveGrpcClient } = await import('../../../plugins/kserve/grpc-client.ts')
-    const { KserveHttpClient } = await import('../../../plugins/kserve/http-client.ts')
-    const { loadKserveService } = await import('../../../plugins/server/grpc-frontend.ts')
+    const { KserveGrpcClient } = await import('../../../plugins/shared/v2/grpc-client.ts')
+    const { KserveHttpClient } = await import('../../../plugins/shared/v2/http-client.ts')
+    const { loadKserveService } = await import('../../../plugins/shared/v2/service.ts')
     const both = await serveForTest([{ path: modelPath }], { grpcPort: 0 })
     // A plain v2 gRPC server: the standard RPCs only, so ModelStatistics is UNIMPLEMENTED.
     const plain = new grpc.Server()

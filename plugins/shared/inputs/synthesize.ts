@@ -1,4 +1,4 @@
-import { InferbenchError, seededRng, type Rng, type Scalar } from '../../core/plugin-api.ts'
+import { InferbenchError, seededRng, type Rng, type Scalar } from '../../../core/plugin-api.ts'
 
 /** An input as a model declares it: element type (onnxruntime's names) and shape, symbolic dims as names or -1. */
 export interface InputDescriptor {

@@ -1,6 +1,6 @@
-import type { InferAnswer, ServerStatistics } from '../../core/plugin-api.ts'
+import type { InferAnswer, ServerStatistics } from '../../../core/plugin-api.ts'
 import { RawHttpClient, encodeRequest, headerValue } from '../http/raw-client.ts'
-import { toJson } from '../server/datatypes.ts'
+import { toJson } from './datatypes.ts'
 import { sumStatistics, type TritonModelStatistics } from './statistics.ts'
 import type { V2Input } from './v2-inputs.ts'
 

@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto'
-import { InferbenchError } from '../../core/plugin-api.ts'
+import { InferbenchError } from '../../../core/plugin-api.ts'
 import type { InputDescriptor } from './synthesize.ts'
 
 const { onnx } = onnxProto

@@ -1,4 +1,4 @@
-import type { ServerStatistics } from '../../core/plugin-api.ts'
+import type { ServerStatistics } from '../../../core/plugin-api.ts'
 
 /** One model's entry of Triton's statistics extension (HTTP JSON or gRPC, same field names). */
 export interface TritonModelStatistics {

@@ -1,4 +1,4 @@
-import { InferbenchError, requireModel, seedFromString, type Backend, type BackendContext } from '../../core/plugin-api.ts'
+import { InferbenchError, requireModel, seedFromString, type Backend, type BackendContext } from '../../../core/plugin-api.ts'
 import { onnxInputs } from '../inputs/onnx-inputs.ts'
 import { synthesizeInputs } from '../inputs/synthesize.ts'
 import { KserveGrpcClient } from './grpc-client.ts'

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js'
-import type { InferAnswer, ServerStatistics } from '../../core/plugin-api.ts'
-import { loadKserveService } from '../server/grpc-frontend.ts'
+import type { InferAnswer, ServerStatistics } from '../../../core/plugin-api.ts'
+import { loadKserveService } from './service.ts'
 import { sumStatistics, type TritonModelStatistics } from './statistics.ts'
 import type { V2Input } from './v2-inputs.ts'
 

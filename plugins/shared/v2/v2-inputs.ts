@@ -1,6 +1,6 @@
-import { rawBytes, ORT_TO_V2, type V2Datatype } from '../server/datatypes.ts'
+import { rawBytes, ORT_TO_V2, type V2Datatype } from './datatypes.ts'
 import type { SynthesisedInput } from '../inputs/synthesize.ts'
-import { InferbenchError } from '../../core/plugin-api.ts'
+import { InferbenchError } from '../../../core/plugin-api.ts'
 
 export interface V2Input {
   name: string

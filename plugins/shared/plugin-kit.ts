@@ -1,0 +1,6 @@
+/**
+ * `inferbench/plugin`: the plugin contract (core/plugin-api.ts) and the shared helpers every
+ * built-in plugin is written with (plugins/shared/): enough to write any built-in again.
+ */
+export * from '../../core/plugin-api.ts'
+export * from './index.ts'
