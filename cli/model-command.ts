@@ -10,7 +10,7 @@ import { analyzeModel, analyzeOnnx, type ModelAnalysis } from '../plugins/models
 import { decodeOnnxModel } from '../plugins/models/onnx-decode.ts'
 import { ortSignature } from '../plugins/onnxruntime/signature.ts'
 import { fmtRate, table } from '../reporters/format.ts'
-import { replacedNotice, withBuiltinPlugins } from './builtin-plugins.ts'
+import { replacedNotice, withBuiltinPlugins } from '../runners/builtin-plugins.ts'
 
 export interface ModelFlags {
   config?: string

@@ -1,19 +1,15 @@
 import { relative } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import c from 'picocolors'
-import { loadConfig, type ResolvedConfig, type UserConfig } from '../core/config.ts'
-import { collectFile } from '../core/collector.ts'
-import { discoverBenchFiles } from '../core/discover.ts'
+import type { ResolvedConfig, UserConfig } from '../core/config.ts'
 import { formatMs } from '../core/duration.ts'
 import { EXIT, InferbenchError } from '../core/errors.ts'
-import { moduleFormatHint } from '../core/import-hint.ts'
 import { outputPathProblem } from '../core/output-path.ts'
-import { planJobs, type Job } from '../core/plan.ts'
-import { createRegistry, type PluginRegistry, type Reporter, type TextSink } from '../core/plugin.ts'
-import type { SuiteNode } from '../core/tree.ts'
+import type { Job } from '../core/plan.ts'
+import type { PluginRegistry, Reporter, TextSink } from '../core/plugin.ts'
 import { isolateReporter } from '../runners/isolated-reporter.ts'
+import { replacedNotice } from '../runners/builtin-plugins.ts'
 import { runLocal } from '../runners/local.ts'
-import { replacedNotice, withBuiltinPlugins } from './builtin-plugins.ts'
+import { prepareRun } from '../runners/prepare-run.ts'
 
 export interface RunFlags {
   filters: string[]
@@ -35,16 +31,9 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
     ...(flags.bail !== undefined ? { bail: flags.bail } : {}),
     ...(flags.testNamePattern !== undefined ? { testNamePattern: flags.testNamePattern } : {}),
   }
-  const config = await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}), overrides })
-  const registry = createRegistry(withBuiltinPlugins(config.plugins, (name) => process.stderr.write(replacedNotice(name))))
-  const files = await discoverBenchFiles({ root: config.root, include: config.include, exclude: config.exclude, filters: flags.filters, cwd })
-  if (files.length === 0) {
-    throw new InferbenchError('INFERBENCH_USAGE',
-      `no bench files found in ${config.root} (include: ${config.include.join(', ')}${flags.filters.length ? `; filters: ${flags.filters.join(' ')}` : ''})`)
-  }
-  const jobs = planJobs(await collectFiles(files), {
-    root: config.root, registry, defaults: config.defaults, axes: config.axes, repositoryDir: config.repository,
-    ...(config.testNamePattern ? { testNamePattern: compilePattern(config.testNamePattern) } : {}),
+  const { config, registry, files, jobs } = await prepareRun({
+    cwd, filters: flags.filters, overrides, ...(flags.config ? { configFile: flags.config } : {}),
+    onReplace: (name) => process.stderr.write(replacedNotice(name)),
   })
   if (flags.list) {
     printList(jobs, stdout, registry)
@@ -94,27 +83,6 @@ function checkOutputFiles(config: ResolvedConfig, registry: PluginRegistry): voi
 
 function outputFileOf(config: ResolvedConfig, reporter: string): string | undefined {
   return typeof config.outputFile === 'string' ? config.outputFile : config.outputFile?.[reporter]
-}
-
-async function collectFiles(files: string[]): Promise<SuiteNode[]> {
-  const roots: SuiteNode[] = []
-  for (const file of files) {
-    try {
-      roots.push(await collectFile(file, () => import(pathToFileURL(file).href)))
-    } catch (error) {
-      if (error instanceof InferbenchError) throw error
-      throw new InferbenchError('INFERBENCH_BENCH_LOAD_FAILED', `could not load bench file ${file}: ${(error as Error).message}${moduleFormatHint(error)}`, { cause: error })
-    }
-  }
-  return roots
-}
-
-function compilePattern(pattern: string): RegExp {
-  try {
-    return new RegExp(pattern)
-  } catch (error) {
-    throw new InferbenchError('INFERBENCH_USAGE', `-t/--testNamePattern: ${(error as Error).message}`)
-  }
 }
 
 function createReporters(config: ResolvedConfig, stdout: TextSink, registry: PluginRegistry): Reporter[] {

@@ -7,7 +7,7 @@ import type { WorkloadPlan } from './workload.ts'
 
 /**
  * The plugin contract. A plugin is plain data: a name and optional capability maps. Built-in
- * plugins are registered exactly like third-party ones (see cli/builtin-plugins.ts).
+ * plugins are registered exactly like third-party ones (see runners/builtin-plugins.ts).
  */
 export interface Plugin {
   name: string

@@ -1,0 +1,73 @@
+import { pathToFileURL } from 'node:url'
+import { loadConfig, type ResolvedConfig, type UserConfig } from '../core/config.ts'
+import { collectFile } from '../core/collector.ts'
+import { discoverBenchFiles } from '../core/discover.ts'
+import { InferbenchError } from '../core/errors.ts'
+import { moduleFormatHint } from '../core/import-hint.ts'
+import { planJobs, type Job } from '../core/plan.ts'
+import { createRegistry, type PluginRegistry } from '../core/plugin.ts'
+import type { SuiteNode } from '../core/tree.ts'
+import { withBuiltinPlugins } from './builtin-plugins.ts'
+
+export interface PrepareOptions {
+  cwd: string
+  /** A config file; default: inferbench.config.{ts,js,yaml} or package.json#inferbench found from cwd. */
+  configFile?: string
+  /** Bench file filters (paths or substrings), as on the command line. */
+  filters?: string[]
+  /** Config fields that win over the file's (reporters, outputFile, bail, testNamePattern, ...). */
+  overrides?: Partial<UserConfig>
+  /** Hears of each built-in plugin a config plugin replaces. */
+  onReplace?: (name: string) => void
+}
+
+export interface PreparedRun {
+  config: ResolvedConfig
+  registry: PluginRegistry
+  files: string[]
+  jobs: Job[]
+}
+
+/** Loads the config, registers the plugins, finds and loads the bench files, and plans every job. */
+export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> {
+  const filters = options.filters ?? []
+  const config = await loadConfig({ cwd: options.cwd, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.overrides ? { overrides: options.overrides } : {}) })
+  const registry = createRegistry(withBuiltinPlugins(config.plugins, options.onReplace))
+  const files = await discoverBenchFiles({ root: config.root, include: config.include, exclude: config.exclude, filters, cwd: options.cwd })
+  if (files.length === 0) {
+    throw new InferbenchError('INFERBENCH_USAGE',
+      `no bench files found in ${config.root} (include: ${config.include.join(', ')}${filters.length ? `; filters: ${filters.join(' ')}` : ''})`)
+  }
+  const jobs = planJobs(await collectFiles(files), {
+    root: config.root, registry, defaults: config.defaults, axes: config.axes, repositoryDir: config.repository,
+    ...(config.testNamePattern ? { testNamePattern: compilePattern(config.testNamePattern) } : {}),
+  })
+  return { config, registry, files, jobs }
+}
+
+// Bench files register their benches when they are evaluated: a second plan in one process (the
+// programmatic API) must evaluate them again, not get the module cache's copy.
+let loads = 0
+
+async function collectFiles(files: string[]): Promise<SuiteNode[]> {
+  const roots: SuiteNode[] = []
+  loads++
+  for (const file of files) {
+    try {
+      const url = pathToFileURL(file).href + (loads > 1 ? `?load=${loads}` : '')
+      roots.push(await collectFile(file, () => import(url)))
+    } catch (error) {
+      if (error instanceof InferbenchError) throw error
+      throw new InferbenchError('INFERBENCH_BENCH_LOAD_FAILED', `could not load bench file ${file}: ${(error as Error).message}${moduleFormatHint(error)}`, { cause: error })
+    }
+  }
+  return roots
+}
+
+function compilePattern(pattern: string): RegExp {
+  try {
+    return new RegExp(pattern)
+  } catch (error) {
+    throw new InferbenchError('INFERBENCH_USAGE', `-t/--testNamePattern: ${(error as Error).message}`)
+  }
+}
