@@ -18,14 +18,16 @@ export interface ConformanceSetup {
   context: ConformanceContext
   /**
    * A job the backend cannot serve (a broken model, a server that is not there): the factory or
-   * the first request must reject. Without it the error and abort checks are not run.
+   * the first request must reject, with an Error that says why.
    */
-  failing?: ConformanceContext
+  failing: ConformanceContext
   /** Requests sent by the answering check (default 20), `concurrency` at a time (default 4). */
   requests?: number
   concurrency?: number
   /** How long a factory may take to settle after its job is aborted (default 1 s). */
   abortGraceMs?: number
+  /** How long one request may take before the backend counts as hung (default 30 s). */
+  inferTimeoutMs?: number
 }
 
 export interface ConformanceCheck {
@@ -39,19 +41,20 @@ export class ConformanceError extends Error {
 }
 
 export function backendConformance(setup: ConformanceSetup): ConformanceCheck[] {
-  const checks: ConformanceCheck[] = [
+  if (!setup.failing) throw new ConformanceError('backendConformance: pass `failing`, a job the backend cannot serve (a broken model, a server that is not there)')
+  return [
     { name: 'starts, answers synthesised inputs concurrently, and closes', run: () => answers(setup) },
     { name: 'describes itself in plain data (versions, info, warm-up and threading hints)', run: () => describesItself(setup) },
     { name: 'statistics are optional and, when kept, count the requests served', run: () => statistics(setup) },
+    { name: 'surfaces errors instead of swallowing them', run: () => surfacesErrors(setup, setup.failing) },
+    { name: 'stops starting when its job is aborted (a job it can serve, and one it cannot)', run: () => honoursAbort(setup) },
   ]
-  if (setup.failing) {
-    const failing = setup.failing
-    checks.push(
-      { name: 'surfaces errors instead of swallowing them', run: () => surfacesErrors(setup, failing) },
-      { name: 'stops starting when its job is aborted', run: () => honoursAbort(setup, failing) },
-    )
-  }
-  return checks
+}
+
+/** One request, bounded: a backend that never settles is hung, and says so instead of hanging the kit. */
+function inferOnce(setup: ConformanceSetup, backend: Backend): Promise<InferAnswer | void> {
+  const ms = setup.inferTimeoutMs ?? 30_000
+  return withinMs(Promise.resolve().then(() => backend.infer()), ms, `infer() did not settle within ${ms} ms: a request must resolve or reject`)
 }
 
 function contextFor(base: ConformanceContext, signal = new AbortController().signal) {
@@ -76,7 +79,7 @@ async function answers(setup: ConformanceSetup): Promise<void> {
     const client = async () => {
       while (sent < total) {
         sent++
-        checkAnswer(await backend.infer())
+        checkAnswer(await inferOnce(setup, backend))
       }
     }
     await Promise.all(Array.from({ length: setup.concurrency ?? 4 }, client))
@@ -122,7 +125,7 @@ async function statistics(setup: ConformanceSetup): Promise<void> {
     if (!backend.statistics) return
     const before = await backend.statistics()
     const count = 5
-    for (let i = 0; i < count; i++) await backend.infer()
+    for (let i = 0; i < count; i++) await inferOnce(setup, backend)
     const after = await backend.statistics()
     if (before === undefined || after === undefined) {
       if (before !== after) throw new ConformanceError('statistics() answered once and not the other time; a server keeps them or it does not')
@@ -149,8 +152,9 @@ async function surfacesErrors(setup: ConformanceSetup, failing: ConformanceConte
     return
   }
   try {
-    await backend.infer()
+    await inferOnce(setup, backend)
   } catch (error) {
+    if (error instanceof ConformanceError) throw error
     if (!(error instanceof Error) || error.message === '') throw new ConformanceError(`infer() rejected with ${describe(error)}; expected an Error with a message`)
     return
   } finally {
@@ -159,9 +163,15 @@ async function surfacesErrors(setup: ConformanceSetup, failing: ConformanceConte
   throw new ConformanceError('a job the backend cannot serve started and answered: its error was swallowed')
 }
 
-async function honoursAbort(setup: ConformanceSetup, failing: ConformanceContext): Promise<void> {
+async function honoursAbort(setup: ConformanceSetup): Promise<void> {
+  // Both jobs: a healthy start may be slow too (a server spawning, a model loading).
+  await abortWhileStarting(setup, setup.context)
+  await abortWhileStarting(setup, setup.failing)
+}
+
+async function abortWhileStarting(setup: ConformanceSetup, job: ConformanceContext): Promise<void> {
   const controller = new AbortController()
-  const { ctx } = contextFor(failing, controller.signal)
+  const { ctx } = contextFor(job, controller.signal)
   const starting = Promise.resolve().then(() => setup.factory(ctx))
   setTimeout(() => controller.abort(new Error('conformance: job aborted')), 50)
   const grace = setup.abortGraceMs ?? 1000
@@ -182,6 +192,7 @@ async function withinMs<T>(promise: Promise<T>, ms: number, message: string): Pr
 
 function describe(value: unknown): string {
   if (value instanceof Error) return `${value.name}: ${value.message || '(no message)'}`
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)} (not an Error)`
   try {
     return JSON.stringify(value) ?? String(value)
   } catch {

@@ -32,13 +32,15 @@ export function createLatencyHistogram(): LatencyHistogram {
 export function summarizeHistogram(h: LatencyHistogram): LatencySummary {
   if (h.totalCount === 0) return { min: 0, p50: 0, p90: 0, p95: 0, p99: 0, p999: 0, max: 0, mean: 0, stdev: 0 }
   const ms = (us: number) => us / 1000
+  // A percentile is reported as its bucket's upper edge, which can lie past the exact maximum.
+  const at = (p: number) => ms(Math.min(h.getValueAtPercentile(p), h.maxValue))
   return {
     min: ms(h.minNonZeroValue),
-    p50: ms(h.getValueAtPercentile(50)),
-    p90: ms(h.getValueAtPercentile(90)),
-    p95: ms(h.getValueAtPercentile(95)),
-    p99: ms(h.getValueAtPercentile(99)),
-    p999: ms(h.getValueAtPercentile(99.9)),
+    p50: at(50),
+    p90: at(90),
+    p95: at(95),
+    p99: at(99),
+    p999: at(99.9),
     max: ms(h.maxValue),
     mean: ms(h.mean),
     stdev: ms(h.stdDeviation),

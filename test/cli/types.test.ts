@@ -28,7 +28,7 @@ const clients: [typeof KserveHttpClient, typeof RawHttpClient, InstanceQueue<num
 void inputs
 void clients
 const echo: BackendFactory = async () => ({ infer: async () => {}, close: async () => {} })
-export const checks = backendConformance({ factory: echo, context: { jobId: 'j', batch: 1, params: {}, cacheDir: '.' } }).map((c) => c.name)
+export const checks = backendConformance({ factory: echo, context: { jobId: 'j', batch: 1, params: {}, cacheDir: '.' }, failing: { jobId: 'k', batch: 1, params: {}, cacheDir: '.' } }).map((c) => c.name)
 export const plugin = definePlugin({ name: 'echo', backends: { echo } })
 export default defineConfig({ plugins: [plugin, false], measurement: { windows: 5 } })
 `,

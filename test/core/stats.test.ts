@@ -8,6 +8,16 @@ import { LoadRecorder } from '../../core/loadgen/recorder.ts'
 import { exponential, seededRng } from '../../core/rng.ts'
 
 describe('histogram summary', () => {
+  it('never reports a percentile above the maximum (HDR gives a bucket\'s upper edge)', () => {
+    const h = createLatencyHistogram()
+    for (let i = 0; i < 49; i++) h.recordValue(1000)
+    h.recordValue(16_651)
+    const s = summarizeHistogram(h)
+    expect(s.max).toBe(16.651)
+    expect(s.p99).toBeLessThanOrEqual(s.max)
+    expect(s.p999).toBe(s.max)
+  })
+
   it('matches a hand-computed case: 1..1000 ms', () => {
     const h = createLatencyHistogram()
     for (let ms = 1; ms <= 1000; ms++) h.recordValue(ms * 1000)
