@@ -103,7 +103,7 @@ async function inspect(target: string, params: Record<string, string | number | 
     if (statSync(path).isDirectory()) throw new InferbenchError('INFERBENCH_USAGE', `model inspect: ${path} is a directory; give an .onnx file`)
     const model = decodeOnnxModel(readFileSync(path), path)
     const dims = Object.fromEntries(Object.entries(params).filter((e): e is [string, number] => typeof e[1] === 'number'))
-    checkDimSizes(model, params)
+    checkDimSizes(model, params, batchFlag)
     checkInputShapes(model, path, dims, batchFlag)
     return analyzeModel(model, { batch, dims })
   }
@@ -142,10 +142,21 @@ function checkInputShapes(model: OnnxModel, path: string, dims: Record<string, n
   if (missing.length) throw new InferbenchError('INFERBENCH_USAGE', `model inspect: ${path}: ${missing.join('; ')}`)
 }
 
-/** A size given for a named dimension must be a positive integer: -3, 0, 1.5 or abc would be analysed as nonsense. */
-function checkDimSizes(model: OnnxModel, params: Record<string, string | number | boolean>): void {
-  const named = new Set((model.graph?.input ?? []).flatMap((i) => (i.type?.tensorType?.shape?.dim ?? []).map((d) => d.dimParam).filter(Boolean)))
+/**
+ * A size given for a named dimension must be a positive integer: -3, 0, 1.5 or abc would be
+ * analysed as nonsense. A name no dimension has is a typo (said, with the names there are), and
+ * the batch axis is sized by --batch alone, so that the figures count the batch they say.
+ */
+function checkDimSizes(model: OnnxModel, params: Record<string, string | number | boolean>, batchFlag: number | undefined): void {
+  const dims = (model.graph?.input ?? []).flatMap((i) => (i.type?.tensorType?.shape?.dim ?? []).flatMap((d, axis) => (d.dimParam ? [{ name: d.dimParam, axis }] : [])))
+  const named = new Set(dims.map((d) => d.name))
   for (const [key, value] of Object.entries(params)) {
+    if (!named.has(key)) {
+      throw new InferbenchError('INFERBENCH_USAGE', `model inspect: --param ${quoteParam(key)}: the model has no dimension of that name; its named dimensions: ${[...named].join(', ') || 'none'}`)
+    }
+    if (dims.filter((d) => d.name === key).every((d) => d.axis === 0) && value !== (batchFlag ?? 1)) {
+      throw new InferbenchError('INFERBENCH_USAGE', `model inspect: --param ${quoteParam(key)}=${String(value)}: '${key}' is the batch dimension (axis 0); use --batch ${String(value)}`)
+    }
     if (named.has(key) && !(typeof value === 'number' && Number.isInteger(value) && value > 0)) {
       throw new InferbenchError('INFERBENCH_USAGE', `model inspect: --param ${quoteParam(key)}=${String(value)}: the size of a dimension must be a positive integer`)
     }

@@ -22,17 +22,47 @@ export interface AxisContext {
  * parameter must be claimed: by the core, by the job's backend's options, by a plugin's axes,
  * by a symbolic input dim of the job's model, or declared as descriptive in the config.
  */
-export function checkAxesClaimed(params: Readonly<Record<string, Scalar>>, backend: string, model: ModelRef | undefined,
-  context: AxisContext, dimsCache: Map<string, string[] | undefined>, where: string): void {
+export function checkAxesClaimed(params: Readonly<Record<string, Scalar>>, backend: string, batch: number, model: ModelRef | undefined,
+  context: AxisContext, dimsCache: Map<string, SymbolicDim[] | undefined>, where: string): void {
   const claims = context.registry.claims()
   const mine = (c: AxisClaim) => c.backend === undefined || c.backend === backend
-  const dims = modelDims(model, context, dimsCache)
+  const symbolic = modelDims(model, context, dimsCache)
+  const dims = symbolic ? [...symbolic.map((d) => d.name), ...Object.keys(model?.source === 'generate' ? {} : model?.dims ?? {})] : undefined
   for (const key of Object.keys(params)) {
     if (CORE_AXES.includes(key) || key in context.declared || claims.some((c) => c.key === key && mine(c))) continue
     if (dims === undefined || dims.includes(key)) continue
-    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: ${unclaimedMessage(key, backend, claims, dims, context.declared)}`)
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: ${unclaimedMessage(key, backend, [...new Set(claims)], [...new Set(dims)], context.declared)}`)
+  }
+  // Values too, before anything runs: a bad one in a big matrix would otherwise error every job it reaches.
+  const problems = context.registry.optionProblems(backend, params)
+  if (problems.length) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: ${backend} backend options: ${problems.join('; ')}`)
+  if (symbolic && model) checkDimsBound(symbolic, params, batch, model, where)
+}
+
+/**
+ * Every symbolic dim off the batch axis needs a size, and the batch axis is sized by `batch`
+ * alone: a parameter that resized it would make samples/s and FLOPs count the wrong batch.
+ */
+function checkDimsBound(symbolic: SymbolicDim[], params: Readonly<Record<string, Scalar>>, batch: number, model: ModelRef, where: string): void {
+  const declared = model.source === 'generate' ? {} : model.dims ?? {}
+  for (const name of new Set(symbolic.map((d) => d.name))) {
+    const axes = symbolic.filter((d) => d.name === name).map((d) => d.axis)
+    const bound = params[name] ?? declared[name]
+    if (axes.every((a) => a === 0)) {
+      if (bound !== undefined && bound !== batch) {
+        throw new InferbenchError('INFERBENCH_BENCH_INVALID',
+          `${where}: '${name}' is the model's batch dimension (axis 0): set batch: ${String(bound)} instead, so that samples/s and FLOPs count the batch it runs`)
+      }
+      continue
+    }
+    if (bound === undefined) {
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID',
+        `${where}: the model's input dimension '${name}' (axis ${axes.find((a) => a !== 0)}) is symbolic and nothing sizes it; add ${name}: <size> to the bench or describe, or model.file(path, { dims: { ${name}: <size> } })`)
+    }
   }
 }
+
+type SymbolicDim = { name: string; axis: number }
 
 function unclaimedMessage(key: string, backend: string, claims: AxisClaim[], dims: string[], declared: Readonly<Record<string, string>>): string {
   const elsewhere = claims.find((c) => c.key === key)
@@ -81,16 +111,14 @@ function editDistance(a: string, b: string): number {
  * and repository entries; generated models declare only the batch. Undefined when the model
  * cannot be read now: its job will fail on that, and its parameters are not judged here.
  */
-function modelDims(model: ModelRef | undefined, context: AxisContext, cache: Map<string, string[] | undefined>): string[] | undefined {
+function modelDims(model: ModelRef | undefined, context: AxisContext, cache: Map<string, SymbolicDim[] | undefined>): SymbolicDim[] | undefined {
   if (!model || model.source === 'generate') return []
-  const declared = Object.keys(model.dims ?? {})
   const key = model.source === 'file' ? `file:${model.path}` : `repo:${model.ref}`
   if (!cache.has(key)) cache.set(key, readDims(model, context))
-  const read = cache.get(key)
-  return read === undefined ? undefined : [...new Set([...declared, ...read])]
+  return cache.get(key)
 }
 
-function readDims(model: Extract<ModelRef, { source: 'file' | 'repo' }>, context: AxisContext): string[] | undefined {
+function readDims(model: Extract<ModelRef, { source: 'file' | 'repo' }>, context: AxisContext): SymbolicDim[] | undefined {
   try {
     if (model.source === 'file') return context.registry.symbolicDims(readFileSync(model.path)) ?? undefined
     if (!context.repositoryDir) return undefined

@@ -129,12 +129,12 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
   const warmup = resolveWarmup(benchOptions.warmup ?? options.defaults.warmup, where)
   const slo = resolveSlo(benchOptions.slo, where)
   const axisContext = { registry: options.registry, declared: options.axes ?? {}, ...(options.repositoryDir ? { repositoryDir: options.repositoryDir } : {}) }
-  const dimsCache = new Map<string, string[] | undefined>()
+  const dimsCache: Parameters<typeof checkAxesClaimed>[5] = new Map()
   return expandMatrix(merged, where).map(({ model, params }) => {
     const backend = String(params.backend ?? options.defaults.backend)
     requirePlugins(options.registry, backend, model, where)
-    checkAxesClaimed(params, backend, model, axisContext, dimsCache, where)
     const batch = Number(params.batch ?? options.defaults.batch)
+    checkAxesClaimed(params, backend, batch, model, axisContext, dimsCache, where)
     const fullParams: Record<string, Scalar> = { ...(model ? { model: modelLabel(model) } : {}), backend, batch, ...params }
     return {
       ...base, kind: 'serving', id: idOf(fullParams), params: fullParams, fullName: `${titleOf(fullParams)} ${workload.label}`,

@@ -24,8 +24,8 @@ export interface Plugin {
   optionSchemas?: Record<string, { shape: Record<string, unknown> }>
   /** Matrix parameters this plugin reads whatever the backend, by name, with what they mean. */
   axes?: Record<string, string>
-  /** Names of a model file's symbolic input dimensions by format; undefined when not of the format. */
-  dimReaders?: Record<string, (bytes: Uint8Array) => string[] | undefined>
+  /** A model file's named symbolic input dimensions (with the axis of each occurrence) by format; undefined when not of the format. */
+  dimReaders?: Record<string, (bytes: Uint8Array) => Array<{ name: string; axis: number }> | undefined>
 }
 
 /** Who takes a matrix parameter: a backend's options, or a plugin's axis. */
@@ -220,8 +220,10 @@ export interface PluginRegistry {
   analyzers(): ModelAnalyzer[]
   /** Every matrix parameter a plugin claims (backend options and plugin axes). */
   claims(): AxisClaim[]
-  /** Symbolic input dims of a model file, from the first reader that knows its format. */
-  symbolicDims(bytes: Uint8Array): string[] | undefined
+  /** Symbolic input dims of a model file (name, axis), from the first reader that knows its format. */
+  symbolicDims(bytes: Uint8Array): Array<{ name: string; axis: number }> | undefined
+  /** Problems with the values a job's parameters give its backend's options ('intraOpThreads: expected number'). */
+  optionProblems(backend: string, params: Readonly<Record<string, unknown>>): string[]
   /** A backend's options for a job: those its parameters set, and its schema's defaults for the rest. */
   resolvedOptions(backend: string, params: Readonly<Record<string, unknown>>): { set: Record<string, unknown>; defaults: Record<string, unknown> }
   names(capability: Capability): string[]
@@ -271,6 +273,16 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
         }
       }
       return undefined
+    },
+    optionProblems: (backend, params) => {
+      const schema = plugins.map((p) => p.optionSchemas?.[backend]).find(Boolean)
+      const problems: string[] = []
+      for (const [key, field] of Object.entries(schema?.shape ?? {})) {
+        if (params[key] === undefined) continue
+        const parsed = (field as { safeParse?: (v: unknown) => { success: boolean; error?: { issues: Array<{ message: string }> } } }).safeParse?.(params[key])
+        if (parsed && !parsed.success) problems.push(`${key}: ${parsed.error?.issues[0]?.message ?? 'invalid value'}, received ${JSON.stringify(params[key])}`)
+      }
+      return problems
     },
     resolvedOptions: (backend, params) => {
       const schema = plugins.map((p) => p.optionSchemas?.[backend]).find(Boolean)

@@ -146,4 +146,24 @@ d('every parameter is claimed', () => {
     await expect(plan(() => describe('s', { model: model.file(file), seqLn: 16 }, () => bench('b', {})))).rejects.toThrow(
       /parameter 'seqLn' is read by nothing in this job \(backend 'onnxruntime', model dims batch, seqLen\).*did you mean 'seqLen' \(a symbolic input dim of the model\)/)
   })
+
+  it('checks option values and model dims at plan time, not job by job', async () => {
+    await expect(plan(() => describe('s', { model: TINY(), intraOpThreads: 'two' }, () => bench('b', {})))).rejects.toThrow(
+      /s > b: onnxruntime backend options: intraOpThreads: .*expected number.*received "two"/)
+    await expect(plan(() => describe('s', { model: TINY(), thread: 'gpu' }, () => bench('b', {})))).rejects.toThrow(/thread: .*received "gpu"/)
+    const g = new GraphBuilder('tokens', 1)
+    g.input('ids', DType.FLOAT, ['batch_size', 'sequence'])
+    g.node('Relu', ['ids'], {}, ['y'])
+    g.output('y', DType.FLOAT, ['batch_size', 'sequence'])
+    const file = join(mkdtempSync(join(tmpdir(), 'inferbench-dims-')), 'tokens.onnx')
+    writeFileSync(file, g.build())
+    // A symbolic dim nothing sizes would error every job at run time.
+    await expect(plan(() => describe('s', { model: model.file(file) }, () => bench('b', {})))).rejects.toThrow(
+      /the model's input dimension 'sequence' \(axis 1\) is symbolic and nothing sizes it; add sequence: <size>/)
+    expect(await plan(() => describe('s', { model: model.file(file, { dims: { sequence: 8 } }) }, () => bench('b', {})))).toHaveLength(1)
+    // The batch axis is sized by batch: binding its name would make samples/s count the wrong batch.
+    await expect(plan(() => describe('s', { model: model.file(file), sequence: 8, batch_size: 4 }, () => bench('b', {})))).rejects.toThrow(
+      /'batch_size' is the model's batch dimension \(axis 0\): set batch: 4 instead/)
+    expect(await plan(() => describe('s', { model: model.file(file), sequence: 8, batch: 4, batch_size: 4 }, () => bench('b', {})))).toHaveLength(1)
+  })
 })

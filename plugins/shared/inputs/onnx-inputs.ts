@@ -32,11 +32,11 @@ export function onnxInputs(bytes: Uint8Array, modelName: string): InputDescripto
   })
 }
 
-/** Names of an ONNX model's symbolic input dimensions (matrix parameters may size them); undefined when the bytes are not ONNX. */
-export function onnxSymbolicDims(bytes: Uint8Array): string[] | undefined {
+/** An ONNX model's named symbolic input dimensions and the axes they sit on; undefined when the bytes are not ONNX. */
+export function onnxSymbolicDims(bytes: Uint8Array): Array<{ name: string; axis: number }> | undefined {
   if (bytes.length === 0 || bytes[0] !== 0x08) return undefined
   try {
-    return [...new Set(onnxInputs(bytes, 'model').flatMap((i) => i.shape.filter((d): d is string => typeof d === 'string')))]
+    return onnxInputs(bytes, 'model').flatMap((i) => i.shape.flatMap((d, axis) => (typeof d === 'string' && d !== '' ? [{ name: d, axis }] : [])))
   } catch {
     return undefined
   }

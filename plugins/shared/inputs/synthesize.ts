@@ -50,7 +50,11 @@ function bindDim(
       throw new InferbenchError('INFERBENCH_BATCH_UNSUPPORTED',
         `model ${options.modelName} has a fixed batch dimension of ${dim} (input '${input}' shape [${declared.join(', ')}]), so it cannot run batch ${options.batch}; use batch: ${dim}, or export the model with a dynamic first dimension`)
     }
-    if (symbolic && typeof dim === 'string' && dim !== '' && isBoundParam(options.params[dim])) return Number(options.params[dim])
+    // The batch axis is sized by the job's batch alone: samples/s and FLOPs count that batch.
+    if (symbolic && typeof dim === 'string' && dim !== '' && isBoundParam(options.params[dim]) && Number(options.params[dim]) !== options.batch) {
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID',
+        `model ${options.modelName}: '${dim}' is the batch dimension of input '${input}' (axis 0); set batch: ${String(options.params[dim])} instead of ${dim}`)
+    }
     return options.batch
   }
   if (!symbolic) return dim
