@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { bench, describe, model, workload } from 'inferbench'
 
 // The quick default suite (`npx inferbench`): generated MLPs on the in-process backend, a batch
@@ -5,6 +6,9 @@ import { bench, describe, model, workload } from 'inferbench'
 describe('generated MLP, in-process onnxruntime', {
   model: model.generate('fc', { layers: 4, width: [256, 1024], inputDim: 256 }),
   backend: 'onnxruntime',
+  // One core is left to the load generator and the runtime (timers, GC): with onnxruntime on
+  // every core of a 2-core VM, closed-loop windows varied 20-56% and the rows were unstable.
+  intraOpThreads: Math.max(1, availableParallelism() - 1),
 }, () => {
   describe('capacity', { batch: [1, 8, 32] }, () => {
     bench('closed loop, 1 client', {

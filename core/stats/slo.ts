@@ -1,4 +1,4 @@
-import { parseDurationMs } from '../duration.ts'
+import { formatMs, parseDurationMs } from '../duration.ts'
 import { InferbenchError } from '../errors.ts'
 import type { SloSpec } from '../tree.ts'
 import type { LatencySummary } from './histogram.ts'
@@ -79,7 +79,7 @@ export function evaluateSlo(
     const q = PERCENTILE_OF[metric]
     const beyond = q === undefined ? Infinity : figures.answered * (1 - q)
     if (q !== undefined && beyond < TAIL_SAMPLES) {
-      verdicts.push({ metric, comparison: '<=', threshold, actual, unit: 'ms', pass: false, thinTail: { beyond, needed: answersToResolve(q) } })
+      verdicts.push({ metric, comparison: '<=', threshold, actual, unit: 'ms', pass: false, thinTail: { beyond: Math.round(beyond * 100) / 100, needed: answersToResolve(q) } })
     } else {
       verdicts.push({ metric, comparison: '<=', threshold, actual, unit: 'ms', pass: actual <= threshold })
     }
@@ -96,7 +96,7 @@ export function evaluateSlo(
 }
 
 export function describeVerdict(v: SloVerdict): string {
-  const fmt = (x: number) => (v.unit === 'fraction' ? `${(x * 100).toFixed(2)}%` : `${x.toFixed(2)}${v.unit === 'ms' ? 'ms' : ' req/s'}`)
+  const fmt = (x: number) => (v.unit === 'fraction' ? `${(x * 100).toFixed(2)}%` : v.unit === 'ms' ? formatMs(x) : `${x.toFixed(2)} req/s`)
   if (v.thinTail) {
     return `${v.metric} ${fmt(v.actual)} cannot be judged against ${fmt(v.threshold)}: it rests on ${v.thinTail.beyond.toFixed(1)} answers beyond it; `
       + `${v.thinTail.needed} answered requests resolve ${v.metric}`

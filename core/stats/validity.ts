@@ -67,13 +67,13 @@ export function assessValidity(input: ValidityInput): Validity {
       problems.push({
         code: 'late-sends',
         message: `${open.late} of ${open.scheduled} requests were sent late: the load generator could not keep the schedule`,
-        fix: 'lower the rate, or leave the load generator a core (fewer inference threads, or threads that sleep instead of spin: allowSpinning: false)',
+        fix: 'lower the rate, or leave the load generator a core (fewer inference threads, e.g. intraOpThreads; a server on other cores)',
       })
     }
     if (open.achievedRate < open.offeredRate * SATURATION) {
       warnings.push({
         code: 'saturated',
-        message: `achieved ${open.achievedRate.toFixed(1)} req/s of the ${open.offeredRate.toFixed(1)} req/s offered: the backend cannot keep up`,
+        message: `achieved ${open.achievedRate.toFixed(1)} req/s of the ${open.offeredRate.toFixed(1)} req/s the schedule sent: the backend cannot keep up`,
         fix: 'lower the rate to measure latency below saturation',
       })
     }

@@ -139,7 +139,7 @@ describe('SLO', () => {
     const p99 = thin.find((v) => v.metric === 'p99')!
     expect(p99.pass).toBe(false)
     expect(p99.thinTail).toEqual({ beyond: expect.closeTo(5.61, 2), needed: 1000 })
-    expect(describeVerdict(p99)).toBe('p99 12.00ms cannot be judged against 100.00ms: it rests on 5.6 answers beyond it; 1000 answered requests resolve p99')
+    expect(describeVerdict(p99)).toBe('p99 12.0ms cannot be judged against 100ms: it rests on 5.6 answers beyond it; 1000 answered requests resolve p99')
     expect(thin.find((v) => v.metric === 'p50')!.pass).toBe(true)
     expect(evaluateSlo(slo, { latency, requestsPerSec: 150, errorRate: 0, answered: 1000 }).every((v) => v.pass)).toBe(true)
     expect(evaluateSlo(resolveSlo({ p999: '1s' }, 'here'), { latency, requestsPerSec: 1, errorRate: 0, answered: 9999 })[0]!.thinTail?.needed).toBe(10000)
