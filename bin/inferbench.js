@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// Bench files, configs and inferbench itself are TypeScript, loaded without a build step. Both
-// hooks are needed: a .ts file in a package without "type": "module" is compiled as CommonJS.
+// Bench files and configs are TypeScript, loaded without a build step. Both hooks are needed: a
+// .ts file in a package without "type": "module" is compiled as CommonJS.
+import { existsSync } from 'node:fs'
 import { register as registerCommonJs } from 'tsx/cjs/api'
 import { register } from 'tsx/esm/api'
 
 register()
 registerCommonJs()
-const { main } = await import('../cli/main.ts')
+// A checkout runs its TypeScript sources; the published package ships only the compiled dist/.
+const source = new URL('../cli/main.ts', import.meta.url)
+const { main } = await import(existsSync(source) ? source.href : new URL('../dist/cli/main.js', import.meta.url).href)
 process.exitCode = await main(process.argv.slice(2))

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { z } from 'zod'
 import { InferbenchError, backendOptions, connectionsFor, definePlugin, parseDurationMs, requireModel, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { PACKAGE_ROOT } from '../../core/package-root.ts'
 import { createV2Backend } from '../shared/v2/v2-backend.ts'
 
-const CLI = fileURLToPath(new URL('../../bin/inferbench.js', import.meta.url))
+const CLI = join(PACKAGE_ROOT, 'bin/inferbench.js')
 
 /** Matrix parameters of the `server` backend. */
 const paramsSchema = z.object({

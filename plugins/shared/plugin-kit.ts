@@ -4,3 +4,5 @@
  */
 export * from '../../core/plugin-api.ts'
 export * from './index.ts'
+// The contract's option schemas are zod objects: plugins declare theirs with this same zod.
+export { z } from 'zod'
