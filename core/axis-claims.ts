@@ -7,6 +7,8 @@ import type { Scalar } from './types.ts'
 
 /** Axes the core itself reads. */
 const CORE_AXES = ['model', 'backend', 'batch']
+/** Options of a bench itself: on a describe they would be taken for axes. */
+const BENCH_OPTIONS = ['workload', 'warmup', 'slo', 'check']
 
 export interface AxisContext {
   registry: PluginRegistry
@@ -31,6 +33,9 @@ export function checkAxesClaimed(params: Readonly<Record<string, Scalar>>, backe
   for (const key of Object.keys(params)) {
     if (CORE_AXES.includes(key) || key in context.declared || claims.some((c) => c.key === key && mine(c))) continue
     if (dims === undefined || dims.includes(key)) continue
+    if (BENCH_OPTIONS.includes(key)) {
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: '${key}' is a bench option, not a matrix axis: set it on bench(name, { ${key}: ... }) or in the config's defaults`)
+    }
     throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: ${unclaimedMessage(key, backend, [...new Set(claims)], [...new Set(dims)], context.declared)}`)
   }
   // Values too, before anything runs: a bad one in a big matrix would otherwise error every job it reaches.

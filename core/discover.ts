@@ -24,9 +24,12 @@ export async function discoverBenchFiles(options: {
     else textFilters.push(filter)
   }
   const files = new Set<string>()
+  // A folder is searched for bench files named as `include` names them (its last part, e.g.
+  // '*.bench.js'), and as the default names them.
+  const names = [...new Set([BENCH_FILE_GLOB, ...options.include.map((p) => `**/${p.split('/').at(-1)}`)])]
   for (const path of pathFilters) {
     if (statSync(path).isDirectory()) {
-      for (const f of await glob([BENCH_FILE_GLOB], { cwd: path, ignore: options.exclude, absolute: true })) files.add(f)
+      for (const f of await glob(names, { cwd: path, ignore: options.exclude, absolute: true })) files.add(f)
     } else {
       files.add(path)
     }

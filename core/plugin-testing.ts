@@ -107,8 +107,8 @@ async function describesItself(setup: ConformanceSetup): Promise<void> {
       if (typeof version !== 'string' || version === '') throw new ConformanceError(`versions['${name}'] is ${describe(version)}; expected a version string`)
     }
     if (backend.info !== undefined) {
-      const copy = JSON.parse(JSON.stringify(backend.info)) as unknown
-      if (JSON.stringify(copy) !== JSON.stringify(backend.info)) throw new ConformanceError('info does not survive JSON: it must be plain data for the report')
+      const problem = notPlainData(backend.info, 'info')
+      if (problem) throw new ConformanceError(`${problem}: info goes into the JSON report and the PerfDB, so it must be plain data (objects, arrays, strings, finite numbers, booleans, null)`)
     }
     if (backend.warmupConcurrency !== undefined && !(Number.isInteger(backend.warmupConcurrency) && backend.warmupConcurrency > 0)) {
       throw new ConformanceError(`warmupConcurrency is ${describe(backend.warmupConcurrency)}; expected a positive integer`)
@@ -178,6 +178,34 @@ async function abortWhileStarting(setup: ConformanceSetup, job: ConformanceConte
   const settled = await withinMs(starting.then((b) => ({ backend: b }), () => ({ backend: undefined })), 50 + grace,
     `the factory was still starting ${grace} ms after its job was aborted; a factory must watch ctx.signal and give up`)
   await settled.backend?.close()
+}
+
+/** Where a value stops being JSON-safe plain data (a Date, Map, function, class instance, NaN, undefined, a cycle). */
+function notPlainData(value: unknown, path: string, seen = new Set<object>()): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} is ${value}`
+  if (typeof value !== 'object') return `${path} is a ${typeof value}`
+  if (seen.has(value)) return `${path} is a cycle`
+  seen.add(value)
+  try {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const problem = notPlainData(value[i], `${path}[${i}]`, seen)
+        if (problem) return problem
+      }
+      return undefined
+    }
+    const proto = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) return `${path} is a ${(value as object).constructor?.name ?? 'class instance'}`
+    for (const [key, v] of Object.entries(value)) {
+      const problem = notPlainData(v, `${path}.${key}`, seen)
+      if (problem) return problem
+    }
+    return undefined
+  } finally {
+    // Only the path from the root counts: the same object twice is fine, a cycle is not.
+    seen.delete(value)
+  }
 }
 
 async function withinMs<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -280,7 +280,7 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
       for (const [key, field] of Object.entries(schema?.shape ?? {})) {
         if (params[key] === undefined) continue
         const parsed = (field as { safeParse?: (v: unknown) => { success: boolean; error?: { issues: Array<{ message: string }> } } }).safeParse?.(params[key])
-        if (parsed && !parsed.success) problems.push(`${key}: ${parsed.error?.issues[0]?.message ?? 'invalid value'}, received ${JSON.stringify(params[key])}`)
+        if (parsed && !parsed.success) problems.push(`${key}=${JSON.stringify(params[key])}: ${parsed.error?.issues[0]?.message ?? 'invalid value'}`)
       }
       return problems
     },

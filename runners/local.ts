@@ -33,7 +33,8 @@ export async function runLocal(options: LocalRunOptions): Promise<RunReport> {
   const reports: JobReport[] = []
   const controller = new AbortController()
   const onAbort = () => controller.abort(options.signal?.reason)
-  options.signal?.addEventListener('abort', onAbort)
+  if (options.signal?.aborted) onAbort()
+  else options.signal?.addEventListener('abort', onAbort)
   const hooks = new HookTracker(jobs)
   let failures = 0
   let stoppedEarly: string | undefined

@@ -2,7 +2,8 @@
  * `inferbench/node`: plan and run benches in-process and get the RunReport back, as Vitest has
  * `vitest/node`. For plugin authors testing their plugin and CI scripts that act on results
  * without spawning the CLI. Bench files and configs in TypeScript need a loader in the calling
- * process (vitest or tsx provide one).
+ * process (vitest or tsx provide one). Each plan evaluates the bench files afresh; modules they
+ * import, and the config file, are Node's cached copies for the life of the process.
  */
 import type { UserConfig } from '../core/config.ts'
 import type { Job } from '../core/plan.ts'

@@ -23,14 +23,14 @@ try {
       cpSync(file, target)
     }
   }
-  for (const path of ['bin', 'docs', 'README.md']) cpSync(join(root, path), join(stage, path), { recursive: true })
+  for (const path of ['bin', 'docs', 'README.md', 'LICENSE']) cpSync(join(root, path), join(stage, path), { recursive: true })
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
   const toDist = (source) => `./dist/${source.replace(/^\.\//, '').replace(/\.ts$/, '.js')}`
   manifest.exports = Object.fromEntries(Object.entries(manifest.exports).map(([key, value]) => [key, typeof value === 'string' ? value : {
     types: toDist(value.default).replace(/\.js$/, '.d.ts'),
     default: toDist(value.default),
   }]))
-  manifest.files = ['bin', 'dist', 'docs', 'README.md']
+  manifest.files = ['bin', 'dist', 'docs', 'README.md', 'LICENSE']
   delete manifest.scripts
   delete manifest.devDependencies
   writeFileSync(join(stage, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)

@@ -37,6 +37,10 @@ describe('the conformance kit catches', () => {
     const stringly = await failures(async (ctx) => ({ infer: () => (ctx.params.broken ? Promise.reject('nope') : Promise.resolve()), close: async () => {} }))
     expect(stringly['surfaces errors instead of swallowing them']).toMatch(/rejected with the string "nope" \(not an Error\)/)
   })
+  it('a description that is not plain data (a Date, a Map, a function)', async () => {
+    const f = await failures(async (ctx) => { if (ctx.params.broken) throw new Error('no'); return { ...ok, info: { when: new Date(), shared: [1], again: [1] } } })
+    expect(f['describes itself in plain data (versions, info, warm-up and threading hints)']).toMatch(/info\.when is a Date: info goes into the JSON report/)
+  })
   it('a setup without a failing job', () => {
     expect(() => backendConformance({ factory: async () => ok, context: job() } as unknown as ConformanceSetup)).toThrow(/pass `failing`/)
   })

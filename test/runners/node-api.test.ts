@@ -39,6 +39,24 @@ describe('tiny', { model: model.generate('fc', { layers: 1, width: 16, inputDim:
     expect(closed.status === 'passed' && closed.requests.ok).toBeGreaterThan(100)
   })
 
+  it('an already-aborted signal runs nothing', async () => {
+    const report = await runBenchmarks({ cwd: project.dir, signal: AbortSignal.abort('stop') })
+    expect(report.jobs.every((j) => j.status === 'skipped')).toBe(true)
+    expect(report.stoppedEarly).toBe('interrupted')
+  })
+
+  it('a folder filter finds bench files named as include names them (e.g. .bench.js)', async () => {
+    const js = tempProject({
+      'inferbench.config.js': `export default { include: ['benches/**/*.bench.js'], cacheDir: ${JSON.stringify(TEST_CACHE_DIR)} }\n`,
+      'benches/a.bench.js': `import { bench } from 'inferbench'\nbench('js', { model: (await import('inferbench')).model.generate('fc', { layers: 1, width: 8, inputDim: 4 }) })\n`,
+    })
+    try {
+      expect((await planBenchmarks({ cwd: js.dir, filters: ['benches/'] })).map((j) => j.name)).toEqual(['js'])
+    } finally {
+      js.cleanup()
+    }
+  })
+
   it('rejects a plan error with its code before anything runs', async () => {
     await expect(runBenchmarks({ cwd: project.dir, overrides: { defaults: { backend: 'nope' } } })).rejects.toMatchObject({ code: 'INFERBENCH_PLUGIN_MISSING' })
   })

@@ -99,4 +99,15 @@ describe('closed loop with a request count', () => {
     // Without the declaration the same held-back sends are the generator's lateness.
     expect(undeclared.late).toBeGreaterThan(100)
   })
+
+  it('a backend that answers without waiting on I/O still lets timers and aborts through', async () => {
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(new Error('stop')), 100)
+    const recorder = new LoadRecorder({ byTimeMs: 10_000 }, 1)
+    const started = performance.now()
+    await runClosedLoop({ send: async () => {}, concurrency: 2, durationMs: 10_000, maxDurationMs: 10_000, recorder, signal: controller.signal })
+    // Before, the microtask-only loop starved the timer and ran the whole 10 s.
+    expect(performance.now() - started).toBeLessThan(1000)
+    expect(recorder.ok).toBeGreaterThan(100)
+  })
 })
