@@ -7,7 +7,10 @@ describe('generated MLP, in-process onnxruntime', {
   model: model.generate('fc', { layers: 4, width: [256, 1024], inputDim: 256 }),
   backend: 'onnxruntime',
   // One core is left to the load generator and the runtime (timers, GC): with onnxruntime on
-  // every core of a 2-core VM, closed-loop windows varied 20-56% and the rows were unstable.
+  // every core of a 2-core VM, closed-loop windows varied 20-56%, 3-5 of 10 rows stayed unstable
+  // and the retries took the suite to 58 s. On 2 cores this is one intra-op thread, which is
+  // slower per inference (fc 4x1024: 1.2-1.8 ms against 0.3-0.46 ms with 2): sweep
+  // intraOpThreads in your own suite to see a machine's full capacity.
   intraOpThreads: Math.max(1, availableParallelism() - 1),
 }, () => {
   describe('capacity', { batch: [1, 8, 32] }, () => {
