@@ -254,6 +254,7 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
     }
     return entry.value as T
   }
+  const optionSchemaOf = (backend: string) => plugins.map((p) => p.optionSchemas?.[backend]).find(Boolean)
   return {
     plugins,
     backend: (name) => lookup('backends', name),
@@ -275,7 +276,7 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
       return undefined
     },
     optionProblems: (backend, params) => {
-      const schema = plugins.map((p) => p.optionSchemas?.[backend]).find(Boolean)
+      const schema = optionSchemaOf(backend)
       const problems: string[] = []
       for (const [key, field] of Object.entries(schema?.shape ?? {})) {
         if (params[key] === undefined) continue
@@ -285,7 +286,7 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
       return problems
     },
     resolvedOptions: (backend, params) => {
-      const schema = plugins.map((p) => p.optionSchemas?.[backend]).find(Boolean)
+      const schema = optionSchemaOf(backend)
       const set: Record<string, unknown> = {}
       const defaults: Record<string, unknown> = {}
       for (const [key, field] of Object.entries(schema?.shape ?? {})) {

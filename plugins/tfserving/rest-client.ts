@@ -1,6 +1,7 @@
 import { Pool } from 'undici'
 import type { SynthesisedInput } from '../shared/inputs/synthesize.ts'
 import { nest } from './nest.ts'
+import { waitUntilReady } from '../shared/wait-ready.ts'
 
 export type RestFormat = 'row' | 'columnar'
 
@@ -39,24 +40,16 @@ export class TfServingRestClient {
     }
   }
 
-  /** Polls the model status until a version is AVAILABLE. */
-  /** Gives up at once (rejecting with the abort's reason) when `signal` aborts: the job is stopping. */
-  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    let last = ''
-    while (Date.now() < deadline) {
-      signal?.throwIfAborted()
-      try {
-        const res = await this.pool.request({ path: this.modelPath, method: 'GET' })
-        const body = await res.body.text()
-        if (res.statusCode === 200 && (JSON.parse(body) as { model_version_status?: Array<{ state: string }> }).model_version_status?.some((s) => s.state === 'AVAILABLE')) return
-        last = `HTTP ${res.statusCode}: ${body.slice(0, 200)}`
-      } catch (error) {
-        last = (error as Error).message
-      }
-      await new Promise((r) => setTimeout(r, 50))
+  /** Polls the model status until a version is AVAILABLE; gives up when `signal` aborts. */
+  waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const probe = async () => {
+      const res = await this.pool.request({ path: this.modelPath, method: 'GET' })
+      const body = await res.body.text()
+      const available = res.statusCode === 200
+        && (JSON.parse(body) as { model_version_status?: Array<{ state: string }> }).model_version_status?.some((s) => s.state === 'AVAILABLE')
+      return available || `HTTP ${res.statusCode}: ${body.slice(0, 200)}`
     }
-    throw new Error(`${this.baseUrl}${this.modelPath} was not available within ${timeoutMs} ms (${last})`)
+    return waitUntilReady(probe, { timeoutMs, what: `${this.baseUrl}${this.modelPath}`, ...(signal ? { signal } : {}) })
   }
 
   close(): Promise<void> {

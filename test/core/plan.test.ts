@@ -115,6 +115,17 @@ d('plugins named by a bench', () => {
   })
 })
 
+/** A one-Relu ONNX file whose input is [batch, dim], both symbolic under the given names. */
+function reluModelFile(batch: string, dim: string): string {
+  const g = new GraphBuilder('relu', 1)
+  g.input('x', DType.FLOAT, [batch, dim])
+  g.node('Relu', ['x'], {}, ['y'])
+  g.output('y', DType.FLOAT, [batch, dim])
+  const file = join(mkdtempSync(join(tmpdir(), 'inferbench-dims-')), 'relu.onnx')
+  writeFileSync(file, g.build())
+  return file
+}
+
 d('every parameter is claimed', () => {
   const withServer = createRegistry([workloads(), onnxruntime(), models(), serverBackend()])
   const TINY = () => model.generate('fc', { layers: 1, width: 8, inputDim: 4 })
@@ -136,12 +147,7 @@ d('every parameter is claimed', () => {
   })
   it('declared descriptive axes and a file model\'s symbolic dims are claimed', async () => {
     expect(await plan(() => describe('s', { model: TINY(), round: [1, 2, 3] }, () => bench('b', {})), { axes: { round: 'repetition' } })).toHaveLength(3)
-    const g = new GraphBuilder('dims', 1)
-    g.input('x', DType.FLOAT, ['batch', 'seqLen'])
-    g.node('Relu', ['x'], {}, ['y'])
-    g.output('y', DType.FLOAT, ['batch', 'seqLen'])
-    const file = join(mkdtempSync(join(tmpdir(), 'inferbench-dims-')), 'dims.onnx')
-    writeFileSync(file, g.build())
+    const file = reluModelFile('batch', 'seqLen')
     expect(await plan(() => describe('s', { model: model.file(file), seqLen: [16, 32] }, () => bench('b', {})))).toHaveLength(2)
     await expect(plan(() => describe('s', { model: model.file(file), seqLn: 16 }, () => bench('b', {})))).rejects.toThrow(
       /parameter 'seqLn' is read by nothing in this job \(backend 'onnxruntime', model dims batch, seqLen\).*did you mean 'seqLen' \(a symbolic input dim of the model\)/)
@@ -151,12 +157,7 @@ d('every parameter is claimed', () => {
     await expect(plan(() => describe('s', { model: TINY(), intraOpThreads: 'two' }, () => bench('b', {})))).rejects.toThrow(
       /s > b: onnxruntime backend options: intraOpThreads="two": .*expected number/)
     await expect(plan(() => describe('s', { model: TINY(), thread: 'gpu' }, () => bench('b', {})))).rejects.toThrow(/thread="gpu": /)
-    const g = new GraphBuilder('tokens', 1)
-    g.input('ids', DType.FLOAT, ['batch_size', 'sequence'])
-    g.node('Relu', ['ids'], {}, ['y'])
-    g.output('y', DType.FLOAT, ['batch_size', 'sequence'])
-    const file = join(mkdtempSync(join(tmpdir(), 'inferbench-dims-')), 'tokens.onnx')
-    writeFileSync(file, g.build())
+    const file = reluModelFile('batch_size', 'sequence')
     // A symbolic dim nothing sizes would error every job at run time.
     await expect(plan(() => describe('s', { model: model.file(file) }, () => bench('b', {})))).rejects.toThrow(
       /the model's input dimension 'sequence' \(axis 1\) is symbolic and nothing sizes it; add sequence: <size>/)

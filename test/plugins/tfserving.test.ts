@@ -47,7 +47,7 @@ describe('tfserving backend', () => {
 
   it('reports the server error for an unknown model', async () => {
     await expect(backend({ ...ctx({ url: server.restUrl, modelName: 'nope', readyTimeoutMs: 300 }) }))
-      .rejects.toThrow(/was not available within 300 ms \(HTTP 404: .*Servable not found/)
+      .rejects.toThrow(/was not ready within 300 ms \(HTTP 404: .*Servable not found/)
     const grpcBackend = await backend(ctx({ url: server.grpcUrl, modelName: 'nope' }))
     await expect(grpcBackend.infer()).rejects.toThrow(/NOT_FOUND Servable not found/)
     await grpcBackend.close()

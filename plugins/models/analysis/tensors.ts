@@ -31,40 +31,31 @@ export function tensorBytes(info: TensorInfo | undefined): number {
 
 const SMALL = 64
 
-/** Reads a small int64/int32 initializer's values (shapes, axes); undefined for large or float tensors. */
-export function smallIntValues(t: ITensorProto): number[] | undefined {
-  const dims = (t.dims ?? []).map(Number)
-  if (elements(dims) > SMALL) return undefined
-  if (t.dataType === 7) {
-    if (t.int64Data && t.int64Data.length) return t.int64Data.map(Number)
-    if (t.rawData && t.rawData.length) {
-      const raw = t.rawData
-      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
-      return Array.from({ length: raw.byteLength / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)))
-    }
-  }
-  if (t.dataType === 6) {
-    if (t.int32Data && t.int32Data.length) return [...t.int32Data]
-    if (t.rawData && t.rawData.length) {
-      const raw = t.rawData
-      const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
-      return Array.from({ length: raw.byteLength / 4 }, (_, i) => view.getInt32(i * 4, true))
-    }
-  }
-  return undefined
+/**
+ * A small tensor's values (at most 64 elements) as numbers, from its typed field or its little-endian
+ * raw bytes; undefined for large tensors and other types. Shapes, axes and indices are int64/int32;
+ * Resize scales are float32.
+ */
+function smallValues(t: ITensorProto, dataType: 1 | 6 | 7): number[] | undefined {
+  if (t.dataType !== dataType || elements((t.dims ?? []).map(Number)) > SMALL) return undefined
+  const typed = dataType === 7 ? t.int64Data : dataType === 6 ? t.int32Data : t.floatData
+  if (typed && typed.length) return Array.from(typed, Number)
+  const raw = t.rawData
+  if (!raw || !raw.length) return undefined
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
+  const width = dataType === 7 ? 8 : 4
+  const read = (i: number) => (dataType === 7 ? Number(view.getBigInt64(i, true)) : dataType === 6 ? view.getInt32(i, true) : view.getFloat32(i, true))
+  return Array.from({ length: raw.byteLength / width }, (_, i) => read(i * width))
 }
 
-/** Reads a small float32 tensor's values (Resize scales); undefined for large or other tensors. */
+/** A small int64/int32 tensor's values (shapes, axes); undefined for large or float tensors. */
+export function smallIntValues(t: ITensorProto): number[] | undefined {
+  return smallValues(t, 7) ?? smallValues(t, 6)
+}
+
+/** A small float32 tensor's values (Resize scales); undefined for large or other tensors. */
 export function smallFloatValues(t: ITensorProto): number[] | undefined {
-  const dims = (t.dims ?? []).map(Number)
-  if (elements(dims) > SMALL || t.dataType !== 1) return undefined
-  if (t.floatData && t.floatData.length) return [...t.floatData]
-  if (t.rawData && t.rawData.length) {
-    const raw = t.rawData
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength)
-    return Array.from({ length: raw.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true))
-  }
-  return undefined
+  return smallValues(t, 1)
 }
 
 /** Floating-point ONNX data types: float, float16, double, bfloat16. Tensors of these are weights. */

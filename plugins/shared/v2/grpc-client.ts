@@ -3,6 +3,7 @@ import type { InferAnswer, ServerStatistics } from '../../../core/plugin-api.ts'
 import { loadKserveService } from './service.ts'
 import { sumStatistics, type TritonModelStatistics } from './statistics.ts'
 import type { V2Input } from './v2-inputs.ts'
+import { waitUntilReady } from '../wait-ready.ts'
 
 type Callback<T> = (error: grpc.ServiceError | null, value?: T) => void
 type Unary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: Callback<unknown>) => void
@@ -71,22 +72,10 @@ export class KserveGrpcClient {
     })
   }
 
-  /** Gives up at once (rejecting with the abort's reason) when `signal` aborts: the job is stopping. */
-  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    let last = ''
-    while (Date.now() < deadline) {
-      signal?.throwIfAborted()
-      try {
-        const { ready } = await this.call<{ ready: boolean }>('ServerReady', {}, 1000)
-        if (ready) return
-        last = 'not ready'
-      } catch (error) {
-        last = (error as Error).message
-      }
-      await new Promise((r) => setTimeout(r, 50))
-    }
-    throw new Error(`${this.address} was not ready within ${timeoutMs} ms (${last})`)
+  /** Asks ServerReady until it says ready or the deadline; gives up when `signal` aborts. */
+  waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const probe = async () => (await this.call<{ ready: boolean }>('ServerReady', {}, 1000)).ready || 'not ready'
+    return waitUntilReady(probe, { timeoutMs, what: this.address, ...(signal ? { signal } : {}) })
   }
 
   close(): void {

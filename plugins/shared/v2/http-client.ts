@@ -3,6 +3,7 @@ import { RawHttpClient, encodeRequest, headerValue } from '../http/raw-client.ts
 import { toJson } from './datatypes.ts'
 import { sumStatistics, type TritonModelStatistics } from './statistics.ts'
 import type { V2Input } from './v2-inputs.ts'
+import { waitUntilReady } from '../wait-ready.ts'
 
 const HEADER_LENGTH = 'inference-header-content-length'
 
@@ -56,23 +57,13 @@ export class KserveHttpClient {
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as T }
   }
 
-  /** Polls /v2/health/ready until 200 or the deadline. */
-  /** Gives up at once (rejecting with the abort's reason) when `signal` aborts: the job is stopping. */
-  async waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    let last = ''
-    while (Date.now() < deadline) {
-      signal?.throwIfAborted()
-      try {
-        const { status } = await this.getJson('/v2/health/ready')
-        if (status === 200) return
-        last = `HTTP ${status}`
-      } catch (error) {
-        last = (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message
-      }
-      await new Promise((r) => setTimeout(r, 50))
+  /** Polls /v2/health/ready until 200 or the deadline; gives up when `signal` aborts. */
+  waitReady(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const probe = async () => {
+      const { status } = await this.getJson('/v2/health/ready')
+      return status === 200 || `HTTP ${status}`
     }
-    throw new Error(`${this.baseUrl} was not ready within ${timeoutMs} ms (${last})`)
+    return waitUntilReady(probe, { timeoutMs, what: this.baseUrl, ...(signal ? { signal } : {}) })
   }
 
   /**
