@@ -71,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--http-port <port>', 'HTTP port (default 8000, 0 for any free port, off to disable)')
     .option('--grpc-port <port>', 'gRPC port (default 8001, 0 for any free port, off to disable)')
     .option('--instances <n>', 'onnxruntime sessions serving each model in parallel (default 1)')
+    .option('--instance-thread <where>', 'auto (default: one instance on the main thread, several in worker threads), main or worker')
     .option('--max-batch <rows>', 'Dynamic batching: merge requests up to this many rows (0 or 1: off)')
     .option('--max-queue-delay <duration>', 'Dynamic batching: longest wait for a batch to fill (default 100us)')
     .option('--preferred-batch <sizes>', 'Dynamic batching: comma-separated sizes dispatched at once')
@@ -81,13 +82,13 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (parsed: Record<string, unknown>) => {
       const options = {
         ...parsed,
-        ...asTyped(argv, Object.fromEntries(['model', 'host', 'httpPort', 'grpcPort', 'instances', 'maxBatch', 'maxQueueDelay', 'preferredBatch',
+        ...asTyped(argv, Object.fromEntries(['model', 'host', 'httpPort', 'grpcPort', 'instances', 'instanceThread', 'maxBatch', 'maxQueueDelay', 'preferredBatch',
           'intraOpThreads', 'maxBodyBytes', 'drainTimeout'].map((k) => [k, undefined])), ['model']),
       }
       exitCode = await serveCommand({
         quiet: Boolean(options.quiet),
         model: options.model === undefined ? [] : asStrings(options.model),
-        ...pickStrings(options, ['host', 'httpPort', 'grpcPort', 'instances', 'maxBatch', 'maxQueueDelay', 'preferredBatch', 'intraOpThreads', 'maxBodyBytes', 'drainTimeout']),
+        ...pickStrings(options, ['host', 'httpPort', 'grpcPort', 'instances', 'instanceThread', 'maxBatch', 'maxQueueDelay', 'preferredBatch', 'intraOpThreads', 'maxBodyBytes', 'drainTimeout']),
       }, process.cwd(), process.stdout, process.stderr)
     })
   cli.help()

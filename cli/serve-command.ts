@@ -12,6 +12,7 @@ export interface ServeFlags {
   httpPort?: string
   grpcPort?: string
   instances?: string
+  instanceThread?: string
   maxBatch?: string
   maxQueueDelay?: string
   preferredBatch?: string
@@ -86,6 +87,14 @@ export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
   if (tooLarge !== undefined) {
     throw new InferbenchError('INFERBENCH_USAGE', `serve: --preferred-batch ${tooLarge} is larger than --max-batch ${maxBatch}; a batch never grows past --max-batch`)
   }
+  const instances = int(flags.instances, '--instances', 1, 1)
+  const instanceThread = flags.instanceThread ?? 'auto'
+  if (instanceThread !== 'auto' && instanceThread !== 'main' && instanceThread !== 'worker') {
+    throw new InferbenchError('INFERBENCH_USAGE', `serve: --instance-thread: expected auto, main or worker, received '${instanceThread}'`)
+  }
+  if (instanceThread === 'main' && instances > 1) {
+    throw new InferbenchError('INFERBENCH_USAGE', `serve: --instance-thread main runs one instance; --instances ${instances} needs worker threads (--instance-thread worker or auto)`)
+  }
   const intraOp = flags.intraOpThreads === undefined ? undefined : int(flags.intraOpThreads, '--intra-op-threads', 0)
   const httpPort = port(flags.httpPort, '--http-port', 8000)
   const grpcPort = port(flags.grpcPort, '--grpc-port', 8001)
@@ -100,7 +109,8 @@ export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
     host: flags.host ?? '127.0.0.1',
     ...(httpPort !== undefined ? { httpPort } : {}),
     ...(grpcPort !== undefined ? { grpcPort } : {}),
-    instances: int(flags.instances, '--instances', 1, 1),
+    instances,
+    instanceThread,
     ...(maxBatch > 1 ? { batching: { maxBatch, maxQueueDelayUs: delayMs * 1000, preferredBatch: preferred } } : {}),
     ...(intraOp !== undefined ? { intraOpThreads: intraOp } : {}),
     maxBodyBytes: int(flags.maxBodyBytes, '--max-body-bytes', 256 * 1024 * 1024, 1),

@@ -29,6 +29,12 @@ export interface Measurement {
   sendDelay?: { mean: number; p99: number; max: number }
   batch: number
   durationMs: number
+  /**
+   * CPU time of the benchmarking process over the measurement, all its threads: the load
+   * generator and client, plus inference for an in-process backend (a server in its own process
+   * is not counted). `perRequestUs` per answered request; `cores` = CPU time / wall time.
+   */
+  processCpu?: { userMs: number; systemMs: number; perRequestUs: number; cores: number }
   stability: Stability
   validity: Validity
   /** HdrHistogram compressed base64 of latencies in microseconds. */

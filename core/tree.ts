@@ -48,6 +48,10 @@ export interface CheckContext {
   throughput: { requestsPerSec: number; samplesPerSec: number }
   requests: { ok: number; errors: number; late: number; overflow: number }
   coldStartMs?: number
+  /** Open loop: how late sends left against their intended times (ms). */
+  sendDelay?: { mean: number; p99: number; max: number }
+  /** CPU time of the benchmarking process over the measurement (see the JSON report's processCpu). */
+  processCpu?: { userMs: number; systemMs: number; perRequestUs: number; cores: number }
   /** The model file the job ran, for checks that measure a reference on the same model. */
   model?: { name: string; path: string; sha256: string }
   /** What the backend decided (inputs it synthesised, session options, ...). */

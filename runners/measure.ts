@@ -63,6 +63,7 @@ export async function measure(
   track(recorder, 'measure')
   const send = () => backend.infer()
   const statsBefore = backend.statistics ? await backend.statistics() : undefined
+  const cpuBefore = process.cpuUsage()
   let open: { scheduled: number; sendDelay: Measurement['sendDelay'] } | undefined
   if (plan.kind === 'closed') {
     await runClosedLoop({
@@ -83,6 +84,7 @@ export async function measure(
     }
   }
 
+  const cpu = process.cpuUsage(cpuBefore)
   const statsAfter = statsBefore && backend.statistics ? await backend.statistics() : undefined
   const durationMs = recorder.endMs - recorder.startMs
   const seconds = durationMs / 1000
@@ -108,6 +110,11 @@ export async function measure(
     ...(open?.sendDelay ? { sendDelay: open.sendDelay } : {}),
     batch: job.batch,
     durationMs,
+    processCpu: {
+      userMs: cpu.user / 1000, systemMs: cpu.system / 1000,
+      perRequestUs: recorder.ok > 0 ? (cpu.user + cpu.system) / recorder.ok : 0,
+      cores: durationMs > 0 ? (cpu.user + cpu.system) / 1000 / durationMs : 0,
+    },
     stability,
     validity,
     histogram: encodeHistogram(recorder.histogram),

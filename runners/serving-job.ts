@@ -170,6 +170,8 @@ async function runCheck(job: ServingJob, m: Omit<Measurement, never>, model?: Jo
     id: job.id, name: job.name, params: job.params, latency: m.latency, throughput: m.throughput,
     requests: { ok: m.requests.ok, errors: m.requests.errors, late: m.requests.late, overflow: m.requests.overflow },
     ...(m.coldStartMs !== undefined ? { coldStartMs: m.coldStartMs } : {}),
+    ...(m.sendDelay ? { sendDelay: m.sendDelay } : {}),
+    ...(m.processCpu ? { processCpu: m.processCpu } : {}),
     ...(model ? { model: { name: model.name, path: model.path, sha256: model.sha256 } } : {}),
     ...(backendInfo ? { backendInfo } : {}),
   }

@@ -17,6 +17,8 @@ const paramsSchema = z.object({
   /** Preferred batch sizes, e.g. '4,8' or 8. */
   preferredBatch: z.union([z.string(), z.number()]).optional(),
   instances: z.number().int().positive().default(1),
+  /** Where the server runs its instances: auto (one on the main thread, several in workers), main or worker. */
+  instanceThread: z.enum(['auto', 'main', 'worker']).default('auto'),
   intraOpThreads: z.number().int().nonnegative().optional(),
   encoding: z.enum(['binary', 'json']).default('binary'),
   startTimeoutMs: z.number().int().positive().default(120_000),
@@ -35,7 +37,7 @@ export function serverBackend(): Plugin {
     if (parseDurationMs(delay) === undefined) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `server backend: maxQueueDelay: expected a duration like '100us', received ${delay}`)
     const modelName = 'model'
     const args = [CLI, 'serve', '--quiet', '--model', `${model.path}:${modelName}`, '--http-port', p.protocol === 'http' ? '0' : 'off',
-      '--grpc-port', p.protocol === 'grpc' ? '0' : 'off', '--instances', String(p.instances), '--max-batch', String(p.maxBatch),
+      '--grpc-port', p.protocol === 'grpc' ? '0' : 'off', '--instances', String(p.instances), '--instance-thread', p.instanceThread, '--max-batch', String(p.maxBatch),
       '--max-queue-delay', delay, ...(p.preferredBatch !== undefined ? ['--preferred-batch', String(p.preferredBatch)] : []),
       ...(p.intraOpThreads !== undefined ? ['--intra-op-threads', String(p.intraOpThreads)] : [])]
     const launched = performance.now()

@@ -227,9 +227,8 @@ async function infer(server: InferenceServer, model: ServedModel, version: strin
   }
   const total = header.length + chunks.reduce((s, c) => s + c.byteLength, 0)
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total, [HEADER_LENGTH]: header.length })
-  res.write(header)
-  for (const c of chunks) res.write(c)
-  res.end()
+  // One write: separate ones can leave as separate segments, and the client waits for the last.
+  res.end(Buffer.concat([header, ...chunks], total))
 }
 
 /** The request's shape checked before use: every malformed request is a 400 naming the field. */

@@ -5,7 +5,7 @@ import { InferbenchError } from '../../core/plugin-api.ts'
 import { decodeOnnxModel } from '../models/onnx-decode.ts'
 import { ServerMetrics } from './metrics.ts'
 import { Scheduler, type BatchingOptions, type InferResult } from './scheduler.ts'
-import { BadRequestError, ServedModel, type InputTensor } from './served-model.ts'
+import { BadRequestError, ServedModel, type InputTensor, type InstanceThread } from './served-model.ts'
 
 export const SERVER_NAME = 'inferbench'
 export const SERVER_EXTENSIONS = ['binary_tensor_data', 'statistics', 'model_repository_metadata']
@@ -18,9 +18,17 @@ export class UnknownModelError extends Error {
   }
 }
 
+/** `auto`: one instance runs on the main thread (no hop per request), several in worker threads. */
+export function instanceThread(options: { instances: number; instanceThread?: InstanceThread | 'auto' }): InstanceThread {
+  const chosen = options.instanceThread ?? 'auto'
+  return chosen === 'auto' ? (options.instances === 1 ? 'main' : 'worker') : chosen
+}
+
 export interface ServerOptions {
   models: Array<{ path: string; name?: string }>
   instances: number
+  /** Where instances run; `auto` (the default): one instance on the main thread, several in workers. */
+  instanceThread?: InstanceThread | 'auto'
   batching?: BatchingOptions
   sessionOptions?: ort.InferenceSession.SessionOptions
 }
@@ -48,7 +56,7 @@ export class InferenceServer {
         checkModelFile(spec.path)
         let model: ServedModel
         try {
-          model = await ServedModel.load(spec.path, name, options.instances, options.sessionOptions)
+          model = await ServedModel.load(spec.path, name, options.instances, options.sessionOptions, instanceThread(options))
         } catch (error) {
           // Decoded only when onnxruntime refused it: on success that would double the load time
           // (and the reported cold start) of a large model. The decode names a bad file in one line.

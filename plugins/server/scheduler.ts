@@ -74,7 +74,9 @@ export class Scheduler {
   }
 
   private pump(): void {
-    while (this.queue.length > 0 && this.model.idleInstances > 0) {
+    // Without batching, a request goes as soon as the model can take it; with batching, requests
+    // wait here, where a batch can form, until an instance is idle.
+    while (this.queue.length > 0 && (this.batching ? this.model.idleInstances > 0 : this.model.canTakeAnother)) {
       const batch = this.takeBatch(process.hrtime.bigint())
       if (!batch) {
         this.armTimer()
@@ -142,7 +144,7 @@ export class Scheduler {
       const mergeStart = process.hrtime.bigint()
       const tensors = batch.length === 1 ? batch[0]!.tensors : merge(batch)
       const mergeNs = Number(process.hrtime.bigint() - mergeStart)
-      const { outputs, inferNs, transferNs } = await this.model.run(tensors)
+      const { outputs, inferNs, transferNs, waitedNs } = await this.model.run(tensors)
       const splitStart = process.hrtime.bigint()
       const parts = batch.length === 1 ? [outputs] : split(outputs, batch.map((p) => p.rows))
       const outputNs = Number(process.hrtime.bigint() - splitStart)
@@ -151,7 +153,7 @@ export class Scheduler {
       const rows = batch.reduce((s, p) => s + p.rows, 0)
       this.model.stats.execution(rows, batch.length, inputNs, inferNs, outputNs)
       batch.forEach((p, i) => p.resolve({
-        outputs: parts[i]!, queueNs: Number(dispatched - p.arrived), computeNs: inputNs + inferNs + outputNs, batchRows: rows,
+        outputs: parts[i]!, queueNs: Number(dispatched - p.arrived) + waitedNs, computeNs: inputNs + inferNs + outputNs, batchRows: rows,
       }))
     } catch (error) {
       // One request's bad values must not fail the others merged with it: run each alone, so

@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js'
 import { withTimeout } from '../../core/abort.ts'
 import { InferbenchError } from '../../core/plugin-api.ts'
 import type { BatchingOptions } from './scheduler.ts'
+import type { InstanceThread } from './served-model.ts'
 import { startGrpcFrontend } from './grpc-frontend.ts'
 import { startHttpFrontend, type HttpFrontend } from './http-frontend.ts'
 import { InferenceServer } from './inference-server.ts'
@@ -13,6 +14,7 @@ export interface ServeOptions {
   httpPort?: number
   grpcPort?: number
   instances: number
+  instanceThread?: InstanceThread | 'auto'
   batching?: BatchingOptions
   intraOpThreads?: number
   maxBodyBytes: number
@@ -36,7 +38,7 @@ export interface RunningServer {
  */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const server = await InferenceServer.start({
-    models: options.models, instances: options.instances,
+    models: options.models, instances: options.instances, ...(options.instanceThread ? { instanceThread: options.instanceThread } : {}),
     ...(options.batching ? { batching: options.batching } : {}),
     ...(options.intraOpThreads !== undefined ? { sessionOptions: { intraOpNumThreads: options.intraOpThreads } } : {}),
   })

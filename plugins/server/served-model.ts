@@ -44,33 +44,48 @@ export class ModelRunError extends BadRequestError {
 }
 
 /**
- * One served model: N onnxruntime sessions (instances), each in a worker thread, its v2
- * metadata, request validation and statistics. Scheduling (direct or dynamic batching) is done
- * by the scheduler that owns it.
+ * Where a model's instances run. `worker`: each session in its own thread, so the event loop
+ * accepts, parses and times requests while models compute (needed for several instances).
+ * `main`: one session on the server's own thread, as the simplest server does; no thread hop
+ * per request (measured in docs/overhead.md), but the event loop waits while the model runs.
+ */
+export type InstanceThread = 'main' | 'worker'
+
+/** The session of a `main`-thread instance. */
+type MainInstance = ort.InferenceSession
+type Instance = Worker | MainInstance
+
+/**
+ * One served model: N onnxruntime sessions (instances), each in a worker thread or one on the
+ * main thread, its v2 metadata, request validation and statistics. Scheduling (direct or
+ * dynamic batching) is done by the scheduler that owns it.
  */
 export class ServedModel {
   readonly version = '1'
   readonly stats: StatisticsRecorder
-  private readonly queue: InstanceQueue<Worker>
+  private readonly queue: InstanceQueue<Instance>
   private readonly ortTypes: Map<string, ort.Tensor.Type>
 
   private constructor(
     readonly name: string,
     readonly path: string,
     private readonly workers: Worker[],
+    private readonly mainInstance: MainInstance | undefined,
     readonly inputs: TensorMetadata[],
     readonly outputs: TensorMetadata[],
     ortTypes: Array<[string, ort.Tensor.Type]>,
     private readonly sessionOptions: ort.InferenceSession.SessionOptions,
   ) {
-    this.queue = new InstanceQueue(workers)
+    this.queue = new InstanceQueue<Instance>(mainInstance ? [mainInstance] : workers)
     this.stats = new StatisticsRecorder(name, this.version)
     this.ortTypes = new Map(ortTypes)
   }
 
-  static async load(path: string, name: string | undefined, instances: number, options: ort.InferenceSession.SessionOptions = {}): Promise<ServedModel> {
-    const started = await startWorkers(instances, () => startInstance(path, options))
-    const { inputs, outputs } = started[0]!.metadata
+  static async load(path: string, name: string | undefined, instances: number, options: ort.InferenceSession.SessionOptions = {}, thread: InstanceThread = 'worker'): Promise<ServedModel> {
+    if (thread === 'main' && instances !== 1) throw new Error(`${path}: ${instances} instances cannot share the main thread; run them in worker threads`)
+    const main = thread === 'main' ? await loadOrt().then((o) => o.InferenceSession.create(path, options)) : undefined
+    const started = main ? [] : await startWorkers(instances, () => startInstance(path, options))
+    const { inputs, outputs } = main ? { inputs: main.inputMetadata.map(describeMetadata), outputs: main.outputMetadata.map(describeMetadata) } : started[0]!.metadata
     const meta = (m: WorkerMetadata): TensorMetadata => {
       if (!m.isTensor) throw new Error(`${path}: '${m.name}' is not a tensor; only tensor inputs and outputs can be served`)
       const datatype = ORT_TO_V2[m.type!]
@@ -78,10 +93,11 @@ export class ServedModel {
       return { name: m.name, datatype, shape: m.shape!.map((d) => (typeof d === 'number' && d >= 0 ? d : -1)) }
     }
     try {
-      return new ServedModel(name ?? basename(path, extname(path)), path, started.map((s) => s.worker), inputs.map(meta), outputs.map(meta),
+      return new ServedModel(name ?? basename(path, extname(path)), path, started.map((s) => s.worker), main, inputs.map(meta), outputs.map(meta),
         inputs.map((m) => [m.name, m.type as ort.Tensor.Type]), options)
     } catch (error) {
       await Promise.all(started.map((s) => s.worker.terminate()))
+      await main?.release()
       throw error
     }
   }
@@ -125,14 +141,20 @@ export class ServedModel {
    * worker and back is reported apart from inference (`transferNs`), as Triton reports input and
    * output copies apart from compute.
    */
-  async run(tensors: InputTensor[]): Promise<{ outputs: OutputTensor[]; inferNs: number; transferNs: number }> {
-    const worker = await this.queue.acquire()
+  async run(tensors: InputTensor[]): Promise<{ outputs: OutputTensor[]; inferNs: number; transferNs: number; waitedNs: number }> {
+    if (this.mainInstance) {
+      this.mainRunning++
+      try {
+        return await this.runOnMainThread(this.mainInstance, tensors)
+      } finally {
+        this.mainRunning--
+      }
+    }
+    const instance = await this.queue.acquire()
     const start = process.hrtime.bigint()
     let gone = false
     try {
-      // Compact copies: posting a view would clone its whole underlying buffer (often a request body).
-      const inputs = tensors.map((t) => ({ name: t.name, type: this.ortTypes.get(t.name)!, shape: t.shape, data: t.data.slice() }))
-      const reply = await exchange<WorkerReply>(worker, { inputs }, inputs.map((i) => (i.data as unknown as ArrayBufferView).buffer as ArrayBuffer))
+      const reply = await this.runInWorker(instance as Worker, tensors)
       if ('error' in reply) throw new ModelRunError(reply.error)
       const roundTripNs = Number(process.hrtime.bigint() - start)
       const byName = new Map(reply.outputs.map((o) => [o.name, o]))
@@ -140,15 +162,51 @@ export class ServedModel {
         const out = byName.get(meta.name)!
         return { name: meta.name, datatype: meta.datatype, shape: out.dims, data: out.data }
       })
-      return { outputs, inferNs: reply.inferNs, transferNs: Math.max(0, roundTripNs - reply.inferNs) }
+      return { outputs, inferNs: reply.inferNs, transferNs: Math.max(0, roundTripNs - reply.inferNs), waitedNs: 0 }
     } catch (error) {
       gone = error instanceof WorkerGoneError
       throw error
     } finally {
-      if (gone) this.track(this.replace(worker))
-      else this.queue.release(worker)
+      if (gone) this.track(this.replace(instance as Worker))
+      else this.queue.release(instance)
     }
   }
+
+  private runInWorker(worker: Worker, tensors: InputTensor[]): Promise<WorkerReply> {
+    // Compact copies: posting a view would clone its whole underlying buffer (often a request body).
+    const inputs = tensors.map((t) => ({ name: t.name, type: this.ortTypes.get(t.name)!, shape: t.shape, data: t.data.slice() }))
+    return exchange<WorkerReply>(worker, { inputs }, inputs.map((i) => (i.data as unknown as ArrayBufferView).buffer as ArrayBuffer))
+  }
+
+  /**
+   * A run on the main-thread session. onnxruntime-node starts each run in a `setImmediate`, so
+   * runs handed over together go back to back in one turn of the event loop (see
+   * `canTakeAnother`). A run starts when the one before it ended: the time before that is
+   * `waitedNs` (queue), the rest is inference.
+   */
+  private async runOnMainThread(session: MainInstance, tensors: InputTensor[]): Promise<{ outputs: OutputTensor[]; inferNs: number; transferNs: number; waitedNs: number }> {
+    const { Tensor } = ortModule!
+    const feeds = Object.fromEntries(tensors.map((t) => [t.name, new Tensor(this.ortTypes.get(t.name)!, t.data as Float32Array, t.shape)]))
+    const called = process.hrtime.bigint()
+    let result: ort.InferenceSession.ReturnType
+    try {
+      result = await session.run(feeds)
+    } catch (error) {
+      this.lastRunEnd = process.hrtime.bigint()
+      throw new ModelRunError(String((error as Error)?.message ?? error))
+    }
+    const ended = process.hrtime.bigint()
+    const started = this.lastRunEnd > called ? this.lastRunEnd : called
+    this.lastRunEnd = ended
+    const byName = new Map(Object.entries(result))
+    const outputs = this.outputs.map((meta) => {
+      const out = byName.get(meta.name)!
+      return { name: meta.name, datatype: meta.datatype, shape: [...out.dims], data: out.data }
+    })
+    return { outputs, inferNs: Number(ended - started), transferNs: 0, waitedNs: Number(started - called) }
+  }
+
+  private lastRunEnd = 0n
 
   /**
    * A crashed instance is replaced by a fresh session in a new thread, never handed out again
@@ -174,7 +232,20 @@ export class ServedModel {
 
   /** Instances not running anything right now. */
   get idleInstances(): number {
+    if (this.mainInstance) return this.mainRunning === 0 ? 1 : 0
     return this.queue.idleCount
+  }
+
+  private mainRunning = 0
+
+  /**
+   * Whether a request handed over now would start without waiting for the scheduler: an idle
+   * instance, or room in the main-thread session's run queue. That queue holds two runs: the
+   * next one then starts in the same turn of the event loop as the one before it (instead of
+   * one turn per request), while a drain's timer or a health check waits for two runs at most.
+   */
+  get canTakeAnother(): boolean {
+    return this.mainInstance ? this.mainRunning < MAIN_THREAD_RUN_QUEUE : this.queue.idleCount > 0
   }
 
   /** Called when a replaced instance is ready to serve (the scheduler dispatches what waited). */
@@ -190,8 +261,27 @@ export class ServedModel {
   async release(): Promise<void> {
     this.closing = true
     await Promise.all(this.replacing)
+    await this.mainInstance?.release()
     return closeWorkers(this.workers)
   }
+}
+
+const MAIN_THREAD_RUN_QUEUE = 2
+
+let ortModule: typeof ort | undefined
+
+/**
+ * onnxruntime-node, loaded once when a main-thread instance needs it (a worker-only server never
+ * does). Cached: each dynamic import() goes through the module loader, a hop per request.
+ */
+async function loadOrt(): Promise<typeof ort> {
+  const loaded = ortModule ?? await import('onnxruntime-node').then((m) => ((m as unknown as { default?: typeof ort }).default ?? m) as typeof ort)
+  ortModule = loaded
+  return loaded as typeof ort
+}
+
+function describeMetadata(m: ort.InferenceSession.ValueMetadata): WorkerMetadata {
+  return m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false }
 }
 
 const INSTANCE_WORKER = new URL('./inference-worker.mjs', import.meta.url)

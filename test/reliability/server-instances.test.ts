@@ -8,7 +8,9 @@ const mlp = tempMlp(1, 8, 4, 2)
 const { path: modelPath } = mlp
 let server: RunningServer
 beforeAll(async () => {
-  server = await serveForTest([{ path: modelPath }], { batching: { maxBatch: 4, maxQueueDelayUs: 100, preferredBatch: [] } })
+  // Worker threads: only an instance in its own thread can crash and be replaced (on the main
+  // thread a native crash ends the server).
+  server = await serveForTest([{ path: modelPath }], { instanceThread: 'worker', batching: { maxBatch: 4, maxQueueDelayUs: 100, preferredBatch: [] } })
 })
 afterAll(async () => {
   await server.stop()

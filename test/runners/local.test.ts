@@ -49,7 +49,16 @@ const instanced: BackendFactory = async () => {
     statistics: async () => { measuring = true; return undefined },
   }
 }
-const registry = createRegistry([definePlugin({ name: 'delay', backends: { delay: delayed, counted, instanced }, axes: { delayMs: 'service time of the delay backend' } }), models(), workloads()])
+// A backend that burns 1 ms of this thread's CPU per request, against one that sleeps 1 ms.
+const busy: BackendFactory = async () => ({
+  infer: async () => { const until = performance.now() + 1; while (performance.now() < until); },
+  close: async () => {},
+})
+const sleepy: BackendFactory = async () => ({
+  infer: () => new Promise<void>((resolve) => setTimeout(resolve, 1)),
+  close: async () => {},
+})
+const registry = createRegistry([definePlugin({ name: 'delay', backends: { delay: delayed, counted, instanced, busy, sleepy }, axes: { delayMs: 'service time of the delay backend' } }), models(), workloads()])
 const config: ResolvedConfig = {
   ...parseConfig({ measurement: { minDuration: 100, minRequests: 5 } }, 'test'),
   root: '/project', cacheDir: TEST_CACHE_DIR, plugins: [], bail: 0,
@@ -92,6 +101,21 @@ d('local runner', () => {
     expect(job.extra?.p50x2).toBeCloseTo(job.latency.p50 * 2)
     expect(report.fingerprint.libraries['delay-backend']).toBe('1.0.0')
     expect(job.stability.windows).toHaveLength(5)
+  })
+
+  it("reports the process's CPU time per answered request over the measurement", async () => {
+    const { report } = await run(() => {
+      bench('busy', { backend: 'busy', workload: workload.closed({ requests: 200 }) })
+      bench('sleepy', { backend: 'sleepy', workload: workload.closed({ requests: 200 }) })
+    })
+    const [busyJob, sleepyJob] = report.jobs as Array<Extract<JobReport, { status: 'passed' }>>
+    // 1 ms of CPU per request on this thread, plus the generator's own few microseconds.
+    expect(busyJob!.processCpu!.perRequestUs).toBeGreaterThan(900)
+    expect(busyJob!.processCpu!.perRequestUs).toBeLessThan(1600)
+    expect(busyJob!.processCpu!.cores).toBeGreaterThan(0.7)
+    // Sleeping costs the process next to nothing.
+    expect(sleepyJob!.processCpu!.perRequestUs).toBeLessThan(300)
+    expect(sleepyJob!.processCpu!.userMs + sleepyJob!.processCpu!.systemMs).toBeCloseTo(sleepyJob!.processCpu!.perRequestUs * sleepyJob!.requests.ok / 1000, 3)
   })
 
   it('falls back to the deltas of server statistics when answers carry no timings', async () => {

@@ -58,13 +58,25 @@ export function fromRaw(datatype: V2Datatype, raw: Uint8Array): TypedArray {
 
 /** A typed array from JSON numbers (flat or nested), as the v2 JSON `data` field carries them. */
 export function fromJson(datatype: V2Datatype, data: unknown): TypedArray {
+  if (datatype === 'FP16') throw new Error('FP16 tensors can only be sent as binary data')
+  // The common case, a flat array of floats, is checked and copied in one pass: the general path
+  // below (flatten, check, convert) cost a JSON server a fifth of its per-request time.
+  if ((datatype === 'FP32' || datatype === 'FP64') && Array.isArray(data)) {
+    const out = datatype === 'FP32' ? new Float32Array(data.length) : new Float64Array(data.length)
+    let i = 0
+    for (; i < data.length; i++) {
+      const v: unknown = data[i]
+      if (typeof v !== 'number' || !Number.isFinite(v)) break
+      out[i] = v
+    }
+    if (i === data.length) return out
+  }
   let flat: unknown[]
   try {
     flat = (Array.isArray(data) ? data.flat(Infinity) : [data]) as unknown[]
   } catch {
     throw new Error('data is nested too deeply; send a flat array (the shape gives the dimensions)')
   }
-  if (datatype === 'FP16') throw new Error('FP16 tensors can only be sent as binary data')
   if (datatype === 'BOOL') {
     for (const v of flat) if (typeof v !== 'boolean' && typeof v !== 'number') throw new Error(`expected booleans in data for BOOL, found ${describe(v)}`)
     return Uint8Array.from(flat, (v) => (v ? 1 : 0))

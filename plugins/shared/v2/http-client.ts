@@ -73,7 +73,8 @@ export class KserveHttpClient {
   async statistics(): Promise<ServerStatistics | undefined> {
     const { status, body } = await this.getJson<{ model_stats?: TritonModelStatistics[] }>(`/v2/models/${encodeURIComponent(this.modelName)}/stats`)
     if (status === 404 || status === 501 || status === 405) return undefined
-    if (status !== 200 || !body.model_stats) throw new Error(`statistics of ${this.modelName}: HTTP ${status}`)
+    if (status !== 200) throw new Error(`statistics of ${this.modelName}: HTTP ${status}`)
+    if (!Array.isArray(body.model_stats)) throw new Error(`statistics of ${this.modelName}: the server answered 200 without a model_stats array (Triton's statistics extension)`)
     return sumStatistics(body.model_stats)
   }
 

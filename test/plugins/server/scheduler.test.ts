@@ -14,8 +14,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const request = (rows: number): InputTensor[] => [{ name: 'input', datatype: 'FP32', shape: [rows, 4], data: new Float32Array(rows * 4).fill(rows) }]
 
 describe('dynamic batching scheduler', () => {
-  it('dispatches at once when a preferred size or the maximum is reached, without waiting out the delay', async () => {
-    const model = await ServedModel.load(path, 'mlp', 1)
+  it.each(['worker', 'main'] as const)('dispatches at once when a preferred size or the maximum is reached, without waiting out the delay (%s thread)', async (thread) => {
+    const model = await ServedModel.load(path, 'mlp', 1, {}, thread)
     const scheduler = new Scheduler(model, { maxBatch: 8, maxQueueDelayUs: 10_000_000, preferredBatch: [4] })
     const started = performance.now()
     const preferred = await Promise.all([1, 1, 1, 1].map((r) => scheduler.infer(request(r), r)))
@@ -63,5 +63,22 @@ describe('dynamic batching scheduler', () => {
     expect(model.stats.snapshot().execution_count).toBe(3)
     await scheduler.idle()
     await model.release()
+  })
+
+  it('a main-thread instance without batching runs requests in arrival order and books the wait for earlier runs as queue', async () => {
+    const model = await ServedModel.load(path, 'mlp', 1, {}, 'main')
+    const scheduler = new Scheduler(model)
+    const results = await Promise.all([1, 2, 3].map((r) => scheduler.infer(request(r), r)))
+    expect(results.map((r) => r.outputs[0]!.shape)).toEqual([[1, 2], [2, 2], [3, 2]])
+    expect(model.stats.snapshot().execution_count).toBe(3)
+    // Each later request started when the one before ended: its queue covers that run.
+    expect(results[2]!.queueNs).toBeGreaterThanOrEqual(results[1]!.computeNs * 0.5)
+    expect(results[2]!.queueNs).toBeGreaterThan(results[0]!.queueNs)
+    await scheduler.idle()
+    await model.release()
+  })
+
+  it('refuses several instances on the main thread', async () => {
+    await expect(ServedModel.load(path, 'mlp', 2, {}, 'main')).rejects.toThrow(/2 instances cannot share the main thread/)
   })
 })
