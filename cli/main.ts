@@ -2,6 +2,7 @@ import { cac } from 'cac'
 import c from 'picocolors'
 import { EXIT, USAGE_ERROR_CODES, isInferbenchError } from '../core/errors.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
+import { compareCommand, historyCommand, importCommand, type StoreFlags } from './store-command.ts'
 import { modelCommand } from './model-command.ts'
 import { outputFileFlags, rawStringFlags } from './raw-flags.ts'
 import { runCommand } from './run-command.ts'
@@ -19,6 +20,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--outputFile <path>', 'Write file reporters here; --outputFile.json=<path> per reporter')
     .option('--bail [n]', 'Stop after n failed or errored jobs (default 1)')
     .option('--passWithNoTests', 'Exit 0 when there is no job to run (default: exit 1)')
+    .option('--no-store', 'Do not store this run in the PerfDB (config perfDb, default .inferbench/perf.db)')
+    .option('--compare <run|file>', 'After the run, compare it with a stored run id or a JSON report (changes beyond noise)')
+    .option('--fail-on-regression <pct>', 'With --compare: exit 1 on a regression beyond noise larger than pct percent')
     .action(async (filters: string[], parsed: Record<string, unknown>) => {
       const options = { ...parsed, ...asTyped(argv, { testNamePattern: 't', config: 'c', reporter: undefined }, ['reporter']) }
       const outputFile = outputFileFlags(argv)
@@ -31,7 +35,29 @@ export async function main(argv: string[]): Promise<number> {
         ...(outputFile !== undefined ? { outputFile } : {}),
         ...(options.bail !== undefined ? { bail: bailFlag(options.bail) } : {}),
         ...(typeof options.testNamePattern === 'string' ? { testNamePattern: options.testNamePattern } : {}),
+        ...(options.store === false ? { store: false } : {}),
+        ...(options.compare !== undefined ? { compare: String(options.compare) } : {}),
+        ...(options.failOnRegression !== undefined ? { failOnRegression: String(options.failOnRegression) } : {}),
       }, process.cwd(), process.stdout)
+    })
+  const storeOptions = (command: ReturnType<typeof cli.command>) => command
+    .option('-c, --config <file>', 'Path to a config file')
+    .option('--db <file>', 'A PerfDB file instead of the config\'s perfDb')
+    .option('--json', 'Print JSON')
+  storeOptions(cli.command('history', 'Stored runs, newest first; --job <pattern> lists one job across runs'))
+    .option('--job <pattern>', 'Jobs whose suite > name or id matches this regular expression')
+    .option('--limit <n>', 'At most n rows (default 20)')
+    .action(async (parsed: Record<string, unknown>) => {
+      exitCode = await historyCommand(storeFlags(parsed), process.cwd(), process.stdout)
+    })
+  storeOptions(cli.command('import [...files]', 'Load JSON reports (--reporter json, CI artifacts, shards) into the PerfDB'))
+    .action(async (files: string[], parsed: Record<string, unknown>) => {
+      exitCode = await importCommand(files, storeFlags(parsed), process.cwd(), process.stdout)
+    })
+  storeOptions(cli.command('compare [before] [after]', 'Compare two runs (ids from history, or JSON reports): faster, slower or same within noise per job'))
+    .option('--fail-on-regression <pct>', 'Exit 1 on a regression beyond noise larger than pct percent')
+    .action(async (before: string | undefined, after: string | undefined, parsed: Record<string, unknown>) => {
+      exitCode = await compareCommand(before, after, storeFlags(parsed), process.cwd(), process.stdout)
     })
   cli
     .command('model <action> [...args]', 'Models: inspect <file|generator>, add <file> | --generate <family>, ls, show, update, rm <name[@version]>')
@@ -99,6 +125,13 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode
   } catch (error) {
     return reportError(error)
+  }
+}
+
+function storeFlags(parsed: Record<string, unknown>): StoreFlags {
+  return {
+    ...pickStrings(parsed, ['config', 'db', 'limit', 'job', 'failOnRegression']),
+    json: Boolean(parsed.json),
   }
 }
 

@@ -9,6 +9,8 @@ import type { PluginRegistry, Reporter, TextSink } from '../core/plugin.ts'
 import { isolateReporter } from '../runners/isolated-reporter.ts'
 import { replacedNotice } from '../runners/builtin-plugins.ts'
 import { runLocal } from '../runners/local.ts'
+import { storeRecorder, type StoredRun } from '../runners/store-recorder.ts'
+import { loadSide, printComparison, regressionLimit, storedHistory } from './store-command.ts'
 import { prepareRun } from '../runners/prepare-run.ts'
 
 export interface RunFlags {
@@ -21,6 +23,12 @@ export interface RunFlags {
   testNamePattern?: string
   /** Exit 0 when no job is left to run (a filter matched nothing), as Vitest's flag does. */
   passWithNoTests?: boolean
+  /** false (--no-store): do not write this run into the PerfDB. */
+  store?: boolean
+  /** A stored run id or a JSON report to compare this run with when it ends. */
+  compare?: string
+  /** With compare: exit 1 on a regression beyond noise larger than this percentage. */
+  failOnRegression?: string
 }
 
 /** `inferbench [filters...]`: load config, discover, plan, then list or run. Returns the exit code. */
@@ -48,14 +56,35 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
     throw new InferbenchError('INFERBENCH_NO_JOBS', `${why}; nothing to run. Add a bench(), widen the filters, or pass --passWithNoTests`)
   }
   checkOutputFiles(config, registry)
+  // The baseline is read before the first job: a wrong id or file costs seconds, not a whole run.
+  const failAbove = regressionLimit(flags.failOnRegression)
+  if (failAbove !== undefined && flags.compare === undefined) throw new InferbenchError('INFERBENCH_USAGE', '--fail-on-regression needs --compare <run|file> (the baseline to compare with)')
+  const baseline = flags.compare === undefined ? undefined : await loadSide(flags.compare, { ...(flags.config ? { config: flags.config } : {}) }, cwd)
   const reporters = createReporters(config, stdout, registry)
+  // Lines of our own (the stored run's id, a comparison) go beside the console report; when a
+  // reporter owns stdout (--reporter json without a file), they go to stderr and stdout stays parseable.
+  const notes: TextSink = config.reporters.includes('default') ? stdout : process.stderr
+  const stored: StoredRun = {}
+  if (config.perfDb !== false && flags.store !== false) {
+    reporters.push(storeRecorder({ path: config.perfDb, root: config.root, source: 'cli', stdout: notes, stored, warn: (m) => process.stderr.write(`inferbench: ${m}\n`) }))
+  }
   const controller = new AbortController()
   const onSigint = () => controller.abort('interrupted')
   process.once('SIGINT', onSigint)
   try {
     const run = await runLocal({ jobs, registry, config, reporters, signal: controller.signal })
     if (controller.signal.aborted) return EXIT.interrupted
-    return run.counts.failed + run.counts.errored > 0 ? EXIT.failed : EXIT.ok
+    let regressed = false
+    if (baseline) {
+      const history = await storedHistory({ ...(flags.config ? { config: flags.config } : {}) }, cwd, stored.id)
+      try {
+        const current = { label: stored.id !== undefined ? `run ${stored.id} (this run)` : 'this run', jobs: run.jobs, fingerprint: run.fingerprint }
+        regressed = printComparison(baseline, current, notes, { history: history.lookup, ...(failAbove !== undefined ? { failAbove } : {}) }) !== EXIT.ok
+      } finally {
+        history.close()
+      }
+    }
+    return run.counts.failed + run.counts.errored > 0 || regressed ? EXIT.failed : EXIT.ok
   } finally {
     process.removeListener('SIGINT', onSigint)
   }

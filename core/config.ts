@@ -76,6 +76,8 @@ export const configSchema = z.strictObject({
   cacheDir: z.string().default('node_modules/.cache/inferbench'),
   /** The model repository (SQLite + content-addressed files) used by `inferbench model` and model.repo(). */
   repository: z.string().default('.inferbench/models'),
+  /** The PerfDB (SQLite) every run is stored in, for history and compare; false: store nothing. */
+  perfDb: z.union([z.string(), z.literal(false)]).default('.inferbench/perf.db'),
   defaults: defaultsSchema.default(defaultsSchema.parse({})),
   /**
    * Purely descriptive matrix axes, by name, with what they mean (a repetition counter, a label):
@@ -88,10 +90,12 @@ export const configSchema = z.strictObject({
 export type UserConfig = z.input<typeof configSchema>
 export type ParsedConfig = z.output<typeof configSchema>
 
-export interface ResolvedConfig extends Omit<ParsedConfig, 'plugins' | 'bail' | 'root' | 'cacheDir' | 'repository'> {
+export interface ResolvedConfig extends Omit<ParsedConfig, 'plugins' | 'bail' | 'root' | 'cacheDir' | 'repository' | 'perfDb'> {
   root: string
   cacheDir: string
   repository: string
+  /** Absolute path of the PerfDB, or false when runs are not stored. */
+  perfDb: string | false
   /** Where the config came from, for messages; undefined when running on defaults. */
   configFile?: string
   plugins: Plugin[]
@@ -156,6 +160,7 @@ export async function loadConfig(options: {
     root,
     cacheDir: resolve(root, parsed.cacheDir),
     repository: resolve(root, parsed.repository),
+    perfDb: parsed.perfDb === false ? false : resolve(root, parsed.perfDb),
     ...(file ? { configFile: file } : {}),
     plugins: parsed.plugins.filter((p): p is Plugin => Boolean(p)),
     bail: parsed.bail === true ? 1 : parsed.bail === false ? 0 : parsed.bail,

@@ -11,6 +11,7 @@ import type { Reporter } from '../core/plugin.ts'
 import type { RunReport } from '../core/report.ts'
 import { isolateReporter } from './isolated-reporter.ts'
 import { runLocal } from './local.ts'
+import { storeRecorder } from './store-recorder.ts'
 import { prepareRun } from './prepare-run.ts'
 
 export interface InferbenchOptions {
@@ -42,6 +43,8 @@ export async function runBenchmarks(options: InferbenchOptions = {}): Promise<Ru
   const { config, registry, jobs } = await prepare(options)
   const warn = (message: string) => process.stderr.write(`inferbench: ${message}\n`)
   const reporters = (options.reporters ?? []).map((r, i) => isolateReporter(`reporters[${i}]`, r, warn))
+  // Stored as a CLI run is, unless the config (or overrides: { perfDb: false }) says not to.
+  if (config.perfDb !== false) reporters.push(storeRecorder({ path: config.perfDb, root: config.root, source: 'node-api', warn }))
   return runLocal({ jobs, registry, config, reporters, ...(options.signal ? { signal: options.signal } : {}) })
 }
 

@@ -1,0 +1,69 @@
+import { z } from 'zod'
+import { InferbenchError } from './errors.ts'
+import type { RunReport } from './report.ts'
+
+/**
+ * What a JSON report (docs/json-report.md) must hold to be loaded back: `inferbench import`,
+ * `--compare <file>`, a leader merging shards. Fields added later are kept as they are
+ * (passthrough); the fields history and compare read are checked.
+ */
+const num = z.number()
+const latencySchema = z.looseObject({ p50: num, p90: num, p95: num, p99: num, max: num, mean: num })
+const fingerprintSchema = z.looseObject({
+  cpu: z.looseObject({ model: z.string(), cores: num }),
+  os: z.looseObject({ platform: z.string(), release: z.string(), arch: z.string() }),
+  node: z.string(),
+  libraries: z.record(z.string(), z.string()),
+  inferbench: z.string(),
+  git: z.looseObject({ commit: z.string(), dirty: z.boolean() }).optional(),
+  hostname: z.string(),
+})
+const base = {
+  id: z.string().min(1),
+  suite: z.string(),
+  name: z.string(),
+  file: z.string(),
+  kind: z.enum(['serving', 'function']),
+  params: z.record(z.string(), z.union([z.string(), num, z.boolean()])),
+}
+const window = z.looseObject({ requests: num, p50Ms: num.optional(), p50LowMs: num.optional(), p50HighMs: num.optional(), requestsPerSec: num.optional() })
+const measured = {
+  latency: latencySchema,
+  throughput: z.looseObject({ requestsPerSec: num, samplesPerSec: num }),
+  requests: z.looseObject({ ok: num, errors: num }),
+  stability: z.looseObject({ stable: z.boolean(), windows: z.array(window).optional() }),
+  histogram: z.string().optional(),
+}
+const jobSchema = z.discriminatedUnion('status', [
+  z.looseObject({ ...base, ...measured, status: z.literal('passed') }),
+  z.looseObject({ ...base, ...measured, status: z.literal('failed'), failures: z.array(z.string()) }),
+  z.looseObject({ ...base, status: z.literal('errored'), error: z.looseObject({ message: z.string() }) }),
+  z.looseObject({ ...base, status: z.literal('skipped'), reason: z.string() }),
+])
+export const runReportSchema = z.looseObject({
+  schemaVersion: z.literal(1).optional(),
+  startedAt: z.iso.datetime(),
+  finishedAt: z.iso.datetime(),
+  durationMs: num,
+  fingerprint: fingerprintSchema,
+  jobs: z.array(jobSchema),
+  counts: z.looseObject({ passed: num, failed: num, errored: num, skipped: num }),
+  stoppedEarly: z.string().optional(),
+})
+
+/** Parses JSON report text; every problem names the file and the field's path in it. */
+export function parseRunReport(text: string, file: string): RunReport {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    throw new InferbenchError('INFERBENCH_REPORT_INVALID', `${file} is not JSON: ${(error as Error).message}`)
+  }
+  const result = runReportSchema.safeParse(raw)
+  if (!result.success) {
+    const lines = result.error.issues.slice(0, 5).map((issue) => `  ${issue.path.map(String).join('.') || '(top level)'}: ${issue.message.replace(/^Invalid input: /, '')}`)
+    const more = result.error.issues.length > 5 ? `\n  … and ${result.error.issues.length - 5} more` : ''
+    throw new InferbenchError('INFERBENCH_REPORT_INVALID', `${file} is not an inferbench JSON report (--reporter json writes one):\n${lines.join('\n')}${more}`)
+  }
+  return result.data as unknown as RunReport
+}
