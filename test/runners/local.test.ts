@@ -113,8 +113,8 @@ d('local runner', () => {
     expect(busyJob!.processCpu!.perRequestUs).toBeGreaterThan(900)
     expect(busyJob!.processCpu!.perRequestUs).toBeLessThan(1600)
     expect(busyJob!.processCpu!.cores).toBeGreaterThan(0.7)
-    // Sleeping costs the process next to nothing.
-    expect(sleepyJob!.processCpu!.perRequestUs).toBeLessThan(300)
+    // Sleeping costs the process a small fraction of that (timers, the generator, the process's other threads).
+    expect(sleepyJob!.processCpu!.perRequestUs).toBeLessThan(busyJob!.processCpu!.perRequestUs * 0.5)
     expect(sleepyJob!.processCpu!.userMs + sleepyJob!.processCpu!.systemMs).toBeCloseTo(sleepyJob!.processCpu!.perRequestUs * sleepyJob!.requests.ok / 1000, 3)
   })
 
