@@ -56,6 +56,10 @@ const measurementSchema = z.strictObject({
    * 0 uses plain timers (about 1 ms late on average, which then shows in every latency).
    */
   spin: durationSchema.default(1),
+  /** Resource probes sampled during every measurement, by name ([] for none): cpu, memory, nvidia, or a plugin's. */
+  probes: z.array(z.string()).default(['cpu', 'memory']),
+  /** How often the probes sample. */
+  probeInterval: durationSchema.refine((ms) => ms >= 10, 'expected at least 10ms').default(250),
   /** Hard limit on one job (load generation, warm-up and cold start together). */
   jobTimeout: durationSchema.refine((ms) => ms > 0, 'expected a duration above zero').default(600_000),
 })

@@ -17,6 +17,8 @@ export interface Plugin {
   reporters?: Record<string, ReporterFactory>
   /** Static model analysis by format (e.g. { onnx: analyzeOnnxModel }): parameters, FLOPs, bytes. */
   analyzers?: Record<string, ModelAnalyzer>
+  /** Resource probes sampled in the background during each measurement (cpu, memory, nvidia, ...). */
+  probes?: Record<string, ProbeFactory>
   /**
    * The option schema of each backend this plugin offers, by backend name: its keys are the
    * matrix parameters the backend claims (a bench parameter nothing claims is a usage error).
@@ -91,6 +93,8 @@ export interface InferAnswer {
 export interface Backend {
   /** One request with the prepared inputs. Resolves when the answer is complete; rejects on error. */
   infer(): Promise<InferAnswer | void>
+  /** Processes the backend started (a server), for probes that sample per process. */
+  pids?: number[]
   close(): Promise<void>
   /** Library versions for the run fingerprint, e.g. { onnxruntime: '1.30.0' }. */
   versions?: Record<string, string>
@@ -202,12 +206,30 @@ export interface Reporter {
 
 export type ReporterFactory = (options: ReporterOptions) => Reporter
 
+// ---- probes --------------------------------------------------------------------------------
+
+export interface ProbeContext {
+  /** The processes doing the job's work: this one, and any the backend started (a server). */
+  pids: number[]
+}
+
+/** A resource probe: static facts once, then samples of named series at the sampling interval. */
+export interface Probe {
+  /** Facts that do not change during the job (GPU name, driver, memory total). */
+  describe?(): Record<string, string | number> | Promise<Record<string, string | number>>
+  /** One sample: values by series name, e.g. { systemCpuPct: 43.2, processRssMb: 512 }. */
+  sample(): Record<string, number> | Promise<Record<string, number>>
+}
+
+/** A probe, or why it cannot run here (no GPU, not Linux): reported as such, never as zeros. */
+export type ProbeFactory = (ctx: ProbeContext) => Promise<Probe | { unavailable: string }>
+
 // ---- registry ------------------------------------------------------------------------------
 
-type Capability = 'backends' | 'generators' | 'workloads' | 'reporters' | 'analyzers'
-const CAPABILITIES: Capability[] = ['backends', 'generators', 'workloads', 'reporters', 'analyzers']
+type Capability = 'backends' | 'generators' | 'workloads' | 'reporters' | 'analyzers' | 'probes'
+const CAPABILITIES: Capability[] = ['backends', 'generators', 'workloads', 'reporters', 'analyzers', 'probes']
 const NOUN: Record<Capability, string> = {
-  backends: 'backend', generators: 'model generator', workloads: 'workload', reporters: 'reporter', analyzers: 'model analyzer',
+  backends: 'backend', generators: 'model generator', workloads: 'workload', reporters: 'reporter', analyzers: 'model analyzer', probes: 'probe',
 }
 
 export interface PluginRegistry {
@@ -216,6 +238,7 @@ export interface PluginRegistry {
   generator(name: string): ModelGenerator
   workload(name: string): WorkloadFactory
   reporter(name: string): ReporterFactory
+  probe(name: string): ProbeFactory
   /** Every registered model analyzer, in plugin order. */
   analyzers(): ModelAnalyzer[]
   /** Every matrix parameter a plugin claims (backend options and plugin axes). */
@@ -261,6 +284,7 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
     generator: (name) => lookup('generators', name),
     workload: (name) => lookup('workloads', name),
     reporter: (name) => lookup('reporters', name),
+    probe: (name) => lookup('probes', name),
     analyzers: () => [...maps.analyzers.values()].map((e) => e.value as ModelAnalyzer),
     claims: () => plugins.flatMap((p) => [
       ...Object.entries(p.optionSchemas ?? {}).flatMap(([backend, schema]) => Object.keys(schema.shape).map((key) => ({ key, plugin: p.name, backend }))),

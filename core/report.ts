@@ -7,6 +7,19 @@ import type { Validity } from './stats/validity.ts'
 import type { Scalar } from './types.ts'
 
 /** What one job measured. Field names are stable: the JSON report and later tools read them. */
+/** What one probe saw during a measurement. */
+export type ProbeResult =
+  | {
+    available: true
+    /** Facts that did not change (GPU name, driver, memory total). */
+    info?: Record<string, string | number>
+    /** Mean and maximum of each series over the measurement. */
+    summary: Record<string, { mean: number; max: number }>
+    /** The time series: sample times (ms from the measurement's start) and each series' values. */
+    samples: { atMs: number[]; series: Record<string, number[]> }
+  }
+  | { available: false; reason: string }
+
 export interface Measurement {
   latency: LatencySummary
   throughput: { requestsPerSec: number; samplesPerSec: number }
@@ -35,6 +48,8 @@ export interface Measurement {
    * is not counted). `perRequestUs` per answered request; `cores` = CPU time / wall time.
    */
   processCpu?: { userMs: number; systemMs: number; perRequestUs: number; cores: number }
+  /** Resource probes sampled during the measurement (measurement.probes), by name. */
+  probes?: Record<string, ProbeResult>
   stability: Stability
   validity: Validity
   /** HdrHistogram compressed base64 of latencies in microseconds. */

@@ -103,9 +103,34 @@ function detailLines(r: JobReport): string[] {
     }
     if (r.clientQueue) lines.push(c.yellow(`${r.clientQueue.queuedAnswers} requests waited in the client for a free connection (mean ${fmtMs(r.clientQueue.meanMs)}ms over all answers); raise connections to send them at once`))
     if (r.sendDelay && r.sendDelay.mean > 0.2) lines.push(c.dim(`sends left ${fmtMs(r.sendDelay.mean)}ms after their intended time on average (p99 ${fmtMs(r.sendDelay.p99)}ms); latency includes it`))
+    const probes = probeLine(r)
+    if (probes) lines.push(c.dim(probes))
     if (r.extra) lines.push(c.cyan(Object.entries(r.extra).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')))
   }
   return lines
+}
+
+/** Probe means and peaks in one line: `cpu 98% of a core (peak 100%), machine 51%; rss 189 MiB; gpu0 87%, 212 W`. */
+function probeLine(r: Extract<JobReport, { status: 'passed' | 'failed' }>): string | undefined {
+  if (!r.probes) return undefined
+  const parts: string[] = []
+  const mean = (probe: string, series: string) => {
+    const p = r.probes?.[probe]
+    return p?.available ? p.summary[series] : undefined
+  }
+  const cpu = mean('cpu', 'processCpuPct')
+  const machine = mean('cpu', 'systemCpuPct')
+  if (cpu) parts.push(`cpu ${Math.round(cpu.mean)}% of a core (peak ${Math.round(cpu.max)}%)${machine ? `, machine ${Math.round(machine.mean)}%` : ''}`)
+  const rss = mean('memory', 'processRssMiB')
+  if (rss) parts.push(`rss ${Math.round(rss.max)} MiB`)
+  const gpu = r.probes.nvidia
+  if (gpu?.available) {
+    for (const [series, s] of Object.entries(gpu.summary)) {
+      const m = /^gpu(\d+)(UtilPct|PowerW)$/.exec(series)
+      if (m) parts.push(`gpu${m[1]} ${m[2] === 'UtilPct' ? `${Math.round(s.mean)}%` : `${Math.round(s.mean)} W`}`)
+    }
+  } else if (gpu && !gpu.available) parts.push(`nvidia: ${gpu.reason}`)
+  return parts.length ? parts.join('; ') : undefined
 }
 
 function suiteTable(jobs: JobReport[]): string {

@@ -1,4 +1,5 @@
 import { runClosedLoop } from '../core/loadgen/closed-loop.ts'
+import { startProbes } from './probe-sampler.ts'
 import { runOpenLoop } from '../core/loadgen/open-loop.ts'
 import { LoadRecorder, type Windowing } from '../core/loadgen/recorder.ts'
 import type { ServingJob } from '../core/plan.ts'
@@ -63,6 +64,7 @@ export async function measure(
   track(recorder, 'measure')
   const send = () => backend.infer()
   const statsBefore = backend.statistics ? await backend.statistics() : undefined
+  const probes = await startProbes(m.probes, ctx.registry, [process.pid, ...(backend.pids ?? [])], m.probeInterval)
   const cpuBefore = process.cpuUsage()
   let open: { scheduled: number; sendDelay: Measurement['sendDelay'] } | undefined
   if (plan.kind === 'closed') {
@@ -85,6 +87,7 @@ export async function measure(
   }
 
   const cpu = process.cpuUsage(cpuBefore)
+  const probed = await probes.stop()
   const statsAfter = statsBefore && backend.statistics ? await backend.statistics() : undefined
   const durationMs = recorder.endMs - recorder.startMs
   const seconds = durationMs / 1000
@@ -115,6 +118,7 @@ export async function measure(
       perRequestUs: recorder.ok > 0 ? (cpu.user + cpu.system) / recorder.ok : 0,
       cores: durationMs > 0 ? (cpu.user + cpu.system) / 1000 / durationMs : 0,
     },
+    ...(Object.keys(probed).length ? { probes: probed } : {}),
     stability,
     validity,
     histogram: encodeHistogram(recorder.histogram),

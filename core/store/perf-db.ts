@@ -178,6 +178,16 @@ export class PerfDb {
         measured?.latency?.p50 ?? null, measured?.latency?.p99 ?? null, measured?.throughput?.requestsPerSec ?? null,
         measured?.histogram ?? null, new Date().toISOString(), JSON.stringify(report),
       )
+      const sample = this.db.prepare('INSERT INTO probe_samples (run_id, seq, probe, series, at_ms, value) VALUES (?, ?, ?, ?, ?, ?)')
+      for (const [probe, result] of Object.entries(measured?.probes ?? {})) {
+        if (!result.available) continue
+        for (const [series, values] of Object.entries(result.samples.series)) {
+          values.forEach((value, i) => {
+            // NaN (JSON null): the series had no reading then; nothing is stored, not a zero.
+            if (typeof value === 'number' && Number.isFinite(value)) sample.run(runId, seq, probe, series, result.samples.atMs[i] ?? 0, value)
+          })
+        }
+      }
     })
     // BEGIN IMMEDIATE: a deferred transaction that reads, then writes, fails at once (SQLITE_BUSY,
     // no waiting) when another run committed in between; an immediate one waits its turn.
@@ -232,6 +242,14 @@ export class PerfDb {
       if (found.length >= limit) break
     }
     return found
+  }
+
+  /** A job's probe time series: by probe and series, the (time, value) pairs in order. */
+  probeSeries(runId: number, seq: number): Record<string, Record<string, Array<[number, number]>>> {
+    const rows = this.db.prepare('SELECT probe, series, at_ms, value FROM probe_samples WHERE run_id = ? AND seq = ? ORDER BY rowid').all(runId, seq) as Array<{ probe: string; series: string; at_ms: number; value: number }>
+    const out: Record<string, Record<string, Array<[number, number]>>> = {}
+    for (const r of rows) ((out[r.probe] ??= {})[r.series] ??= []).push([r.at_ms, r.value])
+    return out
   }
 
   /**

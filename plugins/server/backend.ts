@@ -63,6 +63,7 @@ export function serverBackend(): Plugin {
         protocol: p.protocol, address, modelName, encoding: p.encoding, connections: connectionsFor(ctx), readyTimeoutMs: 10_000, intHigh: 2,
       }, {
         close: stop,
+        ...(child.pid !== undefined ? { pids: [child.pid] } : {}),
         coldStart: { spawnToReadyMs, serverModelLoadMs: ready.loadMs },
         // Every instance, and with batching full batches (requests of `batch` rows each).
         warmupConcurrency: Math.max(p.instances, p.maxBatch > 1 ? Math.floor(p.maxBatch / Math.max(ctx.batch, 1)) : 1),

@@ -43,6 +43,7 @@ export async function createV2Backend(ctx: BackendContext, target: V2Target, ext
         info: { ...info, ...extra.info },
         ...(extra.coldStart ? { coldStart: extra.coldStart } : {}),
         ...(extra.warmupConcurrency ? { warmupConcurrency: extra.warmupConcurrency } : {}),
+        ...(extra.pids ? { pids: extra.pids } : {}),
       }
     } catch (error) {
       await client.close()
@@ -63,6 +64,7 @@ export async function createV2Backend(ctx: BackendContext, target: V2Target, ext
       info: { ...info, ...extra.info },
       ...(extra.coldStart ? { coldStart: extra.coldStart } : {}),
       ...(extra.warmupConcurrency ? { warmupConcurrency: extra.warmupConcurrency } : {}),
+      ...(extra.pids ? { pids: extra.pids } : {}),
     }
   } catch (error) {
     client.close()

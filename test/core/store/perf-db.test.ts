@@ -35,7 +35,11 @@ describe('PerfDB', () => {
     const path = freshPath()
     const db = PerfDb.open(path)
     const first = db.beginRun({ startedAt: '2026-11-30T10:00:00.000Z', fingerprint, source: 'cli' })
-    db.recordJob(first, job('a', 2))
+    const probed = { ...job('a', 2), probes: {
+      cpu: { available: true, summary: { processCpuPct: { mean: 50, max: 60 } }, samples: { atMs: [0, 250, 500], series: { processCpuPct: [40, 60, Number.NaN] } } },
+      nvidia: { available: false, reason: 'nvidia-smi is not installed' },
+    } } as JobReport
+    db.recordJob(first, probed)
     db.recordJob(first, job('b', 3))
     db.recordJob(first, job('c', 0, 'skipped'))
     db.endRun(first, { finishedAt: '2026-11-30T10:01:00.000Z', counts: { passed: 2, failed: 0, errored: 0, skipped: 1 }, fingerprint })
@@ -49,6 +53,8 @@ describe('PerfDB', () => {
     const jobs = again.jobs(first)
     expect(jobs.map((j) => [j.seq, j.jobId, j.status])).toEqual([[0, 'a', 'passed'], [1, 'b', 'passed'], [2, 'c', 'skipped']])
     expect(jobs[1]!.report).toEqual(job('b', 3))
+    // Probe time series as rows; a missing reading (NaN) is not stored as a value.
+    expect(again.probeSeries(first, 0)).toEqual({ cpu: { processCpuPct: [[0, 40], [250, 60]] } })
     expect(again.jobFigures('b')).toEqual({ p50: [3], p99: [3], throughput: [1000 / 3] })
     expect(again.jobHistory(/job [ab]/).map((j) => j.jobId)).toEqual(['a', 'b'])
     again.close()

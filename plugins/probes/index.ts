@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import os from 'node:os'
+import { definePlugin, type Plugin, type Probe, type ProbeFactory } from '../../core/plugin-api.ts'
+import { NVIDIA_QUERY_FIELDS, parseNvidiaSmiCsv } from './nvidia-smi.ts'
+import { readMemInfo, readProcessRss, readProcessTicks, readSystemCpu } from './proc.ts'
+
+/** Clock ticks per second of /proc/<pid>/stat times: USER_HZ, 100 on every mainstream Linux. */
+const USER_HZ = 100
+
+const needsProc = (): { unavailable: string } | undefined =>
+  (existsSync('/proc/stat') ? undefined : { unavailable: `reads Linux /proc, which this system (${os.platform()}) does not have` })
+
+/** `cpu`: the machine's utilisation (all cores, %) and the job's processes' (% of one core, summed). */
+const cpu: ProbeFactory = async ({ pids }) => {
+  const missing = needsProc()
+  if (missing) return missing
+  let system = readSystemCpu()
+  let ticks = new Map(pids.map((pid) => [pid, readProcessTicks(pid) ?? 0]))
+  let at = performance.now()
+  const probe: Probe = {
+    describe: () => ({ cores: os.cpus().length, model: os.cpus()[0]?.model.trim() ?? 'unknown' }),
+    sample: () => {
+      const now = performance.now()
+      const nextSystem = readSystemCpu()
+      const nextTicks = new Map(pids.map((pid) => [pid, readProcessTicks(pid)]))
+      let processTicks = 0
+      for (const [pid, t] of nextTicks) if (t !== undefined) processTicks += t - (ticks.get(pid) ?? t)
+      const total = nextSystem.total - system.total
+      const sample = {
+        systemCpuPct: total > 0 ? ((nextSystem.busy - system.busy) / total) * 100 : 0,
+        processCpuPct: ((processTicks / USER_HZ) / ((now - at) / 1000)) * 100,
+      }
+      system = nextSystem
+      ticks = new Map([...nextTicks].map(([pid, t]) => [pid, t ?? 0]))
+      at = now
+      return sample
+    },
+  }
+  return probe
+}
+
+/** `memory`: the job's processes' resident memory (summed) and the machine's memory in use. */
+const memory: ProbeFactory = async ({ pids }) => {
+  const missing = needsProc()
+  if (missing) return missing
+  return {
+    describe: () => ({ totalMiB: Math.round(readMemInfo().totalBytes / 2 ** 20) }),
+    sample: () => {
+      const rss = pids.map((pid) => readProcessRss(pid) ?? 0).reduce((a, b) => a + b, 0)
+      const mem = readMemInfo()
+      return { processRssMiB: rss / 2 ** 20, systemUsedPct: ((mem.totalBytes - mem.availableBytes) / mem.totalBytes) * 100 }
+    },
+  }
+}
+
+function queryNvidiaSmi(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('nvidia-smi', [`--query-gpu=${NVIDIA_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits'], { timeout: 5000 }, (error, stdout, stderr) => {
+      if (error) reject(Object.assign(new Error(stderr.trim() || error.message), { code: (error as NodeJS.ErrnoException).code }))
+      else resolve(stdout)
+    })
+  })
+}
+
+/** `nvidia`: per GPU utilisation, memory used, power draw, SM clock and temperature from nvidia-smi. */
+const nvidia: ProbeFactory = async () => {
+  let first: ReturnType<typeof parseNvidiaSmiCsv>
+  try {
+    first = parseNvidiaSmiCsv(await queryNvidiaSmi())
+  } catch (error) {
+    const absent = (error as NodeJS.ErrnoException).code === 'ENOENT'
+    return { unavailable: absent ? 'nvidia-smi is not installed (no NVIDIA GPU or driver here)' : `nvidia-smi failed: ${(error as Error).message}` }
+  }
+  if (first.length === 0) return { unavailable: 'nvidia-smi lists no GPU' }
+  return {
+    describe: () => Object.fromEntries(first.flatMap((g) => [
+      [`gpu${g.index}Name`, g.name], [`gpu${g.index}Driver`, g.driverVersion],
+      ...(g.memoryTotalMiB !== undefined ? [[`gpu${g.index}MemoryTotalMiB`, g.memoryTotalMiB]] : []),
+    ])),
+    sample: async () => {
+      const values: Record<string, number> = {}
+      for (const g of parseNvidiaSmiCsv(await queryNvidiaSmi())) {
+        const put = (name: string, v: number | undefined) => { if (v !== undefined) values[`gpu${g.index}${name}`] = v }
+        put('UtilPct', g.utilizationPct)
+        put('MemoryUsedMiB', g.memoryUsedMiB)
+        put('PowerW', g.powerDrawW)
+        put('SmClockMHz', g.smClockMHz)
+        put('TemperatureC', g.temperatureC)
+      }
+      return values
+    },
+  }
+}
+
+/** Built-in resource probes: cpu and memory (Linux /proc), nvidia (nvidia-smi). */
+export function probes(): Plugin {
+  return definePlugin({ name: 'inferbench:probes', probes: { cpu, memory, nvidia } })
+}

@@ -1,0 +1,76 @@
+import type { PluginRegistry, Probe } from '../core/plugin.ts'
+import type { ProbeResult } from '../core/report.ts'
+
+export interface RunningProbes {
+  stop(): Promise<Record<string, ProbeResult>>
+}
+
+/**
+ * Starts the named probes for a measurement and samples them every `intervalMs` in the
+ * background (timers, unref'd; a sample that is still pending when the next is due is skipped,
+ * never queued). A probe that cannot run here says why; one that fails mid-way keeps what it had.
+ */
+export async function startProbes(names: readonly string[], registry: PluginRegistry, pids: number[], intervalMs: number): Promise<RunningProbes> {
+  const started = performance.now()
+  const results: Record<string, ProbeResult> = {}
+  const live: Array<{ name: string; probe: Probe; atMs: number[]; series: Record<string, number[]>; busy: boolean; failed?: string }> = []
+  for (const name of names) {
+    try {
+      const made = await registry.probe(name)({ pids })
+      if ('unavailable' in made) {
+        results[name] = { available: false, reason: made.unavailable }
+        continue
+      }
+      const info = made.describe ? await made.describe() : undefined
+      live.push({ name, probe: made, atMs: [], series: {}, busy: false })
+      if (info) results[name] = { available: true, info, summary: {}, samples: { atMs: [], series: {} } }
+    } catch (error) {
+      results[name] = { available: false, reason: (error as Error).message }
+    }
+  }
+  const tick = () => {
+    for (const p of live) {
+      if (p.busy || p.failed) continue
+      p.busy = true
+      const at = performance.now() - started
+      Promise.resolve().then(() => p.probe.sample()).then((values) => {
+        p.atMs.push(at)
+        const index = p.atMs.length - 1
+        for (const [key, value] of Object.entries(values)) {
+          // A series that appears late is padded with NaN before it (JSON null), never with zeros.
+          const column = p.series[key] ??= new Array<number>(index).fill(Number.NaN)
+          column.push(value)
+        }
+        for (const column of Object.values(p.series)) if (column.length < index + 1) column.push(Number.NaN)
+      }, (error: unknown) => { p.failed = (error as Error).message }).finally(() => { p.busy = false })
+    }
+  }
+  const timer = live.length ? setInterval(tick, intervalMs) : undefined
+  timer?.unref()
+  return {
+    async stop() {
+      if (timer) clearInterval(timer)
+      tick() // the last sample covers the end of the measurement
+      await new Promise<void>((resolve) => {
+        const wait = () => (live.some((p) => p.busy) ? setTimeout(wait, 1) : resolve())
+        wait()
+      })
+      for (const p of live) {
+        const existing = results[p.name]
+        const summary = Object.fromEntries(Object.entries(p.series).map(([key, values]) => {
+          const known = values.filter((v) => Number.isFinite(v))
+          return [key, { mean: known.reduce((a, b) => a + b, 0) / Math.max(1, known.length), max: known.length ? Math.max(...known) : Number.NaN }]
+        }))
+        if (p.failed && p.atMs.length === 0) {
+          results[p.name] = { available: false, reason: `failed while sampling: ${p.failed}` }
+          continue
+        }
+        results[p.name] = {
+          available: true, ...(existing?.available && existing.info ? { info: existing.info } : {}), summary,
+          samples: { atMs: p.atMs.map((t) => Math.round(t)), series: p.series },
+        }
+      }
+      return results
+    },
+  }
+}

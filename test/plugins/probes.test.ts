@@ -1,0 +1,72 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createRegistry, definePlugin, type Probe } from '../../core/plugin.ts'
+import { probes } from '../../plugins/probes/index.ts'
+import { parseNvidiaSmiCsv } from '../../plugins/probes/nvidia-smi.ts'
+import { readMemInfo, readProcessRss, readProcessTicks, readSystemCpu } from '../../plugins/probes/proc.ts'
+import { startProbes } from '../../runners/probe-sampler.ts'
+import { REPO_ROOT } from '../helpers/temp-project.ts'
+
+const fixture = (name: string) => readFileSync(join(REPO_ROOT, 'fixtures', name), 'utf8')
+const children: ChildProcess[] = []
+afterEach(() => { for (const c of children.splice(0)) c.kill() })
+const child = (code: string) => {
+  const c = spawn(process.execPath, ['-e', code], { stdio: 'ignore' })
+  children.push(c)
+  return c.pid!
+}
+
+describe('probes', () => {
+  it('parses nvidia-smi CSV: several GPUs, and [N/A] / [Not Supported] fields left out, never zero', () => {
+    const [a100, t4] = parseNvidiaSmiCsv(fixture('nvidia-smi/two-gpus.csv'))
+    expect(a100).toEqual({ index: 0, name: 'NVIDIA A100-SXM4-80GB', driverVersion: '535.104.05', memoryTotalMiB: 81920, utilizationPct: 87, memoryUsedMiB: 40213, powerDrawW: 312.45, smClockMHz: 1410, temperatureC: 64 })
+    expect(t4!.utilizationPct).toBe(0) // a real zero stays
+    expect(t4).not.toHaveProperty('powerDrawW')
+    const [gtx] = parseNvidiaSmiCsv(fixture('nvidia-smi/not-supported.csv'))
+    expect(gtx).toEqual({ index: 0, name: 'NVIDIA GeForce GTX 1650', driverVersion: '550.54.14', memoryTotalMiB: 4096, memoryUsedMiB: 512, smClockMHz: 1485 })
+    expect(() => parseNvidiaSmiCsv('0, only, three')).toThrow(/expected 9 comma-separated fields .* found 3/)
+  })
+
+  it('reads recorded /proc files, including a process name with spaces and parentheses', () => {
+    expect(readSystemCpu(fixture('proc/stat.txt'))).toEqual({ busy: 2221557 + 231757 + 12875 + 21533, total: 2221557 + 231757 + 2054939 + 3134 + 12875 + 21533 })
+    expect(readProcessTicks(1, () => fixture('proc/pid-stat.txt'))).toBe(57 + 2)
+    expect(readProcessRss(1, () => fixture('proc/status.txt'))).toBe(Number(/VmRSS:\s+(\d+)/.exec(fixture('proc/status.txt'))![1]) * 1024)
+    const mem = readMemInfo(fixture('proc/meminfo.txt'))
+    expect(mem.availableBytes).toBeGreaterThan(0)
+    expect(mem.availableBytes).toBeLessThan(mem.totalBytes)
+    expect(readProcessTicks(2 ** 30)).toBeUndefined()
+  })
+
+  it('the cpu probe sees a busy process near a full core and a sleeping one near zero', async () => {
+    const registry = createRegistry([probes()])
+    const busy = child('const end = Date.now() + 5000; while (Date.now() < end);')
+    const idle = child('setTimeout(() => {}, 5000)')
+    const [busyRun, idleRun] = await Promise.all([busy, idle].map((pid) => startProbes(['cpu', 'memory'], registry, [pid], 100)))
+    await new Promise((resolve) => setTimeout(resolve, 1200))
+    const [hot, cold] = await Promise.all([busyRun!.stop(), idleRun!.stop()])
+    const pct = (r: typeof hot) => (r.cpu!.available ? r.cpu!.summary.processCpuPct!.mean : NaN)
+    expect(pct(hot)).toBeGreaterThan(50)
+    expect(pct(cold)).toBeLessThan(15)
+    expect(hot.cpu!.available && hot.cpu!.samples.atMs.length).toBeGreaterThanOrEqual(8)
+    expect(hot.memory!.available && hot.memory!.summary.processRssMiB!.max).toBeGreaterThan(10)
+  })
+
+  it('a probe that cannot run says why, one that fails mid-way keeps what it had, and the nvidia probe needs nvidia-smi', async () => {
+    let n = 0
+    const flaky: Probe = { sample: () => { if (++n > 3) throw new Error('device lost'); return { value: n } } }
+    const registry = createRegistry([probes(), definePlugin({ name: 'test', probes: {
+      flaky: async () => flaky,
+      absent: async () => ({ unavailable: 'no such device here' }),
+    } })])
+    const running = await startProbes(['flaky', 'absent', 'nvidia'], registry, [process.pid], 20)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const result = await running.stop()
+    expect(result.absent).toEqual({ available: false, reason: 'no such device here' })
+    expect(result.flaky).toMatchObject({ available: true, summary: { value: { mean: 2, max: 3 } }, samples: { series: { value: [1, 2, 3] } } })
+    // Without an NVIDIA driver the probe says so instead of reporting zeros.
+    if (spawnSync('nvidia-smi', ['-L']).error) expect(result.nvidia).toEqual({ available: false, reason: 'nvidia-smi is not installed (no NVIDIA GPU or driver here)' })
+    else expect(result.nvidia).toMatchObject({ available: true, info: { gpu0Name: expect.any(String) } })
+  })
+})
