@@ -76,9 +76,9 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
     if (controller.signal.aborted) return EXIT.interrupted
     let regressed = false
     if (baseline) {
-      const history = await storedHistory({ ...(flags.config ? { config: flags.config } : {}) }, cwd, stored.id)
+      const history = await storedHistory({ ...(flags.config ? { config: flags.config } : {}) }, cwd, baseline, stored.id)
       try {
-        const current = { label: stored.id !== undefined ? `run ${stored.id} (this run)` : 'this run', jobs: run.jobs, fingerprint: run.fingerprint }
+        const current = { label: stored.id !== undefined ? `run ${stored.id} (this run)` : 'this run', jobs: run.jobs, fingerprint: run.fingerprint, startedAt: run.startedAt }
         regressed = printComparison(baseline, current, notes, { history: history.lookup, ...(failAbove !== undefined ? { failAbove } : {}) }) !== EXIT.ok
       } finally {
         history.close()

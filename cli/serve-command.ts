@@ -33,6 +33,13 @@ export async function serveCommand(flags: ServeFlags, cwd: string, out: TextSink
   if (drainTimeoutMs === undefined) throw new InferbenchError('INFERBENCH_USAGE', `serve: --drain-timeout: expected a duration like 30s or 500ms, received ${flags.drainTimeout}`)
   const started = performance.now()
   const running = await serve(options)
+  // Listening before the ready line goes out: a supervisor may stop the server the moment it
+  // reads it (before, a SIGTERM in that gap killed the server undrained). During start-up a
+  // signal still ends the process at once.
+  const signal = new Promise<string>((resolvePromise) => {
+    process.once('SIGTERM', () => resolvePromise('SIGTERM'))
+    process.once('SIGINT', () => resolvePromise('SIGINT'))
+  })
   out.write(`${JSON.stringify({
     event: 'ready', http: running.httpPort ?? null, grpc: running.grpcPort ?? null, models: running.server.modelNames(),
     loadMs: Math.round(performance.now() - started), pid: process.pid,
@@ -41,12 +48,8 @@ export async function serveCommand(flags: ServeFlags, cwd: string, out: TextSink
   info(`inferbench serve: ${running.server.modelNames().join(', ')} on ${options.host}`
     + `${running.httpPort !== undefined ? ` http:${running.httpPort}` : ''}${running.grpcPort !== undefined ? ` grpc:${running.grpcPort}` : ''}`
     + `${options.batching ? `, dynamic batching up to ${options.batching.maxBatch} rows, ${options.batching.maxQueueDelayUs}µs delay` : ''}\n`)
-  const signal = await new Promise<string>((resolvePromise) => {
-    const stop = (name: string) => resolvePromise(name)
-    process.once('SIGTERM', () => stop('SIGTERM'))
-    process.once('SIGINT', () => stop('SIGINT'))
-  })
-  await running.stop(drainTimeoutMs, () => info(`inferbench serve: ${signal}, draining (new connections are refused)\n`))
+  const received = await signal
+  await running.stop(drainTimeoutMs, () => info(`inferbench serve: ${received}, draining (new connections are refused)\n`))
   info('inferbench serve: stopped\n')
   return 0
 }

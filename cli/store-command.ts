@@ -26,7 +26,9 @@ export interface StoreFlags {
 async function openDb(flags: StoreFlags, cwd: string, mustExist: boolean): Promise<{ db: PerfDb; root: string }> {
   const config = await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })
   const path = flags.db ? resolve(cwd, flags.db) : config.perfDb
-  if (path === false) throw new InferbenchError('INFERBENCH_USAGE', 'the config sets perfDb: false, so no runs are stored; give a PerfDB file with --db <path>')
+  if (path === false) {
+    throw new InferbenchError('INFERBENCH_USAGE', 'the config sets perfDb: false, so no runs are stored here: compare with a JSON report file (--reporter json --outputFile.json=<file>), or point history/compare/import at a PerfDB with --db <path>')
+  }
   if (mustExist && !existsSync(path)) {
     throw new InferbenchError('INFERBENCH_RUN_NOT_FOUND', `no PerfDB at ${relative(cwd, path) || path} yet: every \`npx inferbench\` run is stored there (unless --no-store); or import a JSON report with inferbench import <file>`)
   }
@@ -54,13 +56,14 @@ export async function historyCommand(flags: StoreFlags, cwd: string, out: TextSi
     const runs = db.runs({ limit })
     if (flags.json) return write(out, JSON.stringify(runs, null, 2))
     if (runs.length === 0) return write(out, 'no runs stored yet')
-    out.write(`${c.dim(pad('run', 5))}  ${c.dim(pad('started', 19))}  ${c.dim(pad('status', 11))}  ${c.dim(pad('jobs ✓ ✗ ! -', 16))}  ${c.dim(pad('git', 9))}  ${c.dim('source')}\n`)
+    out.write(`${c.dim(pad('run', 5))}  ${c.dim(pad('started', 19))}  ${c.dim(pad('status', 12))} ${c.dim(pad('jobs ✓ ✗ ! -', 16))}  ${c.dim(pad('git', 9))}  ${c.dim('source')}\n`)
     for (const r of runs) {
       const k = r.counts
       const jobs = `${k.passed} ${k.failed} ${k.errored} ${k.skipped}`
       const git = r.fingerprint.git ? `${r.fingerprint.git.commit.slice(0, 7)}${r.fingerprint.git.dirty ? '*' : ''}` : '-'
       const status = r.status === 'completed' ? r.status : c.yellow(r.status)
-      out.write(`${pad(String(r.id), 5)}  ${pad(r.startedAt.replace('T', ' ').slice(0, 19), 19)}  ${pad(status, 11, r.status.length)}  ${pad(jobs, 16)}  ${pad(git, 9)}  ${r.source}${r.stoppedEarly ? c.dim(` (${r.stoppedEarly})`) : ''}\n`)
+      const why = r.stoppedEarly && !r.stoppedEarly.startsWith('interrupted') ? c.dim(` (${r.stoppedEarly})`) : ''
+      out.write(`${pad(String(r.id), 5)}  ${pad(r.startedAt.replace('T', ' ').slice(0, 19), 19)}  ${pad(status, 12, r.status.length)} ${pad(jobs, 16)}  ${pad(git, 9)}  ${r.source}${why}\n`)
     }
     return EXIT.ok
   } finally {
@@ -75,9 +78,17 @@ export async function importCommand(files: string[], flags: StoreFlags, cwd: str
   const reports = files.map((file) => ({ file, run: parseRunReport(readReport(resolve(cwd, file), file), file) }))
   const { db } = await openDb(flags, cwd, false)
   try {
+    const done: Array<{ file: string; runId: number; jobs: number; alreadyStored: boolean }> = []
     for (const { file, run } of reports) {
-      const id = db.importRun(run, `import:${file}`)
-      out.write(`imported ${file} as run ${id} (${run.jobs.length} job${run.jobs.length === 1 ? '' : 's'}, started ${run.startedAt})\n`)
+      const existing = db.findRun(run.startedAt, run.fingerprint.hostname)
+      const runId = existing ?? db.importRun(run, `import:${file}`)
+      done.push({ file, runId, jobs: run.jobs.length, alreadyStored: existing !== undefined })
+    }
+    if (flags.json) return write(out, JSON.stringify({ imported: done }, null, 2))
+    for (const d of done) {
+      out.write(d.alreadyStored
+        ? `${d.file} is already stored as run ${d.runId} (same start time and host); not imported again\n`
+        : `imported ${d.file} as run ${d.runId} (${d.jobs} job${d.jobs === 1 ? '' : 's'})\n`)
     }
     return EXIT.ok
   } finally {
@@ -90,8 +101,10 @@ export interface RunSide {
   label: string
   jobs: JobReport[]
   fingerprint: Fingerprint
-  /** The run's id when it is stored: earlier runs give the run-to-run spread. */
+  /** The run's id when it is stored. */
   runId?: number
+  /** When it started: stored runs up to then give the run-to-run spread (for a baseline). */
+  startedAt: string
 }
 
 export async function loadSide(ref: string, flags: StoreFlags, cwd: string): Promise<RunSide> {
@@ -103,14 +116,14 @@ export async function loadSide(ref: string, flags: StoreFlags, cwd: string): Pro
         const latest = db.runs({ limit: 5 }).map((r) => r.id)
         throw new InferbenchError('INFERBENCH_RUN_NOT_FOUND', `the PerfDB ${db.path} holds no run ${ref}${latest.length ? `; latest: ${latest.join(', ')} (inferbench history)` : '; it holds no runs yet'}`)
       }
-      return { label: runLabel(run), jobs: db.jobs(run.id).map((j) => j.report), fingerprint: run.fingerprint, runId: run.id }
+      return { label: runLabel(run), jobs: db.jobs(run.id).map((j) => j.report), fingerprint: run.fingerprint, runId: run.id, startedAt: run.startedAt }
     } finally {
       db.close()
     }
   }
   const path = resolve(cwd, ref)
   const run = parseRunReport(readReport(path, ref), ref)
-  return { label: `${ref} (${run.startedAt.replace('T', ' ').slice(0, 16)})`, jobs: run.jobs, fingerprint: run.fingerprint }
+  return { label: `${ref} (${run.startedAt.replace('T', ' ').slice(0, 16)})`, jobs: run.jobs, fingerprint: run.fingerprint, startedAt: run.startedAt }
 }
 
 /** `inferbench compare <before> <after> [--fail-on-regression pct]`: runs by id or JSON file. */
@@ -119,7 +132,7 @@ export async function compareCommand(before: string | undefined, after: string |
   const failAbove = regressionLimit(flags.failOnRegression)
   const a = await loadSide(before, flags, cwd)
   const b = await loadSide(after, flags, cwd)
-  const history = await storedHistory(flags, cwd, b.runId)
+  const history = await storedHistory(flags, cwd, a, b.runId)
   try {
     return printComparison(a, b, out, { json: Boolean(flags.json), history: history.lookup, ...(failAbove !== undefined ? { failAbove } : {}) })
   } finally {
@@ -127,20 +140,28 @@ export async function compareCommand(before: string | undefined, after: string |
   }
 }
 
-/** Earlier runs of each job in the PerfDB (when there is one), before `afterRunId` if given. */
-export async function storedHistory(flags: StoreFlags, cwd: string, afterRunId?: number): Promise<{ lookup: (jobId: string) => JobHistory | undefined; close(): void }> {
+/**
+ * Stored runs of each job that started at or before the baseline (the baseline's own run
+ * included, the judged run left out), when there is a PerfDB: the run-to-run spread.
+ */
+export async function storedHistory(flags: StoreFlags, cwd: string, baseline: RunSide, judgedRunId?: number): Promise<{ lookup: (jobId: string) => JobHistory | undefined; close(): void }> {
   const config = await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })
   const path = flags.db ? resolve(cwd, flags.db) : config.perfDb
   if (path === false || !existsSync(path)) return { lookup: () => undefined, close: () => {} }
   const db = PerfDb.open(path)
-  return { lookup: (jobId) => db.jobFigures(jobId, afterRunId !== undefined ? { beforeRunId: afterRunId } : {}), close: () => db.close() }
+  return {
+    lookup: (jobId) => db.jobFigures(jobId, { startedAtOrBefore: baseline.startedAt, ...(judgedRunId !== undefined ? { excludeRunId: judgedRunId } : {}) }),
+    close: () => db.close(),
+  }
 }
 
 /** Prints a comparison; returns the exit code (1 only for a significant regression beyond `failAbove`). */
 export function printComparison(a: RunSide, b: RunSide, out: TextSink, options: { json?: boolean; failAbove?: number; history?: (jobId: string) => JobHistory | undefined }): number {
   const comparison = compareRuns(a.jobs, b.jobs, options.history)
   const differences = fingerprintDifferences(a.fingerprint, b.fingerprint)
-  const worst = worstRegression(comparison)
+  // CI fails only on a regression judged against this machine's run-to-run noise too.
+  const worst = worstRegression({ ...comparison, jobs: comparison.jobs.filter((j) => j.historyRuns >= 3) })
+  const unjudged = worstRegression({ ...comparison, jobs: comparison.jobs.filter((j) => j.historyRuns < 3) })
   const failed = options.failAbove !== undefined && worst.fraction > options.failAbove
   if (options.json) {
     write(out, JSON.stringify({ before: a.label, after: b.label, ...comparison, fingerprintDifferences: differences, worstRegression: worst.fraction, failed }, null, 2))
@@ -151,13 +172,16 @@ export function printComparison(a: RunSide, b: RunSide, out: TextSink, options: 
   printTable(comparison, out)
   const counts = countVerdicts(comparison)
   out.write(`\n ${counts}\n`)
-  out.write(c.dim(' * beyond noise: p50 and req/s by a rank test over the runs\' measurement windows (p<0.05), p99 by its 95% confidence intervals\n   not overlapping, and outside the 95% prediction interval of earlier stored runs of the job when there are 3 or more; see docs/compare.md\n'))
+  out.write(c.dim(' * beyond noise: p50 and req/s by a rank test over the runs\' measurement windows (p<0.05), p99 by its 95% confidence intervals\n   not overlapping, and outside the 99% prediction interval of earlier stored runs of the job when there are 3 or more; see docs/compare.md\n'))
   const withoutHistory = comparison.jobs.filter((j) => j.verdict !== 'not comparable' && j.historyRuns === 0).length
   if (withoutHistory > 0) {
     out.write(` ${c.yellow('!')} ${withoutHistory} of ${comparison.jobs.length} jobs have fewer than 3 earlier stored runs: their verdicts rest on the noise inside each run,\n   not on how much this machine moves between runs (often more); store a few more runs of the baseline to judge that too\n`)
   }
   if (options.failAbove !== undefined) {
     const pct = (options.failAbove * 100).toFixed(1)
+    if (unjudged.fraction > options.failAbove) {
+      out.write(` ${c.yellow('!')} --fail-on-regression does not count ${unjudged.job!.name} (${unjudged.metric!.metric} ${(unjudged.fraction * 100).toFixed(1)}% worse): with fewer than 3 stored runs\n   at or before the baseline, run-to-run noise cannot be told from a regression. Store (or import) more baseline runs.\n`)
+    }
     out.write(failed
       ? ` ${c.red('✗')} regression beyond noise of ${(worst.fraction * 100).toFixed(1)}% (${worst.metric!.metric} of ${worst.job!.name}) exceeds --fail-on-regression ${pct}%\n`
       : ` ${c.green('✓')} no regression beyond noise larger than ${pct}%\n`)

@@ -18,7 +18,7 @@ import type { WindowStat } from './stability.ts'
  * clock, cache and page state, a neighbour on a shared host): on a 2-core VM two identical runs
  * of a 50 µs model differed by 20–80% at p50, each run tight within itself. So when the PerfDB
  * holds earlier runs of the job (3 or more, up to 10), the new figure must also lie outside
- * their 95% prediction interval to count. Without that history the verdict rests on within-run
+ * their 99% prediction interval to count. Without that history the verdict rests on within-run
  * noise alone, and says so.
  *
  * A significant change also has a size (the relative change of the figure); `--fail-on-regression
@@ -44,6 +44,8 @@ export interface MetricChange {
    * can have, since runs differ by at least what windows do.
    */
   withinRunSd: number
+  /** The test could not have found a change, whatever the figures (too few windows). */
+  undecidable?: true
 }
 
 export type CompareVerdict = 'faster' | 'slower' | 'same within noise' | 'mixed' | 'not comparable'
@@ -121,17 +123,29 @@ export function compareJobs(before: JobReport, after: JobReport, history?: JobHi
   const regressions = metrics.some((m) => m.regression)
   const improvements = metrics.some((m) => m.improvement)
   const verdict: CompareVerdict = regressions && improvements ? 'mixed' : regressions ? 'slower' : improvements ? 'faster' : 'same within noise'
+  // "Same within noise" would be a claim the test could not have made.
+  const blind = metrics.filter((m) => m.undecidable)
+  if (verdict === 'same within noise' && blind.length > 0) {
+    return {
+      jobId: after.id, name, verdict: 'not comparable', metrics, historyRuns: historyRuns >= 3 ? historyRuns : 0,
+      reason: `${blind.map((m) => m.metric).join(' and ')} cannot be judged: ${blind[0]!.evidence.replace(/^rank test over /, '')}`,
+    }
+  }
   return { jobId: after.id, name, verdict, metrics, historyRuns: historyRuns >= 3 ? historyRuns : 0 }
 }
 
-/** Student's t, 97.5th percentile, by degrees of freedom (2..9; 10 stored runs at most). */
-const T_975 = [Infinity, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262]
+/**
+ * Student's t, 99.5th percentile, by degrees of freedom (2..9; 10 stored runs at most): a 99%
+ * interval, so an unchanged job is called changed about once in a hundred per figure, not once
+ * in twenty (three figures a job, many jobs a run).
+ */
+const T_995 = [Infinity, 63.657, 9.925, 5.841, 4.604, 4.032, 3.707, 3.499, 3.355, 3.250]
 
 /**
- * A within-run significant change counts only if the new figure also falls outside the 95%
+ * A within-run significant change counts only if the new figure also falls outside the 99%
  * prediction interval of the earlier stored runs (on log scale: exp(m ± t·s·√(1 + 1/n))), the
- * range where another run of the same code lands 19 times in 20. (The plain range of three runs
- * would miss a fourth identical run half the time.)
+ * range where another run of the same code lands 99 times in 100. (The plain range of three
+ * runs would miss a fourth identical run half the time.)
  */
 function beyondRunToRunSpread(m: MetricChange, values: number[]): MetricChange {
   const logs = values.filter((v) => v > 0).map(Math.log)
@@ -140,14 +154,14 @@ function beyondRunToRunSpread(m: MetricChange, values: number[]): MetricChange {
   const mean = logs.reduce((a, b) => a + b, 0) / n
   // The histogram's 0.1% resolution is the least spread there can be.
   const sd = Math.max(0.001, m.withinRunSd, Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)))
-  const half = T_975[Math.min(n - 1, T_975.length - 1)]! * sd * Math.sqrt(1 + 1 / n)
+  const half = T_995[Math.min(n - 1, T_995.length - 1)]! * sd * Math.sqrt(1 + 1 / n)
   const low = Math.exp(mean - half)
   const high = Math.exp(mean + half)
   const outside = m.after < low || m.after > high
   const fmt = (v: number) => (m.metric === 'throughput' ? Math.round(v).toLocaleString('en-US') : v.toFixed(3))
   return {
     ...m, significant: m.significant && outside, regression: m.regression && outside, improvement: m.improvement && outside,
-    evidence: `${m.evidence}; ${n} stored runs predict [${fmt(low)}, ${fmt(high)}] (95%)${m.significant && !outside ? ', inside it' : ''}`,
+    evidence: `${m.evidence}; ${n} stored runs predict [${fmt(low)}, ${fmt(high)}] (99%)${m.significant && !outside ? ', inside it' : ''}`,
   }
 }
 
@@ -173,7 +187,7 @@ function windowMetric(metric: MetricName, before: Measured, after: Measured, val
   const change = (afterValue - beforeValue) / beforeValue
   const withinRunSd = pooledLogSd([a, b])
   if (a.length < 3 || b.length < 3) {
-    return { metric, before: beforeValue, after: afterValue, change, significant: false, regression: false, improvement: false, evidence: 'too few measurement windows to judge (3 a side needed)', withinRunSd }
+    return { metric, before: beforeValue, after: afterValue, change, significant: false, regression: false, improvement: false, evidence: 'too few measurement windows to judge (3 a side needed)', withinRunSd, undecidable: true }
   }
   const p = mannWhitneyP(a, b)
   const significant = p < 0.05
@@ -185,6 +199,7 @@ function windowMetric(metric: MetricName, before: Measured, after: Measured, val
     metric, before: beforeValue, after: afterValue, change, significant,
     regression: significant && worse, improvement: significant && !worse,
     evidence: `rank test over ${a.length}+${b.length} windows, p=${p.toFixed(3)}${limit}`, withinRunSd,
+    ...(limit ? { undecidable: true as const } : {}),
   }
 }
 

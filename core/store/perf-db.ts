@@ -195,9 +195,10 @@ export class PerfDb {
   }
 
   /** Ends a run: completed, or interrupted (Ctrl-C, --bail leaves it completed with stoppedEarly). */
-  endRun(runId: number, run: Pick<RunReport, 'finishedAt' | 'counts' | 'fingerprint' | 'stoppedEarly'>): void {
-    this.db.prepare('UPDATE runs SET finished_at = ?, status = ?, counts = ?, stopped_early = ?, fingerprint = ? WHERE id = ?').run(
-      run.finishedAt, run.stoppedEarly === 'interrupted' ? 'interrupted' : 'completed', JSON.stringify(run.counts),
+  endRun(runId: number, run: Pick<RunReport, 'finishedAt' | 'counts' | 'fingerprint' | 'stoppedEarly'> & { startedAt?: string }): void {
+    // The report's own start time, so a run and its JSON report are recognisably one run.
+    this.db.prepare('UPDATE runs SET started_at = COALESCE(?, started_at), finished_at = ?, status = ?, counts = ?, stopped_early = ?, fingerprint = ? WHERE id = ?').run(
+      run.startedAt ?? null, run.finishedAt, run.stoppedEarly === 'interrupted' ? 'interrupted' : 'completed', JSON.stringify(run.counts),
       run.stoppedEarly ?? null, JSON.stringify(run.fingerprint), runId,
     )
   }
@@ -253,15 +254,25 @@ export class PerfDb {
   }
 
   /**
-   * A job's p50, p99 and throughput in its latest stored runs (passed or failed), newest first:
-   * the run-to-run spread a comparison holds a change against. `beforeRunId` leaves out that run
-   * and later ones (the run being judged).
+   * A job's p50, p99 and throughput in stored runs (passed or failed), newest first: the
+   * run-to-run spread a comparison holds a change against. Only runs that started at or before
+   * `startedAtOrBefore` (the baseline) count, so a regression already stored never widens the
+   * spread that should catch the next one; copies of one run (imported twice) count once.
    */
-  jobFigures(jobId: string, options: { beforeRunId?: number; limit?: number } = {}): { p50: number[]; p99: number[]; throughput: number[] } {
-    const rows = this.db.prepare(`SELECT p50_ms, p99_ms, requests_per_sec FROM jobs WHERE job_id = ? AND status IN ('passed', 'failed')
-      AND run_id < ? ORDER BY run_id DESC LIMIT ?`).all(jobId, options.beforeRunId ?? Number.MAX_SAFE_INTEGER, options.limit ?? 10) as Array<{ p50_ms: number | null; p99_ms: number | null; requests_per_sec: number | null }>
+  jobFigures(jobId: string, options: { startedAtOrBefore?: string; excludeRunId?: number; limit?: number } = {}): { p50: number[]; p99: number[]; throughput: number[] } {
+    const rows = this.db.prepare(`SELECT MAX(j.p50_ms) AS p50_ms, MAX(j.p99_ms) AS p99_ms, MAX(j.requests_per_sec) AS requests_per_sec, r.started_at
+      FROM jobs j JOIN runs r ON r.id = j.run_id
+      WHERE j.job_id = ? AND j.status IN ('passed', 'failed') AND r.started_at <= ? AND r.id != ?
+      GROUP BY r.started_at, r.hostname ORDER BY r.started_at DESC LIMIT ?`)
+      .all(jobId, options.startedAtOrBefore ?? '9999', options.excludeRunId ?? -1, options.limit ?? 10) as Array<{ p50_ms: number | null; p99_ms: number | null; requests_per_sec: number | null }>
     const column = (pick: (r: typeof rows[number]) => number | null) => rows.map(pick).filter((v): v is number => v !== null)
     return { p50: column((r) => r.p50_ms), p99: column((r) => r.p99_ms), throughput: column((r) => r.requests_per_sec) }
+  }
+
+  /** The stored run that started at this time on this host (an earlier import of the same report), if any. */
+  findRun(startedAt: string, hostname: string): number | undefined {
+    const row = this.db.prepare('SELECT id FROM runs WHERE started_at = ? AND hostname = ? ORDER BY id LIMIT 1').get(startedAt, hostname) as { id: number } | undefined
+    return row?.id
   }
 
   /**

@@ -40,27 +40,37 @@ describe('PerfDB from the command line', () => {
     expect(slowed.code, slowed.stdout + slowed.stderr).toBe(1)
     expect(slowed.stdout).toMatch(/↓ .*\+\d{3}\.\d%\*.*> svc {2}slower/)
     expect(slowed.stdout).toMatch(/regression beyond noise of \d+\.\d% \((p50|p99|throughput) of svc\.bench\.ts > svc\) exceeds --fail-on-regression 10\.0%/)
+    // A CI retry of the slowed code: the regression already stored (run 5) must not widen the
+    // run-to-run spread it is judged against (only runs up to the baseline count).
+    const retried = await cli('-t', 'svc', '--compare', '4', '--fail-on-regression', '10')
+    expect(retried.code, retried.stdout).toBe(1)
+    expect(retried.stdout).toMatch(/> svc {2}slower/)
     writeFileSync(join(project.dir, 'delay.txt'), '1')
 
     const history = await cli('history')
     expect(history.code).toBe(0)
-    expect(history.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['5', '4', '3', '2', '1'])
+    expect(history.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['6', '5', '4', '3', '2', '1'])
     const jobs = await cli('history', '--job', '^svc$|> svc', '--json')
     const rows = JSON.parse(jobs.stdout) as Array<{ runId: number; latency: { p50: number } }>
-    expect(rows.map((r) => r.runId)).toEqual([5, 4, 3, 2, 1])
-    expect(rows[0]!.latency.p50).toBeGreaterThan(2.5 * rows[1]!.latency.p50)
+    expect(rows.map((r) => r.runId)).toEqual([6, 5, 4, 3, 2, 1])
+    expect(rows[1]!.latency.p50).toBeGreaterThan(2.5 * rows[2]!.latency.p50)
 
     // Two runs by id from the command line, and a JSON report against a stored run.
     const byId = await cli('compare', '4', '5', '--json')
     expect(JSON.parse(byId.stdout)).toMatchObject({ jobs: [{ name: 'svc.bench.ts > svc', verdict: 'slower' }] })
     const fromFile = await cli('compare', 'run4.json', '5')
     expect(fromFile.stdout).toMatch(/run4\.json \(.*\) {2}→ {2}run 5/)
+    expect(fromFile.stdout).toMatch(/> svc {2}slower/)
 
-    const imported = await cli('import', 'run4.json')
-    expect(imported.stdout).toMatch(/imported run4\.json as run 6 \(2 jobs/)
-    expect((await cli('history', '--limit', '1')).stdout).toMatch(/\n6 .* import:run4\.json/)
+    // run4.json is run 4 itself (same start, same host): importing it adds nothing.
+    expect((await cli('import', 'run4.json')).stdout).toMatch(/run4\.json is already stored as run 4 \(same start time and host\); not imported again/)
+    const report = JSON.parse(readFileSync(join(project.dir, 'run4.json'), 'utf8'))
+    writeFileSync(join(project.dir, 'ci.json'), JSON.stringify({ ...report, startedAt: '2026-01-02T03:04:05.000Z' }))
+    const imported = await cli('import', 'ci.json', '--json')
+    expect(JSON.parse(imported.stdout)).toEqual({ imported: [{ file: 'ci.json', runId: 7, jobs: 2, alreadyStored: false }] })
+    expect((await cli('history', '--limit', '1')).stdout).toMatch(/\n7 .* import:ci\.json/)
     expect((await cli('-t', 'svc', '--no-store')).stdout).not.toMatch(/PerfDB/)
-    expect((await cli('history', '--limit', '1')).stdout).toMatch(/\n6 /)
+    expect((await cli('history', '--limit', '1')).stdout).toMatch(/\n7 /)
   }, 180_000)
 
   it('a run killed with SIGKILL keeps its finished jobs and shows as interrupted', async () => {

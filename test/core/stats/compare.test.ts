@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { JobReport } from '../../../core/report.ts'
 import { compareJobs, compareRuns, mannWhitneyP, quantileInterval, worstRegression } from '../../../core/stats/compare.ts'
 import { createLatencyHistogram, encodeHistogram } from '../../../core/stats/histogram.ts'
+import { printComparison } from '../../../cli/store-command.ts'
 import { seededRng } from '../../../core/rng.ts'
 
 /** A measured job whose 5 windows have these p50s (ms) and whose histogram holds `n` latencies around `center`. */
@@ -55,7 +56,7 @@ describe('compare', () => {
     const judged = compareJobs(base, shifted, noisy)
     expect(judged.verdict).toBe('same within noise')
     expect(judged.historyRuns).toBe(4)
-    expect(judged.metrics.find((m) => m.metric === 'p50')!.evidence).toMatch(/4 stored runs predict \[.*\] \(95%\), inside it/)
+    expect(judged.metrics.find((m) => m.metric === 'p50')!.evidence).toMatch(/4 stored runs predict \[.*\] \(99%\), inside it/)
     // Earlier runs all at 1.0 ± 1%: 1.2 ms is a regression.
     const steady = { p50: [1.0, 1.01, 0.99, 1.0], p99: [1.09, 1.1, 1.08, 1.09], throughput: [1000, 990, 1010, 1000] }
     expect(compareJobs(base, shifted, steady).verdict).toBe('slower')
@@ -71,5 +72,29 @@ describe('compare', () => {
     const worst = worstRegression(comparison)
     expect(worst.fraction).toBeGreaterThan(0.45)
     expect(worst.job!.jobId).toBe('a')
+  })
+
+  it('3 windows a side cannot show a change: the job is not comparable, not "same within noise"', () => {
+    const three = (id: string, ws: number[], center: number) => {
+      const j = job(id, ws, center) as Extract<JobReport, { status: 'passed' }>
+      return { ...j, stability: { ...j.stability, windows: j.stability.windows.slice(0, 3) }, histogram: undefined } as unknown as JobReport
+    }
+    const judged = compareJobs(three('a', [1, 1, 1, 1, 1], 1), three('a', [3, 3, 3, 3, 3], 3))
+    expect(judged.verdict).toBe('not comparable')
+    expect(judged.reason).toMatch(/p50 and throughput cannot be judged: 3\+3 windows.*set measurement\.windows to 5 or more/)
+  })
+
+  it('--fail-on-regression fails only on a regression also judged against stored runs', () => {
+    const side = (jobs: JobReport[], startedAt: string) => ({ label: startedAt, jobs, fingerprint: { cpu: { model: 'x', cores: 2, speedMHz: 0 }, memoryBytes: 0, os: { platform: 'linux', release: '6', arch: 'x64' }, node: 'v20', libraries: {}, inferbench: '0', hostname: 'h' }, startedAt })
+    const before = side([job('a', [1, 1.01, 0.99, 1, 1], 1)], '2026-01-01T00:00:00.000Z')
+    const after = side([job('a', [2, 2.01, 1.99, 2, 2], 2, 2000, 7)], '2026-01-02T00:00:00.000Z')
+    let text = ''
+    const sink = { write: (t: string) => { text += t; return true } }
+    expect(printComparison(before, after, sink, { failAbove: 0.1 })).toBe(0)
+    expect(text).toMatch(/--fail-on-regression does not count .*fewer than 3 stored runs/)
+    const steady = () => ({ p50: [1, 1.01, 0.99], p99: [1.09, 1.1, 1.08], throughput: [1000, 990, 1010] })
+    text = ''
+    expect(printComparison(before, after, sink, { failAbove: 0.1, history: steady })).toBe(1)
+    expect(text).toMatch(/regression beyond noise of \d+\.\d% .* exceeds --fail-on-regression 10\.0%/)
   })
 })
