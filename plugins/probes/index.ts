@@ -4,6 +4,7 @@ import os from 'node:os'
 import { definePlugin, type Plugin, type Probe, type ProbeFactory } from '../../core/plugin-api.ts'
 import { NVIDIA_QUERY_FIELDS, parseNvidiaSmiCsv } from './nvidia-smi.ts'
 import { readMemInfo, readProcessRss, readProcessTicks, readSystemCpu } from './proc.ts'
+import { POWERCAP_ROOT, energyDeltaUj, raplZones, readEnergyUj } from './rapl.ts'
 
 /** Clock ticks per second of /proc/<pid>/stat times: USER_HZ, 100 on every mainstream Linux. */
 const USER_HZ = 100
@@ -93,7 +94,29 @@ const nvidia: ProbeFactory = async () => {
   }
 }
 
-/** Built-in resource probes: cpu and memory (Linux /proc), nvidia (nvidia-smi). */
-export function probes(): Plugin {
-  return definePlugin({ name: 'inferbench:probes', probes: { cpu, memory, nvidia } })
+/** `rapl`: CPU package power (W) per package and in total, from the powercap energy counters. */
+function rapl(root: string): ProbeFactory {
+  return async () => {
+    const zones = raplZones(root)
+    if (!Array.isArray(zones)) return zones
+    let last = zones.map(readEnergyUj)
+    let at = performance.now()
+    return {
+      describe: () => Object.fromEntries(zones.map((z, i) => [`zone${i}`, z.name])),
+      sample: () => {
+        const now = performance.now()
+        const energy = zones.map(readEnergyUj)
+        const seconds = (now - at) / 1000
+        const watts = zones.map((z, i) => energyDeltaUj(last[i]!, energy[i]!, z.maxUj) / 1e6 / seconds)
+        last = energy
+        at = now
+        return { ...Object.fromEntries(watts.map((w, i) => [`package${i}PowerW`, w])), packagePowerW: watts.reduce((a, b) => a + b, 0) }
+      },
+    }
+  }
+}
+
+/** Built-in resource probes: cpu and memory (Linux /proc), rapl (powercap), nvidia (nvidia-smi). */
+export function probes(options: { powercapRoot?: string } = {}): Plugin {
+  return definePlugin({ name: 'inferbench:probes', probes: { cpu, memory, rapl: rapl(options.powercapRoot ?? POWERCAP_ROOT), nvidia } })
 }

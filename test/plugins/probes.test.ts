@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createRegistry, definePlugin, type Probe } from '../../core/plugin.ts'
@@ -68,5 +69,33 @@ describe('probes', () => {
     // Without an NVIDIA driver the probe says so instead of reporting zeros.
     if (spawnSync('nvidia-smi', ['-L']).error) expect(result.nvidia).toEqual({ available: false, reason: 'nvidia-smi is not installed (no NVIDIA GPU or driver here)' })
     else expect(result.nvidia).toMatchObject({ available: true, info: { gpu0Name: expect.any(String) } })
+  })
+
+  it('rapl: package power from powercap energy counters, across a counter wrap; absent or unreadable powercap says so', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'inferbench-powercap-'))
+    try {
+      const zone = join(root, 'intel-rapl:0')
+      mkdirSync(zone)
+      writeFileSync(join(zone, 'name'), 'package-0\n')
+      writeFileSync(join(zone, 'max_energy_range_uj'), '262143328850\n')
+      writeFileSync(join(zone, 'energy_uj'), '262143000000\n') // close to the wrap
+      mkdirSync(join(root, 'intel-rapl:0:0')) // a subzone (core): not a package, ignored
+      const made = await createRegistry([probes({ powercapRoot: root })]).probe('rapl')({ pids: [] })
+      if ('unavailable' in made) throw new Error(made.unavailable)
+      expect(await made.describe!()).toEqual({ zone0: 'package-0' })
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      // 3,000,000 µJ later, past the wrap: 328,850 before it and 2,671,150 after.
+      writeFileSync(join(zone, 'energy_uj'), '2671150\n')
+      const sample = await made.sample()
+      // 3 J over the time between the readings (0.2 s, more on a loaded machine): a few watts,
+      // not a negative or a 262 kJ reading from a mishandled wrap.
+      expect(sample.packagePowerW).toBeGreaterThan(3 / 5)
+      expect(sample.packagePowerW).toBeLessThan(3 / 0.19)
+      expect(sample.package0PowerW).toBe(sample.packagePowerW)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+    const missing = await createRegistry([probes({ powercapRoot: '/nonexistent/powercap' })]).probe('rapl')({ pids: [] })
+    expect(missing).toEqual({ unavailable: '/nonexistent/powercap does not exist (no RAPL powercap here: a VM, or not Linux)' })
   })
 })
