@@ -59,7 +59,8 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
   // The baseline is read before the first job: a wrong id or file costs seconds, not a whole run.
   const failAbove = regressionLimit(flags.failOnRegression)
   if (failAbove !== undefined && flags.compare === undefined) throw new InferbenchError('INFERBENCH_USAGE', '--fail-on-regression needs --compare <run|file> (the baseline to compare with)')
-  const baseline = flags.compare === undefined ? undefined : await loadSide(flags.compare, { ...(flags.config ? { config: flags.config } : {}) }, cwd)
+  const baseline = flags.compare === undefined ? undefined
+    : await loadSide(flags.compare, config.perfDb ? { db: config.perfDb } : { ...(flags.config ? { config: flags.config } : {}) }, cwd)
   const reporters = createReporters(config, stdout, registry)
   // Lines of our own (the stored run's id, a comparison) go beside the console report; when a
   // reporter owns stdout (--reporter json without a file), they go to stderr and stdout stays parseable.
@@ -76,7 +77,7 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
     if (controller.signal.aborted) return EXIT.interrupted
     let regressed = false
     if (baseline) {
-      const history = await storedHistory({ ...(flags.config ? { config: flags.config } : {}) }, cwd, baseline, stored.id)
+      const history = storedHistory(config.perfDb, baseline, stored.id)
       try {
         const current = { label: stored.id !== undefined ? `run ${stored.id} (this run)` : 'this run', jobs: run.jobs, fingerprint: run.fingerprint, startedAt: run.startedAt }
         regressed = printComparison(baseline, current, notes, { history: history.lookup, ...(failAbove !== undefined ? { failAbove } : {}) }) !== EXIT.ok

@@ -22,17 +22,21 @@ export interface StoreFlags {
   failOnRegression?: string
 }
 
-/** The PerfDB named by --db, else the config's `perfDb`. */
-async function openDb(flags: StoreFlags, cwd: string, mustExist: boolean): Promise<{ db: PerfDb; root: string }> {
-  const config = await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })
-  const path = flags.db ? resolve(cwd, flags.db) : config.perfDb
+/** The PerfDB named by --db (the config is not read then), else the config's `perfDb`. */
+async function perfDbPath(flags: StoreFlags, cwd: string): Promise<string | false> {
+  if (flags.db) return resolve(cwd, flags.db)
+  return (await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })).perfDb
+}
+
+async function openDb(flags: StoreFlags, cwd: string, mustExist: boolean): Promise<{ db: PerfDb }> {
+  const path = await perfDbPath(flags, cwd)
   if (path === false) {
     throw new InferbenchError('INFERBENCH_USAGE', 'the config sets perfDb: false, so no runs are stored here: compare with a JSON report file (--reporter json --outputFile.json=<file>), or point history/compare/import at a PerfDB with --db <path>')
   }
   if (mustExist && !existsSync(path)) {
     throw new InferbenchError('INFERBENCH_RUN_NOT_FOUND', `no PerfDB at ${relative(cwd, path) || path} yet: every \`npx inferbench\` run is stored there (unless --no-store); or import a JSON report with inferbench import <file>`)
   }
-  return { db: PerfDb.open(path), root: config.root }
+  return { db: PerfDb.open(path) }
 }
 
 /** `inferbench history [--job <pattern>] [--limit n] [--json]`: runs (or one job's runs), newest first. */
@@ -132,7 +136,7 @@ export async function compareCommand(before: string | undefined, after: string |
   const failAbove = regressionLimit(flags.failOnRegression)
   const a = await loadSide(before, flags, cwd)
   const b = await loadSide(after, flags, cwd)
-  const history = await storedHistory(flags, cwd, a, b.runId)
+  const history = storedHistory(await perfDbPath(flags, cwd), a, b.runId)
   try {
     return printComparison(a, b, out, { json: Boolean(flags.json), history: history.lookup, ...(failAbove !== undefined ? { failAbove } : {}) })
   } finally {
@@ -144,9 +148,7 @@ export async function compareCommand(before: string | undefined, after: string |
  * Stored runs of each job that started at or before the baseline (the baseline's own run
  * included, the judged run left out), when there is a PerfDB: the run-to-run spread.
  */
-export async function storedHistory(flags: StoreFlags, cwd: string, baseline: RunSide, judgedRunId?: number): Promise<{ lookup: (jobId: string) => JobHistory | undefined; close(): void }> {
-  const config = await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })
-  const path = flags.db ? resolve(cwd, flags.db) : config.perfDb
+export function storedHistory(path: string | false, baseline: RunSide, judgedRunId?: number): { lookup: (jobId: string) => JobHistory | undefined; close(): void } {
   if (path === false || !existsSync(path)) return { lookup: () => undefined, close: () => {} }
   const db = PerfDb.open(path)
   return {

@@ -14,12 +14,8 @@ export function readSystemCpu(text = readFileSync('/proc/stat', 'utf8')): { busy
 
 /** utime + stime of a process in clock ticks, or undefined when it is gone. */
 export function readProcessTicks(pid: number, read = (path: string) => readFileSync(path, 'utf8')): number | undefined {
-  let text: string
-  try {
-    text = read(`/proc/${pid}/stat`)
-  } catch {
-    return undefined
-  }
+  const text = readIfAlive(read, `/proc/${pid}/stat`)
+  if (text === undefined) return undefined
   // The command name (field 2) may hold spaces and parentheses: fields count from the last ')'.
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ')
   return Number(rest[11]) + Number(rest[12])
@@ -27,12 +23,8 @@ export function readProcessTicks(pid: number, read = (path: string) => readFileS
 
 /** Resident set size in bytes, or undefined when the process is gone. */
 export function readProcessRss(pid: number, read = (path: string) => readFileSync(path, 'utf8')): number | undefined {
-  let text: string
-  try {
-    text = read(`/proc/${pid}/status`)
-  } catch {
-    return undefined
-  }
+  const text = readIfAlive(read, `/proc/${pid}/status`)
+  if (text === undefined) return undefined
   const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(text)?.[1]
   return kb === undefined ? undefined : Number(kb) * 1024
 }
@@ -41,4 +33,13 @@ export function readProcessRss(pid: number, read = (path: string) => readFileSyn
 export function readMemInfo(text = readFileSync('/proc/meminfo', 'utf8')): { totalBytes: number; availableBytes: number } {
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(text)?.[1] ?? NaN) * 1024
   return { totalBytes: kb('MemTotal'), availableBytes: kb('MemAvailable') }
+}
+
+/** A /proc file of a process, or undefined once the process is gone. */
+function readIfAlive(read: (path: string) => string, path: string): string | undefined {
+  try {
+    return read(path)
+  } catch {
+    return undefined
+  }
 }

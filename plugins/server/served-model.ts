@@ -53,7 +53,6 @@ export type InstanceThread = 'main' | 'worker'
 
 /** The session of a `main`-thread instance. */
 type MainInstance = ort.InferenceSession
-type Instance = Worker | MainInstance
 
 /**
  * One served model: N onnxruntime sessions (instances), each in a worker thread or one on the
@@ -63,7 +62,8 @@ type Instance = Worker | MainInstance
 export class ServedModel {
   readonly version = '1'
   readonly stats: StatisticsRecorder
-  private readonly queue: InstanceQueue<Instance>
+  /** Worker instances; the main-thread session takes requests directly (see canTakeAnother). */
+  private readonly queue: InstanceQueue<Worker>
   private readonly ortTypes: Map<string, ort.Tensor.Type>
 
   private constructor(
@@ -76,7 +76,7 @@ export class ServedModel {
     ortTypes: Array<[string, ort.Tensor.Type]>,
     private readonly sessionOptions: ort.InferenceSession.SessionOptions,
   ) {
-    this.queue = new InstanceQueue<Instance>(mainInstance ? [mainInstance] : workers)
+    this.queue = new InstanceQueue(workers)
     this.stats = new StatisticsRecorder(name, this.version)
     this.ortTypes = new Map(ortTypes)
   }
@@ -150,11 +150,11 @@ export class ServedModel {
         this.mainRunning--
       }
     }
-    const instance = await this.queue.acquire()
+    const worker = await this.queue.acquire()
     const start = process.hrtime.bigint()
     let gone = false
     try {
-      const reply = await this.runInWorker(instance as Worker, tensors)
+      const reply = await this.runInWorker(worker, tensors)
       if ('error' in reply) throw new ModelRunError(reply.error)
       const roundTripNs = Number(process.hrtime.bigint() - start)
       const byName = new Map(reply.outputs.map((o) => [o.name, o]))
@@ -167,8 +167,8 @@ export class ServedModel {
       gone = error instanceof WorkerGoneError
       throw error
     } finally {
-      if (gone) this.track(this.replace(instance as Worker))
-      else this.queue.release(instance)
+      if (gone) this.track(this.replace(worker))
+      else this.queue.release(worker)
     }
   }
 
@@ -198,9 +198,8 @@ export class ServedModel {
     const ended = process.hrtime.bigint()
     const started = this.lastRunEnd > called ? this.lastRunEnd : called
     this.lastRunEnd = ended
-    const byName = new Map(Object.entries(result))
     const outputs = this.outputs.map((meta) => {
-      const out = byName.get(meta.name)!
+      const out = result[meta.name]!
       return { name: meta.name, datatype: meta.datatype, shape: [...out.dims], data: out.data }
     })
     return { outputs, inferNs: Number(ended - started), transferNs: 0, waitedNs: Number(started - called) }
