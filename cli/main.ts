@@ -7,6 +7,7 @@ import { modelCommand } from './model-command.ts'
 import { outputFileFlags, rawStringFlags } from './raw-flags.ts'
 import { runCommand } from './run-command.ts'
 import { serveCommand } from './serve-command.ts'
+import { showCommand } from './show-command.ts'
 
 export async function main(argv: string[]): Promise<number> {
   const cli = cac('inferbench')
@@ -58,6 +59,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--fail-on-regression <pct>', 'Exit 1 on a regression beyond noise larger than pct percent')
     .action(async (before: string | undefined, after: string | undefined, parsed: Record<string, unknown>) => {
       exitCode = await compareCommand(before, after, storeFlags(parsed), process.cwd(), process.stdout)
+    })
+  storeOptions(cli.command('show [run]', 'Where and with what a run happened: machine, versions, git, each job\'s settings and model hash (default: the latest run)'))
+    .option('--job <pattern>', 'Only jobs whose suite > name or id matches this regular expression')
+    .action(async (run: string | undefined, parsed: Record<string, unknown>) => {
+      exitCode = await showCommand(run, storeFlags(parsed), process.cwd(), process.stdout)
     })
   cli
     .command('model <action> [...args]', 'Models: inspect <file|generator>, add <file> | --generate <family>, ls, show, update, rm <name[@version]>')

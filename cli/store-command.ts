@@ -100,6 +100,18 @@ export async function importCommand(files: string[], flags: StoreFlags, cwd: str
   }
 }
 
+/** The newest stored run's id, for commands that default to it. */
+export async function latestRunId(flags: StoreFlags, cwd: string): Promise<number> {
+  const { db } = await openDb(flags, cwd, true)
+  try {
+    const latest = db.runs({ limit: 1 })[0]
+    if (!latest) throw new InferbenchError('INFERBENCH_RUN_NOT_FOUND', `the PerfDB ${db.path} holds no runs yet: run npx inferbench first`)
+    return latest.id
+  } finally {
+    db.close()
+  }
+}
+
 /** A baseline or a new side of a comparison: a run id in the PerfDB, or a JSON report file. */
 export interface RunSide {
   label: string
@@ -226,11 +238,20 @@ export function fingerprintDifferences(a: Fingerprint, b: Fingerprint): string[]
   if (a.hostname !== b.hostname) out.push(`host (${a.hostname} vs ${b.hostname})`)
   if (a.node !== b.node) out.push(`Node.js (${a.node} vs ${b.node})`)
   if (a.os.release !== b.os.release) out.push(`kernel (${a.os.release} vs ${b.os.release})`)
+  if (a.memoryBytes && b.memoryBytes && a.memoryBytes !== b.memoryBytes) out.push(`memory (${gib(a.memoryBytes)} vs ${gib(b.memoryBytes)})`)
+  if (a.inferbench !== b.inferbench) out.push(`inferbench (${a.inferbench} vs ${b.inferbench})`)
+  const gpus = (f: Fingerprint) => (f.gpu ? f.gpu.devices.join(', ') || 'a GPU' : 'no GPU')
+  if (gpus(a) !== gpus(b)) out.push(`GPUs (${gpus(a)} vs ${gpus(b)})`)
+  else if (a.gpu && b.gpu && (a.gpu.driver !== b.gpu.driver || a.gpu.cuda !== b.gpu.cuda)) {
+    out.push(`GPU driver (${a.gpu.driver}, CUDA ${a.gpu.cuda ?? '?'} vs ${b.gpu.driver}, CUDA ${b.gpu.cuda ?? '?'})`)
+  }
   for (const lib of new Set([...Object.keys(a.libraries), ...Object.keys(b.libraries)])) {
     if (a.libraries[lib] && b.libraries[lib] && a.libraries[lib] !== b.libraries[lib]) out.push(`${lib} (${a.libraries[lib]} vs ${b.libraries[lib]})`)
   }
   return out
 }
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`
 
 export function regressionLimit(value: string | undefined): number | undefined {
   if (value === undefined) return undefined

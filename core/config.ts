@@ -35,6 +35,24 @@ const defaultsSchema = z.strictObject({
   workload: workloadRefSchema.default({ type: 'closed', options: { concurrency: 1, duration: '5s' } }),
 })
 
+const idleObjectSchema = z.strictObject({
+  /** The machine's CPU utilisation (all cores, %) over one window must be at most this. */
+  maxCpu: z.number().min(0).max(100).default(10),
+  /** And every GPU's (nvidia-smi), where there are any. */
+  maxGpu: z.number().min(0).max(100).default(10),
+  /** How long each look at the machine lasts. */
+  window: durationSchema.refine((ms) => ms >= 100, 'expected at least 100ms').default(1000),
+  /** Give up (the job errors, saying what was busy) after waiting this long. */
+  timeout: durationSchema.default(60_000),
+})
+const idleSchema = z.union([
+  z.literal(false),
+  z.literal(true).transform(() => idleObjectSchema.parse({})),
+  idleObjectSchema,
+])
+
+export type IdleSettings = z.output<typeof idleObjectSchema>
+
 const measurementSchema = z.strictObject({
   /** Measurement windows per job, for the stability verdict. */
   windows: z.number().int().min(3).default(5),
@@ -60,9 +78,31 @@ const measurementSchema = z.strictObject({
   probes: z.array(z.string()).default(['cpu', 'memory']),
   /** How often the probes sample. */
   probeInterval: durationSchema.refine((ms) => ms >= 10, 'expected at least 10ms').default(250),
+  /** Wait before each serving job until the machine is quiet: true for the defaults, or { maxCpu, maxGpu, window, timeout }. */
+  idle: idleSchema.default(false),
   /** Hard limit on one job (load generation, warm-up and cold start together). */
   jobTimeout: durationSchema.refine((ms) => ms > 0, 'expected a duration above zero').default(600_000),
 })
+
+const costSchema = z.strictObject({
+  /** The cost model that turns measurements into energy, CO2 and cost (a plugin may add one). */
+  model: z.string().default('default'),
+  /** Where the machine draws power: a cloud region ('us-east-1', 'europe-west1') or a grid ('US', 'DE', 'world'). */
+  region: z.string().default('world'),
+  /** The grid's carbon intensity in gCO2e/kWh, instead of the table's for `region`. */
+  gridIntensity: z.number().positive().optional(),
+  /** The cloud instance the figures are priced on, e.g. 'aws:g5.xlarge' or 'gcp:n2-standard-4'. */
+  instance: z.string().optional(),
+  /** The instance's hourly price in USD, instead of the table's (reserved, spot, another region). */
+  pricePerHour: z.number().positive().optional(),
+  /** Extra or corrected table entries: hourly USD prices by instance, gCO2e/kWh by region. */
+  prices: z.record(z.string(), z.number().positive()).default({}),
+  regions: z.record(z.string(), z.number().nonnegative()).default({}),
+  /** CPU power estimate when nothing measures it: watts per logical core at idle and at full load. */
+  cpuWattsPerCore: z.strictObject({ idle: z.number().nonnegative(), max: z.number().positive() }).optional(),
+})
+
+export type CostSettings = z.output<typeof costSchema>
 
 export const configSchema = z.strictObject({
   /** Folder the include globs, outputs and cache are relative to; default the config file's folder. */
@@ -89,6 +129,8 @@ export const configSchema = z.strictObject({
    */
   axes: z.record(z.string(), z.string()).default({}),
   measurement: measurementSchema.default(measurementSchema.parse({})),
+  /** Energy, CO2 and cloud cost per request (docs/cost.md). */
+  cost: costSchema.default(costSchema.parse({})),
 })
 
 export type UserConfig = z.input<typeof configSchema>

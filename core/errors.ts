@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'INFERBENCH_PERFDB',
   'INFERBENCH_REPORT_INVALID',
   'INFERBENCH_RUN_NOT_FOUND',
+  'INFERBENCH_MACHINE_BUSY',
 ] as const
 
 export type ErrorCode = typeof ERROR_CODES[number]

@@ -45,6 +45,8 @@ export interface ServingJob extends JobBase {
   workload: WorkloadPlan
   warmup: Warmup | undefined
   slo: ResolvedSlo
+  /** The bench's own probe list; absent: the config's measurement.probes. */
+  probes?: string[]
   check?: CheckFn
 }
 
@@ -128,6 +130,7 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
   const workload = planWorkload(workloadRef, options.registry, where)
   const warmup = resolveWarmup(benchOptions.warmup ?? options.defaults.warmup, where)
   const slo = resolveSlo(benchOptions.slo, where)
+  const probes = benchOptions.probes === undefined ? undefined : resolveProbes(benchOptions.probes, options.registry, where)
   const axisContext = { registry: options.registry, declared: options.axes ?? {}, ...(options.repositoryDir ? { repositoryDir: options.repositoryDir } : {}) }
   const dimsCache: Parameters<typeof checkAxesClaimed>[5] = new Map()
   return expandMatrix(merged, where).map(({ model, params }) => {
@@ -138,7 +141,7 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
     const fullParams: Record<string, Scalar> = { ...(model ? { model: modelLabel(model) } : {}), backend, batch, ...params }
     return {
       ...base, kind: 'serving', id: idOf(fullParams), params: fullParams, fullName: `${titleOf(fullParams)} ${workload.label}`,
-      ...(model ? { model } : {}), backend, batch, workload, warmup, slo, ...(bench.check ? { check: bench.check } : {}),
+      ...(model ? { model } : {}), backend, batch, workload, warmup, slo, ...(probes ? { probes } : {}), ...(bench.check ? { check: bench.check } : {}),
       estimateMs: estimateServingMs(workload, warmup),
     } satisfies ServingJob
   })
@@ -228,6 +231,24 @@ function resolveWarmup(spec: WarmupSpec, where: string): Warmup | undefined {
     warmup.requests = spec.requests
   }
   return warmup
+}
+
+function resolveProbes(value: unknown, registry: PluginRegistry, where: string): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: probes: expected an array of probe names such as ['cpu', 'nvidia'], received ${describeValue(value)}`)
+  }
+  for (const name of value as string[]) checkProbeName(registry, name, `${where}: probes`)
+  return value as string[]
+}
+
+/** An unknown probe is a usage error at plan time, naming the registered ones. */
+export function checkProbeName(registry: PluginRegistry, name: string, where: string, code: 'INFERBENCH_BENCH_INVALID' | 'INFERBENCH_CONFIG_INVALID' = 'INFERBENCH_BENCH_INVALID'): void {
+  try {
+    registry.probe(name)
+  } catch (error) {
+    if (error instanceof InferbenchError) throw new InferbenchError(code, `${where}: ${error.message}`, { cause: error })
+    throw error
+  }
 }
 
 function mustDuration(value: string | number, field: string, where: string): number {

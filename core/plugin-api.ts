@@ -4,7 +4,7 @@
 export { definePlugin, createRegistry, requireModel, connectionsFor } from './plugin.ts'
 export type {
   Plugin, PluginRegistry, Backend, BackendContext, BackendFactory, InferAnswer, ServerTimings, ServerStatistics, ResolvedModel,
-  ModelGenerator, ModelAnalyzer, ModelStats, WorkloadFactory, Reporter, ReporterFactory, ReporterOptions, AxisClaim, Probe, ProbeFactory, ProbeContext,
+  ModelGenerator, ModelAnalyzer, ModelStats, WorkloadFactory, Reporter, ReporterFactory, ReporterOptions, AxisClaim, Probe, ProbeFactory, ProbeContext, CostModel, CostInput,
 } from './plugin.ts'
 export { InferbenchError, serializeError, type ErrorCode, type SerializedError } from './errors.ts'
 export { parseDurationMs, durationSchema, formatMs } from './duration.ts'
@@ -14,7 +14,8 @@ export { sha256, stableStringify } from './hash.ts'
 export { constantArrivals, poissonArrivals } from './loadgen/arrivals.ts'
 export type { WorkloadPlan, ClosedWorkloadPlan, OpenWorkloadPlan } from './workload.ts'
 export type { Job, ServingJob, FunctionJob } from './plan.ts'
-export type { JobReport, JobProgress, RunReport, Measurement } from './report.ts'
+export type { JobReport, JobProgress, RunReport, Measurement, CostFigures, PowerPart } from './report.ts'
+export type { CostSettings } from './config.ts'
 export { zodIssuesToMessage } from './zod-message.ts'
 export { backendOptions } from './backend-options.ts'
 export type { Scalar } from './types.ts'

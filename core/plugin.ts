@@ -1,7 +1,8 @@
 import { InferbenchError } from './errors.ts'
 import type { ModelRef } from './model-ref.ts'
 import type { Job } from './plan.ts'
-import type { JobProgress, JobReport, RunReport } from './report.ts'
+import type { CostSettings } from './config.ts'
+import type { CostFigures, JobProgress, JobReport, Measurement, RunReport } from './report.ts'
 import type { Scalar } from './types.ts'
 import type { WorkloadPlan } from './workload.ts'
 
@@ -19,6 +20,8 @@ export interface Plugin {
   analyzers?: Record<string, ModelAnalyzer>
   /** Resource probes sampled in the background during each measurement (cpu, memory, nvidia, ...). */
   probes?: Record<string, ProbeFactory>
+  /** Turn a measurement into energy, CO2 and cloud cost per request (config `cost.model` picks one). */
+  costModels?: Record<string, CostModel>
   /**
    * The option schema of each backend this plugin offers, by backend name: its keys are the
    * matrix parameters the backend claims (a bench parameter nothing claims is a usage error).
@@ -224,12 +227,28 @@ export interface Probe {
 /** A probe, or why it cannot run here (no GPU, not Linux): reported as such, never as zeros. */
 export type ProbeFactory = (ctx: ProbeContext) => Promise<Probe | { unavailable: string }>
 
+// ---- cost ----------------------------------------------------------------------------------
+
+export interface CostInput {
+  /** What the job measured: its duration, answered requests, throughput, batch and probe summaries. */
+  measurement: Pick<Measurement, 'durationMs' | 'requests' | 'throughput' | 'probes' | 'batch'>
+  /** The config's `cost` section. */
+  settings: CostSettings
+}
+
+export interface CostModel {
+  /** A problem with the settings (an unknown region or instance), found before any job runs. */
+  check?(settings: CostSettings): string | undefined
+  compute(input: CostInput): CostFigures
+}
+
 // ---- registry ------------------------------------------------------------------------------
 
-type Capability = 'backends' | 'generators' | 'workloads' | 'reporters' | 'analyzers' | 'probes'
-const CAPABILITIES: Capability[] = ['backends', 'generators', 'workloads', 'reporters', 'analyzers', 'probes']
+type Capability = 'backends' | 'generators' | 'workloads' | 'reporters' | 'analyzers' | 'probes' | 'costModels'
+const CAPABILITIES: Capability[] = ['backends', 'generators', 'workloads', 'reporters', 'analyzers', 'probes', 'costModels']
 const NOUN: Record<Capability, string> = {
   backends: 'backend', generators: 'model generator', workloads: 'workload', reporters: 'reporter', analyzers: 'model analyzer', probes: 'probe',
+  costModels: 'cost model',
 }
 
 export interface PluginRegistry {
@@ -239,6 +258,7 @@ export interface PluginRegistry {
   workload(name: string): WorkloadFactory
   reporter(name: string): ReporterFactory
   probe(name: string): ProbeFactory
+  costModel(name: string): CostModel
   /** Every registered model analyzer, in plugin order. */
   analyzers(): ModelAnalyzer[]
   /** Every matrix parameter a plugin claims (backend options and plugin axes). */
@@ -285,6 +305,7 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
     workload: (name) => lookup('workloads', name),
     reporter: (name) => lookup('reporters', name),
     probe: (name) => lookup('probes', name),
+    costModel: (name) => lookup('costModels', name),
     analyzers: () => [...maps.analyzers.values()].map((e) => e.value as ModelAnalyzer),
     claims: () => plugins.flatMap((p) => [
       ...Object.entries(p.optionSchemas ?? {}).flatMap(([backend, schema]) => Object.keys(schema.shape).map((key) => ({ key, plugin: p.name, backend }))),

@@ -16,6 +16,8 @@ const fingerprintSchema = z.looseObject({
   libraries: z.record(z.string(), z.string()),
   inferbench: z.string(),
   git: z.looseObject({ commit: z.string(), dirty: z.boolean() }).optional(),
+  memoryBytes: num.optional(),
+  gpu: z.looseObject({ driver: z.string(), cuda: z.string().optional(), devices: z.array(z.string()) }).optional(),
   hostname: z.string(),
 })
 const base = {

@@ -20,6 +20,28 @@ export type ProbeResult =
   }
   | { available: false; reason: string }
 
+/** How one part of the machine's power was found. */
+export interface PowerPart {
+  part: 'cpu' | 'gpu'
+  watts: number
+  basis: 'measured' | 'estimated'
+  /** Where the figure came from, e.g. 'rapl package power' or '2 cores × (0.74 + 31% × (3.5 − 0.74)) W'. */
+  how: string
+}
+
+/**
+ * Energy, CO2 and cloud cost of the job's requests. Energy is the machine's (the power of what
+ * was measured or estimated, over the measurement) divided by the answered requests: on a busy
+ * machine it includes everything else running. Each part says whether it was measured or estimated.
+ */
+export interface CostFigures {
+  energy?: { perRequestJ: number; perSampleJ: number; powerW: number; basis: 'measured' | 'estimated' | 'mixed'; parts: PowerPart[] }
+  co2?: { perRequestG: number; gramsPerKWh: number; grid: string; source: string }
+  cloud?: { instance: string; usdPerHour: number; perMillionRequestsUsd: number; source: string }
+  /** Why a figure is absent (no power probe ran, no instance named). */
+  missing?: string[]
+}
+
 export interface Measurement {
   latency: LatencySummary
   throughput: { requestsPerSec: number; samplesPerSec: number }
@@ -50,6 +72,8 @@ export interface Measurement {
   processCpu?: { userMs: number; systemMs: number; perRequestUs: number; cores: number }
   /** Resource probes sampled during the measurement (measurement.probes), by name. */
   probes?: Record<string, ProbeResult>
+  /** Energy, CO2 and cloud cost per request, from the probes and the config's `cost` tables. */
+  cost?: CostFigures
   stability: Stability
   validity: Validity
   /** HdrHistogram compressed base64 of latencies in microseconds. */
@@ -99,6 +123,25 @@ interface JobReportBase {
   slo: SloVerdict[]
   model?: JobModelInfo
   backendInfo?: Record<string, unknown>
+  /** The machine's quiet check before the job (measurement.idle): how long it waited and what it saw. */
+  idleCheck?: IdleCheck
+  /** Every setting the job ran with, beyond its params: to reproduce it (inferbench show). */
+  settings?: JobSettings
+}
+
+export interface IdleCheck {
+  waitedMs: number
+  /** The machine's CPU utilisation (%) over the last window, and the busiest GPU's. */
+  cpuPct: number
+  gpuPct?: number
+}
+
+export interface JobSettings {
+  workload: { label: string; kind: 'closed' | 'open'; concurrency?: number; offeredRate?: number; durationMs?: number; requests?: number; maxOutstanding?: number }
+  warmup: { durationMs?: number; requests?: number } | false
+  probes: string[]
+  /** The config's measurement section as resolved (windows, tolerances, limits). */
+  measurement: Record<string, unknown>
 }
 
 export type JobReport =
@@ -110,7 +153,7 @@ export type JobReport =
 export type JobStatus = JobReport['status']
 
 export interface JobProgress {
-  phase: 'cold-start' | 'warmup' | 'measure'
+  phase: 'idle-wait' | 'cold-start' | 'warmup' | 'measure'
   elapsedMs: number
   ok: number
   errors: number

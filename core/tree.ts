@@ -29,6 +29,8 @@ export interface BenchOptions extends MatrixOptions {
   workload?: WorkloadRef
   warmup?: WarmupSpec
   slo?: SloSpec
+  /** Resource probes for this bench's jobs instead of the config's measurement.probes, e.g. ['cpu', 'nvidia']. */
+  probes?: string[]
 }
 
 /** Options of a plain function micro-benchmark, passed to tinybench. */
@@ -88,4 +90,4 @@ export interface BenchNode {
   fnOptions?: FunctionBenchOptions
 }
 
-export const RESERVED_BENCH_KEYS = ['workload', 'warmup', 'slo'] as const
+export const RESERVED_BENCH_KEYS = ['workload', 'warmup', 'slo', 'probes'] as const

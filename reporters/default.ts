@@ -38,7 +38,8 @@ export function defaultReporter(options: ReporterOptions): Reporter {
     onJobProgress(job: Job, p: JobProgress) {
       if (!live) return
       const pct = p.fraction !== undefined ? ` ${(p.fraction * 100).toFixed(0)}%` : ''
-      const status = ` ${p.phase}${pct} ${p.ok} ok${p.errors ? `, ${p.errors} errors` : ''}, ${fmtRate(p.currentRate)} req/s`
+      const status = p.phase === 'idle-wait' ? ` waiting for a quiet machine (measurement.idle), ${(p.elapsedMs / 1000).toFixed(0)}s`
+        : ` ${p.phase}${pct} ${p.ok} ok${p.errors ? `, ${p.errors} errors` : ''}, ${fmtRate(p.currentRate)} req/s`
       out.write(`\r\x1b[2K${fitLine(` … ${job.fullName}`, status, out.columns ?? 100)}`)
       liveShown = true
     },
@@ -105,6 +106,8 @@ function detailLines(r: JobReport): string[] {
     if (r.sendDelay && r.sendDelay.mean > 0.2) lines.push(c.dim(`sends left ${fmtMs(r.sendDelay.mean)}ms after their intended time on average (p99 ${fmtMs(r.sendDelay.p99)}ms); latency includes it`))
     const probes = probeLine(r)
     if (probes) lines.push(c.dim(probes))
+    const cost = costLine(r)
+    if (cost) lines.push(c.dim(cost))
     if (r.extra) lines.push(c.cyan(Object.entries(r.extra).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')))
   }
   return lines
@@ -133,18 +136,45 @@ function probeLine(r: Extract<JobReport, { status: 'passed' | 'failed' }>): stri
   return parts.length ? parts.join('; ') : undefined
 }
 
+/** `energy 1.9 J/req (estimated) · CO2 0.25 g/1k req (US grid) · $0.93 per 1M req (aws:c7i.xlarge)`. */
+function costLine(r: Extract<JobReport, { status: 'passed' | 'failed' }>): string | undefined {
+  const cost = r.cost
+  if (!cost) return undefined
+  const parts: string[] = []
+  if (cost.energy) parts.push(`energy ${fmtSignificant(cost.energy.perRequestJ)} J/req (${cost.energy.basis}, ${fmtSignificant(cost.energy.powerW)} W)`)
+  if (cost.co2) parts.push(`CO2 ${fmtSignificant(cost.co2.perRequestG * 1000)} g/1k req (${cost.co2.grid}, ${cost.co2.gramsPerKWh} g/kWh)`)
+  if (cost.cloud) parts.push(`$${fmtSignificant(cost.cloud.perMillionRequestsUsd)} per 1M req (${cost.cloud.instance})`)
+  return parts.length ? parts.join(' · ') : undefined
+}
+
+/** Three significant figures, without exponent notation for the sizes seen here. */
+function fmtSignificant(v: number): string {
+  if (v === 0 || !Number.isFinite(v)) return String(v)
+  return v >= 100 ? Math.round(v).toLocaleString('en-US') : Number(v.toPrecision(3)).toString()
+}
+
 function suiteTable(jobs: JobReport[]): string {
   const axisKeys = [...new Set(jobs.flatMap((j) => Object.keys(j.params)))]
     .filter((k) => new Set(jobs.map((j) => String(j.params[k]))).size > 1 || k === 'model' || k === 'batch')
-  const header = ['', 'bench', ...axisKeys, 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'req/s', 'samples/s', 'ok', 'err', 'late', 'cold ms', 'stable']
+  const cpuOf = (j: JobReport) => { const p = measured(j)?.probes?.cpu; return p?.available ? p.summary.processCpuPct?.mean : undefined }
+  const energyOf = (j: JobReport) => measured(j)?.cost?.energy?.perRequestJ
+  const withCpu = jobs.some((j) => cpuOf(j) !== undefined)
+  const withEnergy = jobs.some((j) => energyOf(j) !== undefined)
+  const header = ['', 'bench', ...axisKeys, 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'req/s', 'samples/s', 'ok', 'err', 'late', 'cold ms',
+    ...(withCpu ? ['cpu %'] : []), ...(withEnergy ? ['J/req'] : []), 'stable']
   const rows = jobs.map((j) => {
     const m = measured(j)
+    const cpu = cpuOf(j)
+    const energy = energyOf(j)
     return [
       SYMBOL[j.status], j.name, ...axisKeys.map((k) => (j.params[k] === undefined ? '' : String(j.params[k]))),
       fmtMs(m?.latency.p50), fmtMs(m?.latency.p90), fmtMs(m?.latency.p99), fmtMs(m?.latency.max),
       fmtRate(m?.throughput.requestsPerSec), fmtRate(m?.throughput.samplesPerSec),
       m ? String(m.requests.ok) : '-', m ? String(m.requests.errors) : '-', m ? String(m.requests.late) : '-',
-      fmtMs(m?.coldStartMs), !m ? '-' : j.status === 'errored' ? 'partial' : m.stability.stable && m.validity.valid ? 'yes' : m.validity.valid ? 'no' : 'invalid',
+      fmtMs(m?.coldStartMs),
+      ...(withCpu ? [cpu === undefined || !Number.isFinite(cpu) ? '-' : String(Math.round(cpu))] : []),
+      ...(withEnergy ? [energy === undefined ? '-' : fmtSignificant(energy)] : []),
+      !m ? '-' : j.status === 'errored' ? 'partial' : m.stability.stable && m.validity.valid ? 'yes' : m.validity.valid ? 'no' : 'invalid',
     ]
   })
   return table(header, rows)

@@ -1,4 +1,5 @@
 import type { Plugin } from '../core/plugin.ts'
+import { cost } from '../plugins/cost/index.ts'
 import { dockerLauncher } from '../plugins/docker/index.ts'
 import { httpBackend } from '../plugins/http/index.ts'
 import { kserve } from '../plugins/kserve/index.ts'
@@ -16,7 +17,7 @@ import { reporters } from '../reporters/index.ts'
  * `onReplace` hears of each, so the replacement is said, never silent.
  */
 export function withBuiltinPlugins(userPlugins: readonly Plugin[], onReplace: (name: string) => void = () => {}): Plugin[] {
-  const builtins = [onnxruntime(), serverBackend(), kserve(), tfserving(), dockerLauncher(), httpBackend(), models(), workloads(), reporters(), probes()]
+  const builtins = [onnxruntime(), serverBackend(), kserve(), tfserving(), dockerLauncher(), httpBackend(), models(), workloads(), reporters(), probes(), cost()]
   const userNames = new Set(userPlugins.map((p) => p.name))
   for (const b of builtins) if (userNames.has(b.name)) onReplace(b.name)
   return [...builtins.filter((p) => !userNames.has(p.name)), ...userPlugins]

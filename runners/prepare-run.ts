@@ -4,7 +4,7 @@ import { collectFile } from '../core/collector.ts'
 import { discoverBenchFiles } from '../core/discover.ts'
 import { InferbenchError } from '../core/errors.ts'
 import { moduleFormatHint } from '../core/import-hint.ts'
-import { planJobs, type Job } from '../core/plan.ts'
+import { checkProbeName, planJobs, type Job } from '../core/plan.ts'
 import { createRegistry, type PluginRegistry } from '../core/plugin.ts'
 import type { SuiteNode } from '../core/tree.ts'
 import { withBuiltinPlugins } from './builtin-plugins.ts'
@@ -33,6 +33,8 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   const filters = options.filters ?? []
   const config = await loadConfig({ cwd: options.cwd, ...(options.configFile ? { configFile: options.configFile } : {}), ...(options.overrides ? { overrides: options.overrides } : {}) })
   const registry = createRegistry(withBuiltinPlugins(config.plugins, options.onReplace))
+  for (const name of config.measurement.probes) checkProbeName(registry, name, `${config.configFile ?? 'config'}: measurement.probes`, 'INFERBENCH_CONFIG_INVALID')
+  checkCostSettings(registry, config)
   const files = await discoverBenchFiles({ root: config.root, include: config.include, exclude: config.exclude, filters, cwd: options.cwd })
   if (files.length === 0) {
     throw new InferbenchError('INFERBENCH_USAGE',
@@ -62,6 +64,18 @@ async function collectFiles(files: string[]): Promise<SuiteNode[]> {
     }
   }
   return roots
+}
+
+/** An unknown cost model, region or instance is a config error before any job runs. */
+function checkCostSettings(registry: PluginRegistry, config: ResolvedConfig): void {
+  const where = config.configFile ?? 'config'
+  let problem: string | undefined
+  try {
+    problem = registry.costModel(config.cost.model).check?.(config.cost)
+  } catch (error) {
+    throw new InferbenchError('INFERBENCH_CONFIG_INVALID', `${where}: cost.model: ${(error as Error).message}`, { cause: error })
+  }
+  if (problem) throw new InferbenchError('INFERBENCH_CONFIG_INVALID', `${where}: ${problem}`)
 }
 
 function compilePattern(pattern: string): RegExp {

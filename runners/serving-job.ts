@@ -5,14 +5,15 @@ import type { LoadRecorder } from '../core/loadgen/recorder.ts'
 import { resolveModel } from '../core/model-resolver.ts'
 import type { ServingJob } from '../core/plan.ts'
 import type { Backend, ResolvedModel } from '../core/plugin.ts'
-import type { JobModelInfo, JobReport, Measurement } from '../core/report.ts'
+import type { IdleCheck, JobModelInfo, JobReport, Measurement } from '../core/report.ts'
 import { describeVerdict, evaluateSlo } from '../core/stats/slo.ts'
 import { describeProblem } from '../core/stats/validity.ts'
 import { collectGarbage } from './collect-garbage.ts'
 import type { CheckContext } from '../core/tree.ts'
 import { PROGRESS_INTERVAL_MS, type JobContext } from './job-context.ts'
 import { measure, warmUp, type Phase } from './measure.ts'
-import { reportBase } from './report-base.ts'
+import { waitForIdle } from './idle-check.ts'
+import { jobSettings, reportBase } from './report-base.ts'
 
 /** Longest wait for a backend's close() before the run moves on (and says so). */
 const CLOSE_TIMEOUT_MS = 15_000
@@ -26,6 +27,20 @@ const CLOSE_TIMEOUT_MS = 15_000
  * died (BackendContext.fail): the abort's reason is then the job's error.
  */
 export async function runServingJob(job: ServingJob, ctx: JobContext): Promise<JobReport> {
+  let idleCheck: IdleCheck | undefined
+  if (ctx.config.measurement.idle) {
+    try {
+      idleCheck = await waitForIdle(ctx.config.measurement.idle, ctx.registry, ctx.signal,
+        (elapsedMs) => ctx.onProgress(job, { phase: 'idle-wait', elapsedMs, ok: 0, errors: 0, currentRate: 0 }))
+    } catch (error) {
+      return { ...reportBase(job), settings: jobSettings(job, ctx.config), status: 'errored', error: serializeError(ctx.signal.aborted ? interrupted(ctx.signal.reason) : error) }
+    }
+  }
+  const report = await runTimed(job, ctx)
+  return idleCheck ? { ...report, idleCheck } : report
+}
+
+async function runTimed(job: ServingJob, ctx: JobContext): Promise<JobReport> {
   const controller = new AbortController()
   const stopWith = (error: Error) => { if (!controller.signal.aborted) controller.abort(error) }
   const onRunAbort = () => stopWith(interrupted(ctx.signal.reason))
@@ -44,7 +59,7 @@ export async function runServingJob(job: ServingJob, ctx: JobContext): Promise<J
 
 async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: Error) => void): Promise<JobReport> {
   const { signal } = ctx
-  const base = reportBase(job)
+  const base = { ...reportBase(job), settings: jobSettings(job, ctx.config) }
   let model: JobModelInfo | undefined
   let backend: Backend | undefined
   let cold: Pick<Measurement, 'coldStartMs' | 'coldStart'> = {}
@@ -103,6 +118,7 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
       collectGarbage()
       measured = { ...(await measure(job, backend, ctx, track)), ...cold, attempts: attempt }
     }
+    measured = { ...measured, cost: ctx.registry.costModel(ctx.config.cost.model).compute({ measurement: measured, settings: ctx.config.cost }) }
     const withModel = { ...base, ...(model ? { model } : {}), ...(backend.info ? { backendInfo: backend.info } : {}) }
     // Stopped mid-measurement: the figures so far are kept, the abort's reason is the verdict.
     if (signal.aborted) return { ...withModel, ...measured, status: 'errored', error: serializeError(signal.reason) }
