@@ -76,6 +76,8 @@ const measurementSchema = z.strictObject({
   spin: durationSchema.default(1),
   /** Resource probes sampled during every measurement, by name ([] for none): cpu, memory, nvidia, or a plugin's. */
   probes: z.array(z.string()).default(['cpu', 'memory']),
+  /** Options of each probe by name, e.g. { prometheus: { url: 'http://127.0.0.1:8002/metrics', series: ['nv_*'] } }. */
+  probeOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   /** How often the probes sample. */
   probeInterval: durationSchema.refine((ms) => ms >= 10, 'expected at least 10ms').default(250),
   /** Wait before each serving job until the machine is quiet: true for the defaults, or { maxCpu, maxGpu, window, timeout }. */

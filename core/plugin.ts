@@ -98,6 +98,10 @@ export interface Backend {
   infer(): Promise<InferAnswer | void>
   /** Processes the backend started (a server), for probes that sample per process. */
   pids?: number[]
+  /** The server's Prometheus metrics URL, for the prometheus probe. */
+  metricsUrl?: string
+  /** Containers the backend started, for the docker probe. */
+  containers?: string[]
   close(): Promise<void>
   /** Library versions for the run fingerprint, e.g. { onnxruntime: '1.30.0' }. */
   versions?: Record<string, string>
@@ -214,6 +218,12 @@ export type ReporterFactory = (options: ReporterOptions) => Reporter
 export interface ProbeContext {
   /** The processes doing the job's work: this one, and any the backend started (a server). */
   pids: number[]
+  /** The backend's Prometheus metrics endpoint, when it has one (our server's /metrics). */
+  metricsUrl?: string
+  /** Containers the backend runs the model in (docker), by id. */
+  containers?: string[]
+  /** This probe's options from the config (measurement.probeOptions.<name>); {} when none. */
+  options?: Record<string, unknown>
 }
 
 /** A resource probe: static facts once, then samples of named series at the sampling interval. */

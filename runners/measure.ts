@@ -64,7 +64,10 @@ export async function measure(
   track(recorder, 'measure')
   const send = () => backend.infer()
   const statsBefore = backend.statistics ? await backend.statistics() : undefined
-  const probes = await startProbes(job.probes ?? m.probes, ctx.registry, [process.pid, ...(backend.pids ?? [])], m.probeInterval)
+  const probes = await startProbes(job.probes ?? m.probes, ctx.registry, {
+    pids: [process.pid, ...(backend.pids ?? [])], options: m.probeOptions,
+    ...(backend.metricsUrl ? { metricsUrl: backend.metricsUrl } : {}), ...(backend.containers ? { containers: backend.containers } : {}),
+  }, m.probeInterval)
   const cpuBefore = process.cpuUsage()
   let open: { scheduled: number; sendDelay: Measurement['sendDelay'] } | undefined
   if (plan.kind === 'closed') {

@@ -10,13 +10,24 @@ export interface RunningProbes {
  * background (timers, unref'd; a sample that is still pending when the next is due is skipped,
  * never queued). A probe that cannot run here says why; one that fails mid-way keeps what it had.
  */
-export async function startProbes(names: readonly string[], registry: PluginRegistry, pids: number[], intervalMs: number): Promise<RunningProbes> {
+export interface ProbeTargets {
+  pids: number[]
+  metricsUrl?: string
+  containers?: string[]
+  /** measurement.probeOptions: each probe's own options by name. */
+  options: Readonly<Record<string, Record<string, unknown>>>
+}
+
+export async function startProbes(names: readonly string[], registry: PluginRegistry, targets: ProbeTargets, intervalMs: number): Promise<RunningProbes> {
   const started = performance.now()
   const results: Record<string, ProbeResult> = {}
   const live: Array<{ name: string; probe: Probe; atMs: number[]; series: Record<string, number[]>; busy: boolean; failed?: string }> = []
   for (const name of names) {
     try {
-      const made = await registry.probe(name)({ pids })
+      const made = await registry.probe(name)({
+        pids: targets.pids, options: targets.options[name] ?? {},
+        ...(targets.metricsUrl ? { metricsUrl: targets.metricsUrl } : {}), ...(targets.containers ? { containers: targets.containers } : {}),
+      })
       if ('unavailable' in made) {
         results[name] = { available: false, reason: made.unavailable }
         continue

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import os from 'node:os'
-import { definePlugin, type Plugin, type Probe, type ProbeFactory } from '../../core/plugin-api.ts'
+import { z } from 'zod'
+import { definePlugin, zodIssuesToMessage, type Plugin, type Probe, type ProbeFactory } from '../../core/plugin-api.ts'
 import { NVIDIA_QUERY_FIELDS, parseNvidiaSmiCsv } from './nvidia-smi.ts'
 import { readMemInfo, readProcessRss, readProcessTicks, readSystemCpu } from './proc.ts'
+import { scrapeSeries, seriesSample, type Scrape } from './prometheus.ts'
 import { POWERCAP_ROOT, energyDeltaUj, raplZones, readEnergyUj } from './rapl.ts'
 
 /** Clock ticks per second of /proc/<pid>/stat times: USER_HZ, 100 on every mainstream Linux. */
@@ -116,7 +118,54 @@ function rapl(root: string): ProbeFactory {
   }
 }
 
-/** Built-in resource probes: cpu and memory (Linux /proc), rapl (powercap), nvidia (nvidia-smi). */
+/** Kept when measurement.probeOptions.prometheus.series is not set: Triton's and our server's own families. */
+export const DEFAULT_PROMETHEUS_SERIES = ['nv_inference_*', 'nv_gpu_*', 'nv_energy_consumption', 'inferbench_inference_*']
+const SCRAPE_TIMEOUT_MS = 2000
+
+const prometheusOptions = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }).optional(),
+  series: z.array(z.string().min(1)).min(1).optional(),
+})
+
+/**
+ * `prometheus`: scrapes a metrics endpoint (the backend's own, e.g. our server's /metrics, or
+ * measurement.probeOptions.prometheus.url, e.g. Triton's :8002/metrics) and keeps the chosen
+ * series: gauges as they are, counters as rates per second between samples.
+ */
+const prometheus: ProbeFactory = async ({ metricsUrl, options = {} }) => {
+  const parsed = prometheusOptions.safeParse(options)
+  if (!parsed.success) return { unavailable: `measurement.probeOptions.prometheus: ${zodIssuesToMessage(parsed.error)}` }
+  const url = parsed.data.url ?? metricsUrl
+  if (!url) return { unavailable: 'no metrics URL: the backend serves none; set measurement.probeOptions.prometheus.url (e.g. Triton\'s http://host:8002/metrics)' }
+  const series = parsed.data.series ?? DEFAULT_PROMETHEUS_SERIES
+  const scrape = async (): Promise<Scrape> => {
+    const response = await fetch(url, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) })
+    if (!response.ok) throw new Error(`GET ${url} answered ${response.status} ${response.statusText}`)
+    return scrapeSeries(await response.text(), series)
+  }
+  let last: Scrape
+  try {
+    last = await scrape()
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code
+    return { unavailable: `cannot scrape ${url}: ${cause ?? (error as Error).message}` }
+  }
+  if (last.values.size === 0) return { unavailable: `${url} has no series matching ${series.join(', ')}` }
+  let at = performance.now()
+  return {
+    describe: () => ({ url, series: series.join(', '), matched: last.values.size }),
+    sample: async () => {
+      const next = await scrape()
+      const now = performance.now()
+      const values = seriesSample(last, next, (now - at) / 1000)
+      last = next
+      at = now
+      return values
+    },
+  }
+}
+
+/** Built-in resource probes: cpu and memory (Linux /proc), rapl (powercap), nvidia (nvidia-smi), prometheus (a /metrics URL). */
 export function probes(options: { powercapRoot?: string } = {}): Plugin {
-  return definePlugin({ name: 'inferbench:probes', probes: { cpu, memory, rapl: rapl(options.powercapRoot ?? POWERCAP_ROOT), nvidia } })
+  return definePlugin({ name: 'inferbench:probes', probes: { cpu, memory, rapl: rapl(options.powercapRoot ?? POWERCAP_ROOT), nvidia, prometheus } })
 }

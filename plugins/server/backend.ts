@@ -64,6 +64,7 @@ export function serverBackend(): Plugin {
       }, {
         close: stop,
         ...(child.pid !== undefined ? { pids: [child.pid] } : {}),
+        ...(p.protocol === 'http' ? { metricsUrl: `${address}/metrics` } : {}),
         coldStart: { spawnToReadyMs, serverModelLoadMs: ready.loadMs },
         // Every instance, and with batching full batches (requests of `batch` rows each).
         warmupConcurrency: Math.max(p.instances, p.maxBatch > 1 ? Math.floor(p.maxBatch / Math.max(ctx.batch, 1)) : 1),

@@ -44,7 +44,7 @@ describe('probes', () => {
     const registry = createRegistry([probes()])
     const busy = child('const end = Date.now() + 5000; while (Date.now() < end);')
     const idle = child('setTimeout(() => {}, 5000)')
-    const [busyRun, idleRun] = await Promise.all([busy, idle].map((pid) => startProbes(['cpu', 'memory'], registry, [pid], 100)))
+    const [busyRun, idleRun] = await Promise.all([busy, idle].map((pid) => startProbes(['cpu', 'memory'], registry, { pids: [pid], options: {} }, 100)))
     await new Promise((resolve) => setTimeout(resolve, 1200))
     const [hot, cold] = await Promise.all([busyRun!.stop(), idleRun!.stop()])
     const pct = (r: typeof hot) => (r.cpu!.available ? r.cpu!.summary.processCpuPct!.mean : NaN)
@@ -61,7 +61,7 @@ describe('probes', () => {
       flaky: async () => flaky,
       absent: async () => ({ unavailable: 'no such device here' }),
     } })])
-    const running = await startProbes(['flaky', 'absent', 'nvidia'], registry, [process.pid], 20)
+    const running = await startProbes(['flaky', 'absent', 'nvidia'], registry, { pids: [process.pid], options: {} }, 20)
     await new Promise((resolve) => setTimeout(resolve, 200))
     const result = await running.stop()
     expect(result.absent).toEqual({ available: false, reason: 'no such device here' })

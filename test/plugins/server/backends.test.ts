@@ -26,6 +26,8 @@ interface JobJson {
   serverTimings?: { computeMs: number; queueMs: number; source: string }
   coldStart?: Record<string, number>
   error?: { message: string }
+  throughput: { requestsPerSec: number }
+  probes?: Record<string, { available: boolean; reason?: string; summary?: Record<string, { mean: number }> }>
 }
 
 describe('network backends against inferbench serve', () => {
@@ -40,7 +42,7 @@ describe('net', { model: model.file(${JSON.stringify(modelPath)}), batch: 2 }, (
   bench('kserve json', { backend: 'kserve', url: 'http://127.0.0.1:${running.httpPort}', encoding: 'json', workload: w })
   bench('triton alias', { backend: 'triton', url: 'grpc://127.0.0.1:${running.grpcPort}', workload: w })
   bench('kserve wrong model', { backend: 'kserve', url: 'http://127.0.0.1:${running.httpPort}', modelName: 'other', workload: w })
-  bench('server', { backend: 'server', protocol: ['http', 'grpc'], maxBatch: [0, 8], workload: w })
+  bench('server', { backend: 'server', protocol: ['http', 'grpc'], maxBatch: [0, 8], workload: w, probes: ['prometheus'] })
 })
 `,
     })
@@ -63,6 +65,17 @@ describe('net', { model: model.file(${JSON.stringify(modelPath)}), batch: 2 }, (
         expect(job.coldStart!.spawnToReadyMs).toBeGreaterThan(0)
         expect(job.coldStart!.firstInferMs).toBeGreaterThan(0)
         expect(job.serverTimings!.computeMs).toBeGreaterThan(0)
+        // The prometheus probe scrapes the spawned server's own /metrics (HTTP front end only):
+        // its count of answered requests per second agrees with the client's.
+        const scraped = job.probes!.prometheus!
+        if (job.params.protocol === 'grpc') {
+          expect(scraped).toMatchObject({ available: false, reason: expect.stringMatching(/no metrics URL/) })
+          continue
+        }
+        expect(scraped.available, scraped.reason).toBe(true)
+        const served = scraped.summary!['inferbench_inference_request_success_per_s{model="model"}']!.mean
+        expect(served / job.throughput.requestsPerSec).toBeGreaterThan(0.5)
+        expect(served / job.throughput.requestsPerSec).toBeLessThan(1.5)
       }
       expect(run.code).toBe(1)
     } finally {
