@@ -101,7 +101,7 @@ export interface Backend {
   /** The server's Prometheus metrics URL, for the prometheus probe. */
   metricsUrl?: string
   /** Containers the backend started, for the docker probe. */
-  containers?: string[]
+  containers?: ContainerRef[]
   close(): Promise<void>
   /** Library versions for the run fingerprint, e.g. { onnxruntime: '1.30.0' }. */
   versions?: Record<string, string>
@@ -220,10 +220,16 @@ export interface ProbeContext {
   pids: number[]
   /** The backend's Prometheus metrics endpoint, when it has one (our server's /metrics). */
   metricsUrl?: string
-  /** Containers the backend runs the model in (docker), by id. */
-  containers?: string[]
+  /** Containers the backend runs the model in (docker), with the engine socket that runs them. */
+  containers?: ContainerRef[]
   /** This probe's options from the config (measurement.probeOptions.<name>); {} when none. */
   options?: Record<string, unknown>
+}
+
+export interface ContainerRef {
+  id: string
+  /** The Docker Engine's unix socket. */
+  socketPath: string
 }
 
 /** A resource probe: static facts once, then samples of named series at the sampling interval. */

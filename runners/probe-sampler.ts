@@ -1,4 +1,4 @@
-import type { PluginRegistry, Probe } from '../core/plugin.ts'
+import type { ContainerRef, PluginRegistry, Probe } from '../core/plugin.ts'
 import type { ProbeResult } from '../core/report.ts'
 
 export interface RunningProbes {
@@ -13,7 +13,7 @@ export interface RunningProbes {
 export interface ProbeTargets {
   pids: number[]
   metricsUrl?: string
-  containers?: string[]
+  containers?: ContainerRef[]
   /** measurement.probeOptions: each probe's own options by name. */
   options: Readonly<Record<string, Record<string, unknown>>>
 }

@@ -105,6 +105,7 @@ export function dockerLauncher(): Plugin {
       if (!port) throw new InferbenchError('INFERBENCH_BACKEND_FAILED', `container ${inspected.Id.slice(0, 12)} published no host port for ${p.protocol}`)
       const extra = {
         close: stop,
+        containers: [{ id: inspected.Id, socketPath }],
         info: { container: { id: inspected.Id, image: preset.image, port } },
       }
       const backend = preset.family === 'tfserving'

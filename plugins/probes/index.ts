@@ -5,6 +5,8 @@ import { z } from 'zod'
 import { definePlugin, zodIssuesToMessage, type Plugin, type Probe, type ProbeFactory } from '../../core/plugin-api.ts'
 import { NVIDIA_QUERY_FIELDS, parseNvidiaSmiCsv } from './nvidia-smi.ts'
 import { readMemInfo, readProcessRss, readProcessTicks, readSystemCpu } from './proc.ts'
+import Docker from 'dockerode'
+import { containerCounters, containerSample, type ContainerCounters, type DockerStats } from './docker-stats.ts'
 import { scrapeSeries, seriesSample, type Scrape } from './prometheus.ts'
 import { POWERCAP_ROOT, energyDeltaUj, raplZones, readEnergyUj } from './rapl.ts'
 
@@ -165,7 +167,42 @@ const prometheus: ProbeFactory = async ({ metricsUrl, options = {} }) => {
   }
 }
 
-/** Built-in resource probes: cpu and memory (Linux /proc), rapl (powercap), nvidia (nvidia-smi), prometheus (a /metrics URL). */
+/**
+ * `docker`: CPU (% of one core), memory and network of the containers a backend started
+ * (the docker backend), from the Engine's one-shot stats, as `docker stats` computes them.
+ */
+const docker: ProbeFactory = async ({ containers = [] }) => {
+  if (containers.length === 0) return { unavailable: 'the backend started no container (only the docker backend does)' }
+  const read = async (ref: { id: string; socketPath: string }): Promise<ContainerCounters> => {
+    const stats = await new Docker({ socketPath: ref.socketPath }).getContainer(ref.id).stats({ stream: false, 'one-shot': true } as { stream: false }) as DockerStats
+    const counters = containerCounters(stats)
+    if (!counters) throw new Error(`the engine gave no CPU figures for container ${ref.id.slice(0, 12)} (is it running?)`)
+    return counters
+  }
+  let last: ContainerCounters[]
+  try {
+    last = await Promise.all(containers.map(read))
+  } catch (error) {
+    return { unavailable: `cannot read container stats: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }
+  }
+  let at = performance.now()
+  return {
+    describe: () => Object.fromEntries(containers.map((c, i) => [`container${i}`, c.id.slice(0, 12)])),
+    sample: async () => {
+      const next = await Promise.all(containers.map(read))
+      const now = performance.now()
+      const values: Record<string, number> = {}
+      next.forEach((counters, i) => {
+        for (const [key, value] of Object.entries(containerSample(last[i]!, counters, (now - at) / 1000))) values[`container${i}${key[0]!.toUpperCase()}${key.slice(1)}`] = value
+      })
+      last = next
+      at = now
+      return values
+    },
+  }
+}
+
+/** Built-in resource probes: cpu and memory (Linux /proc), rapl (powercap), nvidia (nvidia-smi), prometheus (a /metrics URL), docker (container stats). */
 export function probes(options: { powercapRoot?: string } = {}): Plugin {
-  return definePlugin({ name: 'inferbench:probes', probes: { cpu, memory, rapl: rapl(options.powercapRoot ?? POWERCAP_ROOT), nvidia, prometheus } })
+  return definePlugin({ name: 'inferbench:probes', probes: { cpu, memory, rapl: rapl(options.powercapRoot ?? POWERCAP_ROOT), nvidia, prometheus, docker } })
 }

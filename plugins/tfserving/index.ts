@@ -48,7 +48,7 @@ export async function createTfServingBackend(ctx: BackendContext, defaults: TfSe
     try {
       await client.waitReady(o.readyTimeoutMs, ctx.signal)
       const body = client.prepare(inputs, o.format, o.signatureName)
-      return { infer: () => client.predict(body), close: async () => { await client.close(); await extra.close?.() }, info: { ...info, ...extra.info }, ...(extra.coldStart ? { coldStart: extra.coldStart } : {}) }
+      return { infer: () => client.predict(body), close: async () => { await client.close(); await extra.close?.() }, info: { ...info, ...extra.info }, ...(extra.coldStart ? { coldStart: extra.coldStart } : {}), ...(extra.containers ? { containers: extra.containers } : {}) }
     } catch (error) {
       await client.close()
       throw error
@@ -60,7 +60,7 @@ export async function createTfServingBackend(ctx: BackendContext, defaults: TfSe
     const request = client.prepare(inputs, o.signatureName)
     return {
       infer: () => client.predict(request).then(() => undefined), close: async () => { client.close(); await extra.close?.() },
-      info: { ...info, ...extra.info }, ...(extra.coldStart ? { coldStart: extra.coldStart } : {}),
+      info: { ...info, ...extra.info }, ...(extra.coldStart ? { coldStart: extra.coldStart } : {}), ...(extra.containers ? { containers: extra.containers } : {}),
     }
   } catch (error) {
     client.close()

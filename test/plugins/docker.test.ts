@@ -78,6 +78,8 @@ describe('docker launcher', () => {
     await b.infer()
     expect(b.coldStart).toMatchObject({ containerCreateMs: expect.any(Number), startToReadyMs: expect.any(Number) })
     expect(b.info?.container).toMatchObject({ id: ID, image: 'nvcr.io/nvidia/tritonserver:24.08-py3', port: server.httpPort })
+    // The docker probe samples this container through the same engine.
+    expect(b.containers).toEqual([{ id: ID, socketPath }])
     await b.close()
     expect(calls.map((c) => `${c.method} ${c.path.split('?')[0]}`)).toEqual([
       'GET /_ping', 'POST /containers/create', `POST /containers/${ID}/start`, `GET /containers/${ID}/json`,

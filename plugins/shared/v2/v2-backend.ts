@@ -67,6 +67,8 @@ export async function createV2Backend(ctx: BackendContext, target: V2Target, ext
       ...(extra.coldStart ? { coldStart: extra.coldStart } : {}),
       ...(extra.warmupConcurrency ? { warmupConcurrency: extra.warmupConcurrency } : {}),
       ...(extra.pids ? { pids: extra.pids } : {}),
+      ...(extra.metricsUrl ? { metricsUrl: extra.metricsUrl } : {}),
+      ...(extra.containers ? { containers: extra.containers } : {}),
     }
   } catch (error) {
     client.close()
