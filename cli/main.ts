@@ -108,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--max-queue-delay <duration>', 'Dynamic batching: longest wait for a batch to fill (default 100us)')
     .option('--preferred-batch <sizes>', 'Dynamic batching: comma-separated sizes dispatched at once')
     .option('--intra-op-threads <n>', 'onnxruntime intra-op threads per session')
+    .option('--execution-provider <names>', 'onnxruntime execution providers, comma-separated in order of preference (e.g. cuda,cpu; default cpu)')
     .option('--max-body-bytes <n>', 'Largest request accepted (default 256 MiB)')
     .option('--quiet', 'Print only errors on stderr (the ready line still goes to stdout)')
     .option('--drain-timeout <duration>', 'On SIGTERM/SIGINT: longest wait for requests already received (default 30s; then 503)')
@@ -115,12 +116,12 @@ export async function main(argv: string[]): Promise<number> {
       const options = {
         ...parsed,
         ...asTyped(argv, Object.fromEntries(['model', 'host', 'httpPort', 'grpcPort', 'instances', 'instanceThread', 'maxBatch', 'maxQueueDelay', 'preferredBatch',
-          'intraOpThreads', 'maxBodyBytes', 'drainTimeout'].map((k) => [k, undefined])), ['model']),
+          'intraOpThreads', 'executionProvider', 'maxBodyBytes', 'drainTimeout'].map((k) => [k, undefined])), ['model']),
       }
       exitCode = await serveCommand({
         quiet: Boolean(options.quiet),
         model: options.model === undefined ? [] : asStrings(options.model),
-        ...pickStrings(options, ['host', 'httpPort', 'grpcPort', 'instances', 'instanceThread', 'maxBatch', 'maxQueueDelay', 'preferredBatch', 'intraOpThreads', 'maxBodyBytes', 'drainTimeout']),
+        ...pickStrings(options, ['host', 'httpPort', 'grpcPort', 'instances', 'instanceThread', 'maxBatch', 'maxQueueDelay', 'preferredBatch', 'intraOpThreads', 'executionProvider', 'maxBodyBytes', 'drainTimeout']),
       }, process.cwd(), process.stdout, process.stderr)
     })
   cli.help()

@@ -17,6 +17,7 @@ export interface ServeFlags {
   maxQueueDelay?: string
   preferredBatch?: string
   intraOpThreads?: string
+  executionProvider?: string
   maxBodyBytes?: string
   drainTimeout?: string
   /** No informational lines on stderr (a parent process reads the ready line and errors only). */
@@ -116,7 +117,14 @@ export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
     instanceThread,
     ...(maxBatch > 1 ? { batching: { maxBatch, maxQueueDelayUs: delayMs * 1000, preferredBatch: preferred } } : {}),
     ...(intraOp !== undefined ? { intraOpThreads: intraOp } : {}),
+    ...(flags.executionProvider !== undefined ? { executionProviders: providerList(flags.executionProvider) } : {}),
     maxBodyBytes: int(flags.maxBodyBytes, '--max-body-bytes', 256 * 1024 * 1024, 1),
     version: INFERBENCH_VERSION,
   }
+}
+
+function providerList(value: string): string[] {
+  const names = value.split(',').map((n) => n.trim()).filter(Boolean)
+  if (names.length === 0) throw new InferbenchError('INFERBENCH_USAGE', `serve: --execution-provider: expected provider names such as cuda or cuda,cpu, received '${value}'`)
+  return names
 }

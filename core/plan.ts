@@ -5,7 +5,7 @@ import { parseDurationMs } from './duration.ts'
 import { InferbenchError } from './errors.ts'
 import { sha256, stableStringify } from './hash.ts'
 import { isModelRef, modelLabel, type ModelRef } from './model-ref.ts'
-import type { PluginRegistry } from './plugin.ts'
+import type { PluginRegistry, SharingSpec } from './plugin.ts'
 import { resolveSlo, type ResolvedSlo } from './stats/slo.ts'
 import {
   RESERVED_BENCH_KEYS, type BenchNode, type CheckFn, type FunctionBenchOptions, type MatrixOptions, type SuiteNode,
@@ -47,6 +47,7 @@ export interface ServingJob extends JobBase {
   slo: ResolvedSlo
   /** The bench's own probe list; absent: the config's measurement.probes. */
   probes?: string[]
+  sharing?: SharingSpec
   check?: CheckFn
 }
 
@@ -131,6 +132,7 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
   const warmup = resolveWarmup(benchOptions.warmup ?? options.defaults.warmup, where)
   const slo = resolveSlo(benchOptions.slo, where)
   const probes = benchOptions.probes === undefined ? undefined : resolveProbes(benchOptions.probes, options.registry, where)
+  const sharing = benchOptions.sharing === undefined ? undefined : resolveSharing(benchOptions.sharing, where)
   const axisContext = { registry: options.registry, declared: options.axes ?? {}, ...(options.repositoryDir ? { repositoryDir: options.repositoryDir } : {}) }
   const dimsCache: Parameters<typeof checkAxesClaimed>[5] = new Map()
   return expandMatrix(merged, where).map(({ model, params }) => {
@@ -138,10 +140,13 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
     requirePlugins(options.registry, backend, model, where)
     const batch = Number(params.batch ?? options.defaults.batch)
     checkAxesClaimed(params, backend, batch, model, axisContext, dimsCache, where)
+    if (sharing && !options.registry.shares(backend)) {
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: sharing: backend '${backend}' cannot serve several copies of a model; use backend: 'server' (it starts one inferbench serve per copy)`)
+    }
     const fullParams: Record<string, Scalar> = { ...(model ? { model: modelLabel(model) } : {}), backend, batch, ...params }
     return {
       ...base, kind: 'serving', id: idOf(fullParams), params: fullParams, fullName: `${titleOf(fullParams)} ${workload.label}`,
-      ...(model ? { model } : {}), backend, batch, workload, warmup, slo, ...(probes ? { probes } : {}), ...(bench.check ? { check: bench.check } : {}),
+      ...(model ? { model } : {}), backend, batch, workload, warmup, slo, ...(probes ? { probes } : {}), ...(sharing ? { sharing } : {}), ...(bench.check ? { check: bench.check } : {}),
       estimateMs: estimateServingMs(workload, warmup),
     } satisfies ServingJob
   })
@@ -239,6 +244,16 @@ function resolveProbes(value: unknown, registry: PluginRegistry, where: string):
   }
   for (const name of value as string[]) checkProbeName(registry, name, `${where}: probes`)
   return value as string[]
+}
+
+function resolveSharing(value: unknown, where: string): SharingSpec {
+  const v = value as { instances?: unknown; mps?: unknown } | null
+  const extra = v && typeof v === 'object' ? Object.keys(v).filter((k) => k !== 'instances' && k !== 'mps') : []
+  if (!v || typeof v !== 'object' || !Number.isInteger(v.instances) || (v.instances as number) < 1 || (v.mps !== undefined && typeof v.mps !== 'boolean') || extra.length) {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID',
+      `${where}: sharing: expected { instances: <copies, 1 or more>, mps?: true|false }${extra.length ? ` (unknown: ${extra.join(', ')})` : ''}, received ${describeValue(value)}`)
+  }
+  return { instances: v.instances as number, mps: v.mps === true }
 }
 
 /** An unknown probe is a usage error at plan time, naming the registered ones. */

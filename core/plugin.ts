@@ -20,6 +20,8 @@ export interface Plugin {
   analyzers?: Record<string, ModelAnalyzer>
   /** Resource probes sampled in the background during each measurement (cpu, memory, nvidia, ...). */
   probes?: Record<string, ProbeFactory>
+  /** Backends of this plugin that can run several copies of the model at once under a bench's `sharing`. */
+  sharing?: string[]
   /** Turn a measurement into energy, CO2 and cloud cost per request (config `cost.model` picks one). */
   costModels?: Record<string, CostModel>
   /**
@@ -64,6 +66,8 @@ export interface BackendContext {
   /** Every matrix parameter of the job, for plugin-defined axes (intraOpThreads, seqLen, ...). */
   params: Readonly<Record<string, Scalar>>
   cacheDir: string
+  /** The bench's `sharing`: run this many copies of the model at once (under CUDA MPS when asked). */
+  sharing?: SharingSpec
   /** The load the job will apply: a backend may size itself for it (connections, threads). */
   load?: { open: boolean; concurrency: number }
   /**
@@ -76,6 +80,13 @@ export interface BackendContext {
    * job stops at once with this error as its own, keeping what it measured until then.
    */
   fail(error: Error): void
+}
+
+export interface SharingSpec {
+  /** Copies of the model served at once, each in its own process; requests go round-robin. */
+  instances: number
+  /** Start the CUDA MPS control daemon first so the copies share the GPU concurrently. */
+  mps: boolean
 }
 
 /** Server-side timings of one answer, when the backend knows them (queue, compute). */
@@ -279,6 +290,8 @@ export interface PluginRegistry {
   analyzers(): ModelAnalyzer[]
   /** Every matrix parameter a plugin claims (backend options and plugin axes). */
   claims(): AxisClaim[]
+  /** Whether a backend can serve several copies under a bench's `sharing`. */
+  shares(backend: string): boolean
   /** Symbolic input dims of a model file (name, axis), from the first reader that knows its format. */
   symbolicDims(bytes: Uint8Array): Array<{ name: string; axis: number }> | undefined
   /** Problems with the values a job's parameters give its backend's options ('intraOpThreads: expected number'). */
@@ -327,6 +340,7 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
       ...Object.entries(p.optionSchemas ?? {}).flatMap(([backend, schema]) => Object.keys(schema.shape).map((key) => ({ key, plugin: p.name, backend }))),
       ...Object.keys(p.axes ?? {}).map((key) => ({ key, plugin: p.name })),
     ]),
+    shares: (backend) => plugins.some((p) => p.sharing?.includes(backend)),
     symbolicDims: (bytes) => {
       for (const p of plugins) {
         for (const read of Object.values(p.dimReaders ?? {})) {

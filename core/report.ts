@@ -140,6 +140,7 @@ export interface JobSettings {
   workload: { label: string; kind: 'closed' | 'open'; concurrency?: number; offeredRate?: number; durationMs?: number; requests?: number; maxOutstanding?: number }
   warmup: { durationMs?: number; requests?: number } | false
   probes: string[]
+  sharing?: { instances: number; mps: boolean }
   /** The config's measurement section as resolved (windows, tolerances, limits). */
   measurement: Record<string, unknown>
 }

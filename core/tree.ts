@@ -31,6 +31,8 @@ export interface BenchOptions extends MatrixOptions {
   slo?: SloSpec
   /** Resource probes for this bench's jobs instead of the config's measurement.probes, e.g. ['cpu', 'nvidia']. */
   probes?: string[]
+  /** GPU sharing: serve `instances` copies of the model at once, under CUDA MPS with `mps: true` (backend 'server'). */
+  sharing?: { instances: number; mps?: boolean }
 }
 
 /** Options of a plain function micro-benchmark, passed to tinybench. */
@@ -90,4 +92,4 @@ export interface BenchNode {
   fnOptions?: FunctionBenchOptions
 }
 
-export const RESERVED_BENCH_KEYS = ['workload', 'warmup', 'slo', 'probes'] as const
+export const RESERVED_BENCH_KEYS = ['workload', 'warmup', 'slo', 'probes', 'sharing'] as const

@@ -20,6 +20,7 @@ export function jobSettings(job: ServingJob, config: ResolvedConfig): JobSetting
       : { label: w.label, kind: w.kind, offeredRate: w.offeredRate, durationMs: w.durationMs, maxOutstanding: w.maxOutstanding ?? config.measurement.maxOutstanding },
     warmup: job.warmup ?? false,
     probes: job.probes ?? probes,
+    ...(job.sharing ? { sharing: job.sharing } : {}),
     measurement,
   }
 }

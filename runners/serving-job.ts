@@ -97,7 +97,7 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
       ? { open: false, concurrency: job.workload.concurrency }
       : { open: true, concurrency: job.workload.maxOutstanding ?? ctx.config.measurement.maxOutstanding }
     const starting = factory({
-      jobId: job.id, ...(resolved ? { model: resolved } : {}), batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir, load, signal, fail,
+      jobId: job.id, ...(resolved ? { model: resolved } : {}), ...(job.sharing ? { sharing: job.sharing } : {}), batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir, load, signal, fail,
     })
     backend = await abortable(starting, signal, (late) => late.close())
     const loadMs = performance.now() - t0

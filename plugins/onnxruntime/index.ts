@@ -5,7 +5,7 @@ import {
 } from '../../core/plugin-api.ts'
 import { onnxInputs } from '../shared/inputs/onnx-inputs.ts'
 import { synthesizeInputs, type InputDescriptor, type SynthesisedInput } from '../shared/inputs/synthesize.ts'
-import { ortOptionsSchema, parseOrtOptions, toSessionOptions, type OrtOptions } from './session-options.ts'
+import { ortOptionsSchema, parseOrtOptions, providerHint, toSessionOptions, type OrtOptions } from './session-options.ts'
 import { WorkerSessionPool } from './worker-pool.ts'
 
 type Options = ReturnType<typeof parseOrtOptions>
@@ -106,7 +106,7 @@ function describe(inputs: SynthesisedInput[]) {
 
 function unloadable(model: ResolvedModel, error: unknown): InferbenchError {
   return new InferbenchError('INFERBENCH_MODEL_UNLOADABLE',
-    `onnxruntime could not load model ${model.name} (${model.path}): ${(error as Error).message}`, { cause: error })
+    `onnxruntime could not load model ${model.name} (${model.path}): ${(error as Error).message}${providerHint((error as Error).message)}`, { cause: error })
 }
 
 // The outputs are not needed: dropping them lets the answer be collected at once.

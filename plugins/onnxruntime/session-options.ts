@@ -54,3 +54,12 @@ export function toSessionOptions(options: ParsedOrtOptions): ort.InferenceSessio
     ...(options.allowSpinning !== undefined ? { extra: { session: { intra_op: { allow_spinning: options.allowSpinning ? '1' : '0' } } } } : {}),
   }
 }
+
+/**
+ * What to do when a GPU execution provider cannot load: the onnxruntime-node installed by default
+ * here (.npmrc: onnxruntime-node-install=skip) carries the CPU provider only.
+ */
+export function providerHint(message: string): string {
+  if (!/Failed to load (shared )?library|providers_shared|providers_cuda/i.test(message) || !/cuda|tensorrt|providers_shared/i.test(message)) return ''
+  return '. This onnxruntime-node has no CUDA provider: on a machine with CUDA 12, reinstall it with ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node'
+}

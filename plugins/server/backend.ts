@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { InferbenchError, backendOptions, connectionsFor, definePlugin, parseDurationMs, requireModel, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
+import { InferbenchError, backendOptions, connectionsFor, definePlugin, parseDurationMs, requireModel, type Backend, type BackendFactory, type Plugin, type ServerStatistics } from '../../core/plugin-api.ts'
 import { PACKAGE_ROOT } from '../../core/package-root.ts'
 import { createV2Backend } from '../shared/v2/v2-backend.ts'
+import { startMps } from './mps.ts'
 
 const CLI = join(PACKAGE_ROOT, 'bin/inferbench.js')
 
@@ -20,6 +21,8 @@ const paramsSchema = z.object({
   /** Where the server runs its instances: auto (one on the main thread, several in workers), main or worker. */
   instanceThread: z.enum(['auto', 'main', 'worker']).default('auto'),
   intraOpThreads: z.number().int().nonnegative().optional(),
+  /** onnxruntime execution providers of the server's sessions, comma-separated: 'cuda', 'cpu', ... */
+  executionProvider: z.string().optional(),
   encoding: z.enum(['binary', 'json']).default('binary'),
   startTimeoutMs: z.number().int().positive().default(120_000),
 })
@@ -39,43 +42,96 @@ export function serverBackend(): Plugin {
     const args = [CLI, 'serve', '--quiet', '--model', `${model.path}:${modelName}`, '--http-port', p.protocol === 'http' ? '0' : 'off',
       '--grpc-port', p.protocol === 'grpc' ? '0' : 'off', '--instances', String(p.instances), '--instance-thread', p.instanceThread, '--max-batch', String(p.maxBatch),
       '--max-queue-delay', delay, ...(p.preferredBatch !== undefined ? ['--preferred-batch', String(p.preferredBatch)] : []),
-      ...(p.intraOpThreads !== undefined ? ['--intra-op-threads', String(p.intraOpThreads)] : [])]
-    const launched = performance.now()
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    const log = captureStderr(child)
-    let serving = false
-    let stopping = false
-    const stop = () => {
-      stopping = true
-      return stopChild(child)
+      ...(p.intraOpThreads !== undefined ? ['--intra-op-threads', String(p.intraOpThreads)] : []),
+      ...(p.executionProvider !== undefined ? ['--execution-provider', p.executionProvider] : [])]
+    // GPU sharing: the MPS daemon (checked and started before any server), then one server per copy.
+    const copies = ctx.sharing?.instances ?? 1
+    const mps = ctx.sharing?.mps ? await startMps(ctx.cacheDir) : undefined
+    const servers: LaunchedServer[] = []
+    const stopAll = async () => {
+      await Promise.all(servers.map((s) => s.stop()))
+      await mps?.stop()
     }
-    // A server that dies mid-job ends the job at once, named by how it ended, instead of leaving
-    // the load generator to count connection errors against a dead port.
-    child.once('exit', (code, signal) => {
-      if (serving && !stopping) ctx.fail(new InferbenchError('INFERBENCH_BACKEND_DIED', `inferbench serve exited: ${signal ?? `code ${code}`}${log.lastLines()}`))
-    })
     try {
-      const ready = await waitForReadyLine(child, p.startTimeoutMs, log, ctx.signal)
-      serving = true
+      const launched = performance.now()
+      for (let i = 0; i < copies; i++) servers.push(launchServer(args, mps?.env ?? {}, ctx))
+      const ready = await Promise.all(servers.map((s) => s.ready(p.startTimeoutMs)))
       const spawnToReadyMs = performance.now() - launched
-      const address = p.protocol === 'http' ? `http://127.0.0.1:${ready.http}` : `127.0.0.1:${ready.grpc}`
-      return await createV2Backend(ctx, {
-        protocol: p.protocol, address, modelName, encoding: p.encoding, connections: connectionsFor(ctx), readyTimeoutMs: 10_000, intHigh: 2,
-      }, {
-        close: stop,
-        ...(child.pid !== undefined ? { pids: [child.pid] } : {}),
-        ...(p.protocol === 'http' ? { metricsUrl: `${address}/metrics` } : {}),
-        coldStart: { spawnToReadyMs, serverModelLoadMs: ready.loadMs },
-        // Every instance, and with batching full batches (requests of `batch` rows each).
-        warmupConcurrency: Math.max(p.instances, p.maxBatch > 1 ? Math.floor(p.maxBatch / Math.max(ctx.batch, 1)) : 1),
-        info: { server: { pid: child.pid, args: args.slice(1), batching: p.maxBatch > 1 ? { maxBatch: p.maxBatch, maxQueueDelay: delay, preferredBatch: p.preferredBatch } : 'off' } },
-      })
+      const connections = Math.max(1, Math.ceil(connectionsFor(ctx) / copies))
+      const clients = await Promise.all(ready.map((r, i) => {
+        const address = p.protocol === 'http' ? `http://127.0.0.1:${r.http}` : `127.0.0.1:${r.grpc}`
+        return createV2Backend(ctx, { protocol: p.protocol, address, modelName, encoding: p.encoding, connections, readyTimeoutMs: 10_000, intHigh: 2 },
+          i === 0 ? { ...(p.protocol === 'http' ? { metricsUrl: `${address}/metrics` } : {}) } : {})
+      }))
+      const first = clients[0]!
+      const pids = servers.map((s) => s.child.pid).filter((pid): pid is number => pid !== undefined)
+      const info = {
+        ...first.info,
+        server: { pids, addresses: ready.map((r) => (p.protocol === 'http' ? `http://127.0.0.1:${r.http}` : `127.0.0.1:${r.grpc}`)), args: args.slice(1), batching: p.maxBatch > 1 ? { maxBatch: p.maxBatch, maxQueueDelay: delay, preferredBatch: p.preferredBatch } : 'off' },
+        ...(ctx.sharing ? { sharing: { copies, mps: Boolean(mps), ...(mps ? { pipeDirectory: mps.env.CUDA_MPS_PIPE_DIRECTORY } : {}) } } : {}),
+      }
+      let next = 0
+      return {
+        // Round-robin over the copies: each sees 1/copies of the load.
+        infer: copies === 1 ? first.infer : () => clients[next++ % copies]!.infer(),
+        ...(first.statistics ? { statistics: () => summedStatistics(clients) } : {}),
+        close: async () => {
+          await Promise.all(clients.map((c) => c.close()))
+          await stopAll()
+        },
+        pids,
+        ...(first.metricsUrl ? { metricsUrl: first.metricsUrl } : {}),
+        ...(first.versions ? { versions: first.versions } : {}),
+        coldStart: { spawnToReadyMs, serverModelLoadMs: Math.max(...ready.map((r) => r.loadMs)) },
+        // Every instance of every copy, and with batching full batches (requests of `batch` rows each).
+        warmupConcurrency: copies * Math.max(p.instances, p.maxBatch > 1 ? Math.floor(p.maxBatch / Math.max(ctx.batch, 1)) : 1),
+        info,
+      }
     } catch (error) {
-      await stop()
+      await stopAll()
       throw error
     }
   }
-  return definePlugin({ name: 'inferbench:server', backends: { server: factory }, optionSchemas: { server: paramsSchema } })
+  return definePlugin({ name: 'inferbench:server', backends: { server: factory }, optionSchemas: { server: paramsSchema }, sharing: ['server'] })
+}
+
+/** The copies' counters added up; undefined when any copy keeps none. */
+async function summedStatistics(clients: Backend[]): Promise<ServerStatistics | undefined> {
+  const all = await Promise.all(clients.map((c) => c.statistics?.()))
+  if (all.some((s) => s === undefined)) return undefined
+  return all.reduce<ServerStatistics>((sum, s) => ({ requests: sum.requests + s!.requests, queueUs: sum.queueUs + s!.queueUs, computeUs: sum.computeUs + s!.computeUs }), { requests: 0, queueUs: 0, computeUs: 0 })
+}
+
+interface LaunchedServer {
+  child: ChildProcess
+  ready(timeoutMs: number): Promise<ReadyLine>
+  stop(): Promise<void>
+}
+
+/**
+ * One `inferbench serve` child. A server that dies mid-job ends the job at once, named by how it
+ * ended, instead of leaving the load generator to count connection errors against a dead port.
+ */
+function launchServer(args: string[], env: Record<string, string>, ctx: Parameters<BackendFactory>[0]): LaunchedServer {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  const log = captureStderr(child)
+  let serving = false
+  let stopping = false
+  child.once('exit', (code, signal) => {
+    if (serving && !stopping) ctx.fail(new InferbenchError('INFERBENCH_BACKEND_DIED', `inferbench serve exited: ${signal ?? `code ${code}`}${log.lastLines()}`))
+  })
+  return {
+    child,
+    async ready(timeoutMs) {
+      const line = await waitForReadyLine(child, timeoutMs, log, ctx.signal)
+      serving = true
+      return line
+    },
+    stop() {
+      stopping = true
+      return stopChild(child)
+    },
+  }
 }
 
 interface ReadyLine {
@@ -90,7 +146,8 @@ function captureStderr(child: ChildProcess): { lastLines(): string } {
   child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-8000) })
   return {
     lastLines() {
-      const lines = stderr.trim().split('\n').filter(Boolean)
+      // onnxruntime colours its log lines: escape codes would garble the job's error message.
+      const lines = stderr.replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n').filter(Boolean)
       return lines.length ? `: ${lines.slice(-3).join(' | ').slice(-2000)}` : ''
     },
   }

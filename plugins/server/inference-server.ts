@@ -4,6 +4,7 @@ import type * as ort from 'onnxruntime-node'
 import { InferbenchError } from '../../core/plugin-api.ts'
 import { decodeOnnxModel } from '../models/onnx-decode.ts'
 import { ServerMetrics } from './metrics.ts'
+import { providerHint } from '../onnxruntime/session-options.ts'
 import { Scheduler, type BatchingOptions, type InferResult } from './scheduler.ts'
 import { BadRequestError, ServedModel, type InputTensor, type InstanceThread } from './served-model.ts'
 
@@ -61,7 +62,7 @@ export class InferenceServer {
           // Decoded only when onnxruntime refused it: on success that would double the load time
           // (and the reported cold start) of a large model. The decode names a bad file in one line.
           decodeOnnxModel(readFileSync(spec.path), spec.path)
-          throw new InferbenchError('INFERBENCH_MODEL_UNLOADABLE', `onnxruntime could not load ${(error as Error).message}`, { cause: error })
+          throw new InferbenchError('INFERBENCH_MODEL_UNLOADABLE', `onnxruntime could not load ${(error as Error).message}${providerHint((error as Error).message)}`, { cause: error })
         }
         server.models.set(model.name, { model, scheduler: new Scheduler(model, options.batching) })
       }

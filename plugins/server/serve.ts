@@ -17,6 +17,8 @@ export interface ServeOptions {
   instanceThread?: InstanceThread | 'auto'
   batching?: BatchingOptions
   intraOpThreads?: number
+  /** onnxruntime execution providers in order of preference ('cuda', 'cpu'); default onnxruntime's (cpu). */
+  executionProviders?: string[]
   maxBodyBytes: number
   version: string
 }
@@ -40,7 +42,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const server = await InferenceServer.start({
     models: options.models, instances: options.instances, ...(options.instanceThread ? { instanceThread: options.instanceThread } : {}),
     ...(options.batching ? { batching: options.batching } : {}),
-    ...(options.intraOpThreads !== undefined ? { sessionOptions: { intraOpNumThreads: options.intraOpThreads } } : {}),
+    ...(options.intraOpThreads !== undefined || options.executionProviders ? {
+      sessionOptions: {
+        ...(options.intraOpThreads !== undefined ? { intraOpNumThreads: options.intraOpThreads } : {}),
+        ...(options.executionProviders ? { executionProviders: options.executionProviders } : {}),
+      },
+    } : {}),
   })
   let http: HttpFrontend | undefined
   let grpcServer: grpc.Server | undefined

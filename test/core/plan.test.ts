@@ -145,6 +145,16 @@ d('every parameter is claimed', () => {
     const jobs = await plan(() => describe('s', { model: TINY(), backend: 'server', maxBatch: [0, 8] }, () => bench('b', {})), {}, withServer)
     expect(jobs).toHaveLength(2)
   })
+  it('sharing and probes are checked at plan time: shape, a backend that can share, a registered probe', async () => {
+    const [job] = await plan(() => describe('s', { model: TINY(), backend: 'server' }, () => bench('b', { sharing: { instances: 3 } })), {}, withServer) as ServingJob[]
+    expect(job!.sharing).toEqual({ instances: 3, mps: false })
+    expect(job!.params).not.toHaveProperty('sharing')
+    await expect(plan(() => describe('s', { model: TINY() }, () => bench('b', { sharing: { instances: 2 } })), {}, withServer)).rejects.toThrow(
+      /s > b: sharing: backend 'onnxruntime' cannot serve several copies of a model; use backend: 'server'/)
+    await expect(plan(() => describe('s', { model: TINY(), backend: 'server' }, () => bench('b', { sharing: { instances: 0, gpus: 2 } as never })), {}, withServer)).rejects.toThrow(
+      /sharing: expected \{ instances: <copies, 1 or more>, mps\?: true\|false \} \(unknown: gpus\)/)
+    await expect(plan(() => describe('s', { model: TINY() }, () => bench('b', { probes: 'cpu' as never })))).rejects.toThrow(/probes: expected an array of probe names/)
+  })
   it('declared descriptive axes and a file model\'s symbolic dims are claimed', async () => {
     expect(await plan(() => describe('s', { model: TINY(), round: [1, 2, 3] }, () => bench('b', {})), { axes: { round: 'repetition' } })).toHaveLength(3)
     const file = reluModelFile('batch', 'seqLen')
