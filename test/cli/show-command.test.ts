@@ -60,6 +60,10 @@ describe('inferbench show, per-bench probes and cost', () => {
     const probe = await cli('bad-probe.bench.ts', '--list')
     expect(probe.code).toBe(2)
     expect(probe.stderr).toMatch(/bad-probe\.bench\.ts > bad: probes: unknown probe 'gpuz'; registered: cpu, memory, rapl, nvidia/)
+    // Two reporters on stdout would interleave: refused before any job, naming the one to move to a file.
+    const both = await cli('--reporter', 'default', '--reporter', 'json')
+    expect(both.code).toBe(2)
+    expect(both.stderr).toMatch(/reporters default and json would all write to stdout; give json a file: --outputFile\.json=<path>/)
     const region = await cli('-c', 'bad-region.config.ts', '--list')
     expect(region.code).toBe(2)
     expect(region.stderr).toMatch(/bad-region\.config\.ts: cost\.region: unknown region or grid 'atlantis'; known: world, US/)
