@@ -69,3 +69,11 @@ export function parseRunReport(text: string, file: string): RunReport {
   }
   return result.data as unknown as RunReport
 }
+
+// The report types (core/report.ts) must satisfy this schema: a field renamed or retyped on one
+// side and not the other fails the typecheck, so what reporters write is what import reads.
+// (The schema's loose objects carry an index signature the interfaces lack: compared without it.)
+type KnownKeys<T> = { [K in keyof T as string extends K ? never : K]: T[K] }
+type WithoutIndex<T> = T extends Array<infer E> ? Array<WithoutIndex<E>> : T extends object ? { [K in keyof KnownKeys<T>]: WithoutIndex<KnownKeys<T>[K]> } : T
+type Satisfies<T extends U, U> = T
+export type ReportSatisfiesSchema = Satisfies<RunReport, WithoutIndex<z.input<typeof runReportSchema>>>
