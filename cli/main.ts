@@ -1,12 +1,13 @@
 import { cac } from 'cac'
 import c from 'picocolors'
-import { EXIT, USAGE_ERROR_CODES, isInferbenchError } from '../core/errors.ts'
+import { EXIT, InferbenchError, USAGE_ERROR_CODES, isInferbenchError } from '../core/errors.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
 import { compareCommand, historyCommand, importCommand, type StoreFlags } from './store-command.ts'
 import { modelCommand } from './model-command.ts'
 import { outputFileFlags, rawStringFlags } from './raw-flags.ts'
 import { runCommand } from './run-command.ts'
 import { serveCommand } from './serve-command.ts'
+import { simulateCommand } from './schedule-command.ts'
 import { showCommand } from './show-command.ts'
 
 export async function main(argv: string[]): Promise<number> {
@@ -93,6 +94,26 @@ export async function main(argv: string[]): Promise<number> {
         ...(options.param !== undefined ? { param: asStrings(options.param) } : {}),
         ...(options.tag !== undefined ? { tag: asStrings(options.tag) } : {}),
         ...pickStrings(options, ['generate', 'name', 'task', 'framework', 'dataset', 'description']),
+        json: Boolean(options.json),
+      }, process.cwd(), process.stdout)
+    })
+  cli
+    .command('schedule <action>', 'Scheduler: simulate [--workers K] [--jobs N] [--policy rr-fcfs,lb-sjf,qa-sjf] [--seed s] [--trace jobs.csv] [--json]')
+    .option('--workers <k>', 'Workers (default 8)')
+    .option('--jobs <n>', 'Synthetic jobs (default 2400)')
+    .option('--policy <names>', 'Comma-separated policies: <rr|lb|qa>-<fcfs|sjf> (default rr-fcfs,lb-sjf,qa-sjf)')
+    .option('--seed <s>', 'Seed of the synthetic stream (default 1)')
+    .option('--arrivals <kind>', 'batch (default: sets of --batch-size every --batch-interval seconds) or poisson (at --load)')
+    .option('--load <rho>', 'Poisson arrivals: offered load, arrival rate × mean duration / workers (default 0.9)')
+    .option('--batch-size <n>', 'Batch arrivals: jobs per set (default 24)')
+    .option('--batch-interval <s>', 'Batch arrivals: seconds between sets (default 3600)')
+    .option('--trace <file>', 'Replay a CSV of arrival,duration[,estimate] in seconds instead')
+    .option('--json', 'Print JSON')
+    .action((action: string, parsed: Record<string, unknown>) => {
+      if (action !== 'simulate') throw new InferbenchError('INFERBENCH_USAGE', `schedule: unknown action '${action}'; expected simulate`)
+      const options = { ...parsed, ...asTyped(argv, Object.fromEntries(['workers', 'jobs', 'policy', 'seed', 'arrivals', 'load', 'batchSize', 'batchInterval', 'trace'].map((k) => [k, undefined])), []) }
+      exitCode = simulateCommand({
+        ...pickStrings(options, ['workers', 'jobs', 'policy', 'seed', 'arrivals', 'load', 'batchSize', 'batchInterval', 'trace']),
         json: Boolean(options.json),
       }, process.cwd(), process.stdout)
     })

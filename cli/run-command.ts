@@ -104,9 +104,9 @@ function checkOutputFiles(config: ResolvedConfig, registry: PluginRegistry): voi
       }
     }
   }
-  // Reporters given no file write to stdout: two of them there would interleave (and a JSON
-  // report mixed with the console table is no longer JSON).
-  const onStdout = config.reporters.filter((name) => name === 'default' || outputFileOf(config, name) === undefined)
+  // The built-in console and JSON reporters write to stdout (JSON when given no file): both there
+  // would interleave, and a JSON report mixed with the console table is no longer JSON.
+  const onStdout = config.reporters.filter((name) => name === 'default' || (name === 'json' && outputFileOf(config, name) === undefined))
   if (onStdout.length > 1) {
     const other = onStdout.find((name) => name !== 'default') ?? onStdout[1]!
     throw new InferbenchError('INFERBENCH_USAGE', `reporters ${onStdout.join(' and ')} would all write to stdout; give ${other} a file: --outputFile.${other}=<path>`)

@@ -5,7 +5,7 @@ import type { LoadRecorder } from '../core/loadgen/recorder.ts'
 import { resolveModel } from '../core/model-resolver.ts'
 import type { ServingJob } from '../core/plan.ts'
 import type { Backend, ResolvedModel } from '../core/plugin.ts'
-import type { IdleCheck, JobModelInfo, JobReport, Measurement } from '../core/report.ts'
+import type { CostFigures, IdleCheck, JobModelInfo, JobReport, Measurement } from '../core/report.ts'
 import { describeVerdict, evaluateSlo } from '../core/stats/slo.ts'
 import { describeProblem } from '../core/stats/validity.ts'
 import { collectGarbage } from './collect-garbage.ts'
@@ -118,7 +118,8 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
       collectGarbage()
       measured = { ...(await measure(job, backend, ctx, track)), ...cold, attempts: attempt }
     }
-    measured = { ...measured, cost: ctx.registry.costModel(ctx.config.cost.model).compute({ measurement: measured, settings: ctx.config.cost }) }
+    const cost = costOf(measured, ctx)
+    if (cost) measured = { ...measured, cost }
     const withModel = { ...base, ...(model ? { model } : {}), ...(backend.info ? { backendInfo: backend.info } : {}) }
     // Stopped mid-measurement: the figures so far are kept, the abort's reason is the verdict.
     if (signal.aborted) return { ...withModel, ...measured, status: 'errored', error: serializeError(signal.reason) }
@@ -162,6 +163,20 @@ async function closeBackend(backend: Backend, job: ServingJob): Promise<void> {
 }
 
 /** The run's abort (Ctrl-C) as the job's error: interrupted, never "no request succeeded". */
+/**
+ * The config's cost model on the measurement; none when no plugin offers it (a registry built by
+ * hand). A cost model that throws costs the job its cost figures only, never its measurement.
+ */
+function costOf(measured: Measurement, ctx: JobContext): CostFigures | undefined {
+  const name = ctx.config.cost.model
+  if (!ctx.registry.names('costModels').includes(name)) return undefined
+  try {
+    return ctx.registry.costModel(name).compute({ measurement: measured, settings: ctx.config.cost })
+  } catch (error) {
+    return { missing: [`cost model '${name}' failed: ${(error as Error).message}`] }
+  }
+}
+
 function interrupted(reason: unknown): InferbenchError {
   return reason instanceof InferbenchError ? reason : new InferbenchError('INFERBENCH_INTERRUPTED', `interrupted${typeof reason === 'string' && reason !== 'interrupted' ? ` (${reason})` : ''}; the figures measured so far are kept`)
 }
