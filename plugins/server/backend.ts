@@ -46,7 +46,7 @@ export function serverBackend(): Plugin {
       ...(p.executionProvider !== undefined ? ['--execution-provider', p.executionProvider] : [])]
     // GPU sharing: the MPS daemon (checked and started before any server), then one server per copy.
     const copies = ctx.sharing?.instances ?? 1
-    const mps = ctx.sharing?.mps ? await startMps(ctx.cacheDir) : undefined
+    const mps = ctx.sharing?.mps ? await startMps() : undefined
     const servers: LaunchedServer[] = []
     const stopAll = async () => {
       await Promise.all(servers.map((s) => s.stop()))

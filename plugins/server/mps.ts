@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { InferbenchError } from '../../core/plugin-api.ts'
 
@@ -26,10 +27,10 @@ export function findOnPath(binary: string, path = process.env.PATH ?? ''): strin
 
 /**
  * Starts `nvidia-cuda-mps-control -d` with its own pipe and log folders (so it neither needs root
- * nor meets another user's daemon), after checking there is a GPU and the binary: without either
+ * nor meets another user's daemon, default /tmp/nvidia-mps), after checking there is a GPU and the binary: without either
  * it throws before anything started. `stop()` sends `quit` and removes the folders.
  */
-export async function startMps(cacheDir: string): Promise<MpsDaemon> {
+export async function startMps(): Promise<MpsDaemon> {
   const binary = findOnPath(MPS_CONTROL)
   const gpus = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 10_000 })
   const listed = gpus.status === 0 ? gpus.stdout.split('\n').filter((l) => l.startsWith('GPU ')).length : 0
@@ -39,8 +40,9 @@ export async function startMps(cacheDir: string): Promise<MpsDaemon> {
       : `${MPS_CONTROL} is not on PATH (it ships with the NVIDIA driver's CUDA utilities)`
     throw new InferbenchError('INFERBENCH_BACKEND_FAILED', `sharing.mps: cannot start the CUDA MPS control daemon: ${why}. MPS needs an NVIDIA GPU (Volta or newer) on Linux; drop mps: true to run the copies without it`)
   }
-  mkdirSync(cacheDir, { recursive: true })
-  const root = mkdtempSync(join(cacheDir, 'mps-'))
+  // Under the system temp folder: the daemon's control socket lives in the pipe folder, and a
+  // unix socket path must stay under ~108 bytes (a project's cache folder can be deeper).
+  const root = mkdtempSync(join(tmpdir(), 'inferbench-mps-'))
   const env = { CUDA_MPS_PIPE_DIRECTORY: join(root, 'pipe'), CUDA_MPS_LOG_DIRECTORY: join(root, 'log') }
   mkdirSync(env.CUDA_MPS_PIPE_DIRECTORY)
   mkdirSync(env.CUDA_MPS_LOG_DIRECTORY)
