@@ -3,6 +3,7 @@ import c from 'picocolors'
 import { EXIT, InferbenchError, USAGE_ERROR_CODES, isInferbenchError } from '../core/errors.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
 import { compareCommand, historyCommand, importCommand, type StoreFlags } from './store-command.ts'
+import { mergeCommand } from './merge-command.ts'
 import { modelCommand } from './model-command.ts'
 import { outputFileFlags, rawStringFlags } from './raw-flags.ts'
 import { runCommand } from './run-command.ts'
@@ -25,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-store', 'Do not store this run in the PerfDB (config perfDb, default .inferbench/perf.db)')
     .option('--compare <run|file>', 'After the run, compare it with a stored run id or a JSON report (changes beyond noise)')
     .option('--fail-on-regression <pct>', 'With --compare: exit 1 on a regression beyond noise larger than pct percent')
+    .option('--shard <i/n>', 'Run shard i of n (split by estimated duration) and leave a blob for inferbench merge')
+    .option('--shard-dir <dir>', 'Where --shard writes its blob (default .inferbench/shards)')
     .action(async (filters: string[], parsed: Record<string, unknown>) => {
       const options = { ...parsed, ...asTyped(argv, { testNamePattern: 't', config: 'c', reporter: undefined }, ['reporter']) }
       const outputFile = outputFileFlags(argv)
@@ -40,6 +43,22 @@ export async function main(argv: string[]): Promise<number> {
         ...(options.store === false ? { store: false } : {}),
         ...(options.compare !== undefined ? { compare: String(options.compare) } : {}),
         ...(options.failOnRegression !== undefined ? { failOnRegression: String(options.failOnRegression) } : {}),
+        ...(options.shard !== undefined ? { shard: String(options.shard) } : {}),
+        ...(options.shardDir !== undefined ? { shardDir: String(options.shardDir) } : {}),
+      }, process.cwd(), process.stdout)
+    })
+  cli
+    .command('merge [dir]', 'Merge the blobs of --shard=i/n runs into one report and PerfDB run')
+    .option('-c, --config <file>', 'Path to a config file')
+    .option('--db <file>', 'A PerfDB file instead of the config\'s perfDb')
+    .option('--outputFile <path>', 'Write the merged JSON report here')
+    .option('--no-store', 'Do not store the merged run in the PerfDB')
+    .option('--json', 'Print the merged JSON report')
+    .action(async (dir: string | undefined, parsed: Record<string, unknown>) => {
+      exitCode = await mergeCommand(dir, {
+        ...pickStrings(parsed, ['config', 'db', 'outputFile']),
+        ...(parsed.store === false ? { store: false } : {}),
+        json: Boolean(parsed.json),
       }, process.cwd(), process.stdout)
     })
   const storeOptions = (command: ReturnType<typeof cli.command>) => command

@@ -1,4 +1,4 @@
-import { relative } from 'node:path'
+import { dirname, relative, resolve } from 'node:path'
 import c from 'picocolors'
 import type { ResolvedConfig, UserConfig } from '../core/config.ts'
 import { formatMs } from '../core/duration.ts'
@@ -12,6 +12,11 @@ import { runLocal } from '../runners/local.ts'
 import { storeRecorder, type StoredRun } from '../runners/store-recorder.ts'
 import { loadSide, printComparison, regressionLimit, storedHistory } from './store-command.ts'
 import { prepareRun } from '../runners/prepare-run.ts'
+import { parseShard, shardJobs } from '../core/schedule/shard.ts'
+import { shardBlobPath, shardBlobWriter } from '../runners/shard-blob.ts'
+import { collectFingerprint } from '../core/fingerprint.ts'
+import { INFERBENCH_VERSION } from '../runners/local.ts'
+import { reportBase } from '../runners/report-base.ts'
 
 export interface RunFlags {
   filters: string[]
@@ -29,6 +34,10 @@ export interface RunFlags {
   compare?: string
   /** With compare: exit 1 on a regression beyond noise larger than this percentage. */
   failOnRegression?: string
+  /** `i/n`: run only this shard of the plan, and leave a blob for `inferbench merge`. */
+  shard?: string
+  /** Where shard blobs go (default .inferbench/shards under the root). */
+  shardDir?: string
 }
 
 /** `inferbench [filters...]`: load config, discover, plan, then list or run. Returns the exit code. */
@@ -39,12 +48,26 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
     ...(flags.bail !== undefined ? { bail: flags.bail } : {}),
     ...(flags.testNamePattern !== undefined ? { testNamePattern: flags.testNamePattern } : {}),
   }
-  const { config, registry, files, jobs } = await prepareRun({
+  const shard = flags.shard === undefined ? undefined : parseShard(flags.shard)
+  const { config, registry, files, jobs: planned } = await prepareRun({
     cwd, filters: flags.filters, overrides, ...(flags.config ? { configFile: flags.config } : {}),
     onReplace: (name) => process.stderr.write(replacedNotice(name)),
   })
+  const jobs = shard ? shardJobs(planned, shard) : planned
+  const blobPath = shard ? shardBlobPath(resolve(config.root, flags.shardDir ?? '.inferbench/shards'), shard) : undefined
   if (flags.list) {
+    if (shard) stdout.write(`shard ${shard.index}/${shard.count}: ${jobs.length} of ${planned.length} jobs\n`)
     printList(jobs, stdout, registry)
+    return EXIT.ok
+  }
+  if (shard && !jobs.some((j) => !j.skip)) {
+    // More shards than jobs (a wide CI matrix): an empty shard is not an error, and merge needs its blob.
+    const now = new Date().toISOString()
+    shardBlobWriter(blobPath!, shard, planned.map((j) => j.id)).onRunEnd!({
+      startedAt: now, finishedAt: now, durationMs: 0, fingerprint: collectFingerprint(config.root, INFERBENCH_VERSION, {}), jobs: jobs.map((j) => ({ ...reportBase(j), status: 'skipped' as const, reason: j.skip ?? '' })),
+      counts: { passed: 0, failed: 0, errored: 0, skipped: jobs.length },
+    })
+    stdout.write(`inferbench: shard ${shard.index}/${shard.count} has no job to run; its blob is ${relative(cwd, blobPath!)}\n`)
     return EXIT.ok
   }
   if (!jobs.some((j) => !j.skip)) {
@@ -69,11 +92,13 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
   if (config.perfDb !== false && flags.store !== false) {
     reporters.push(storeRecorder({ path: config.perfDb, root: config.root, source: 'cli', stdout: notes, stored, warn: (m) => process.stderr.write(`inferbench: ${m}\n`) }))
   }
+  if (shard) reporters.push(shardBlobWriter(blobPath!, shard, planned.map((j) => j.id)))
   const controller = new AbortController()
   const onSigint = () => controller.abort('interrupted')
   process.once('SIGINT', onSigint)
   try {
     const run = await runLocal({ jobs, registry, config, reporters, signal: controller.signal })
+    if (shard) notes.write(`${c.dim(` shard ${shard.index}/${shard.count}: blob ${relative(cwd, blobPath!)} (inferbench merge ${relative(cwd, dirname(blobPath!)) || '.'} once every shard ran)`)}\n`)
     if (controller.signal.aborted) return EXIT.interrupted
     let regressed = false
     if (baseline) {
