@@ -94,8 +94,10 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
   }
   if (shard) reporters.push(shardBlobWriter(blobPath!, shard, planned.map((j) => j.id)))
   const controller = new AbortController()
+  // SIGTERM (timeout, a CI runner cancelling) stops like Ctrl-C: backends closed, servers stopped, figures kept.
   const onSigint = () => controller.abort('interrupted')
   process.once('SIGINT', onSigint)
+  process.once('SIGTERM', onSigint)
   try {
     const run = await runLocal({ jobs, registry, config, reporters, signal: controller.signal })
     if (shard) notes.write(`${c.dim(` shard ${shard.index}/${shard.count}: blob ${relative(cwd, blobPath!)} (inferbench merge ${relative(cwd, dirname(blobPath!)) || '.'} once every shard ran)`)}\n`)
@@ -113,6 +115,7 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
     return run.counts.failed + run.counts.errored > 0 || regressed ? EXIT.failed : EXIT.ok
   } finally {
     process.removeListener('SIGINT', onSigint)
+    process.removeListener('SIGTERM', onSigint)
   }
 }
 

@@ -37,9 +37,18 @@ export async function serveCommand(flags: ServeFlags, cwd: string, out: TextSink
   // Listening before the ready line goes out: a supervisor may stop the server the moment it
   // reads it (before, a SIGTERM in that gap killed the server undrained). During start-up a
   // signal still ends the process at once.
+  let parentWatch: NodeJS.Timeout | undefined
   const signal = new Promise<string>((resolvePromise) => {
     process.once('SIGTERM', () => resolvePromise('SIGTERM'))
     process.once('SIGINT', () => resolvePromise('SIGINT'))
+    // Started by a benchmark (the server backend): a parent that dies without stopping us (SIGKILL,
+    // a crash) must not leave this server running, holding cores and a port. Orphaned, the
+    // process is re-parented, so its parent id changes.
+    const parent = Number(process.env.INFERBENCH_PARENT_PID)
+    if (Number.isInteger(parent) && parent > 0) {
+      parentWatch = setInterval(() => { if (process.ppid !== parent) resolvePromise('parent process gone') }, 500)
+      parentWatch.unref()
+    }
   })
   out.write(`${JSON.stringify({
     event: 'ready', http: running.httpPort ?? null, grpc: running.grpcPort ?? null, models: running.server.modelNames(),
@@ -50,6 +59,7 @@ export async function serveCommand(flags: ServeFlags, cwd: string, out: TextSink
     + `${running.httpPort !== undefined ? ` http:${running.httpPort}` : ''}${running.grpcPort !== undefined ? ` grpc:${running.grpcPort}` : ''}`
     + `${options.batching ? `, dynamic batching up to ${options.batching.maxBatch} rows, ${options.batching.maxQueueDelayUs}µs delay` : ''}\n`)
   const received = await signal
+  if (parentWatch) clearInterval(parentWatch)
   await running.stop(drainTimeoutMs, () => info(`inferbench serve: ${received}, draining (new connections are refused)\n`))
   info('inferbench serve: stopped\n')
   return 0

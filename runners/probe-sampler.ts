@@ -61,16 +61,30 @@ export async function startProbes(names: readonly string[], registry: PluginRegi
   return {
     async stop() {
       if (timer) clearInterval(timer)
-      tick() // the last sample covers the end of the measurement
+      // The last sample covers the end of the measurement, unless one was just taken: a sample
+      // over a few milliseconds is mostly quantisation noise (CPU ticks are 10 ms).
+      const sinceLast = performance.now() - started - Math.max(0, ...live.map((p) => p.atMs.at(-1) ?? 0))
+      if (sinceLast >= intervalMs / 2 || live.every((p) => p.atMs.length === 0)) tick()
       await new Promise<void>((resolve) => {
         const wait = () => (live.some((p) => p.busy) ? setTimeout(wait, 1) : resolve())
         wait()
       })
       for (const p of live) {
         const existing = results[p.name]
+        // Each sample stands for the time since the one before it (rates such as CPU % are over
+        // exactly that span), so the mean is weighted by it: a short last span counts for little.
+        const spans = p.atMs.map((at, i) => at - (i === 0 ? 0 : p.atMs[i - 1]!))
         const summary = Object.fromEntries(Object.entries(p.series).map(([key, values]) => {
-          const known = values.filter((v) => Number.isFinite(v))
-          return [key, { mean: known.reduce((a, b) => a + b, 0) / Math.max(1, known.length), max: known.length ? Math.max(...known) : Number.NaN }]
+          let weighted = 0
+          let weight = 0
+          let max = Number.NaN
+          values.forEach((v, i) => {
+            if (!Number.isFinite(v)) return
+            weighted += v * spans[i]!
+            weight += spans[i]!
+            max = Number.isNaN(max) ? v : Math.max(max, v)
+          })
+          return [key, { mean: weight > 0 ? weighted / weight : Number.NaN, max }]
         }))
         if (p.failed && p.atMs.length === 0) {
           results[p.name] = { available: false, reason: `failed while sampling: ${p.failed}` }

@@ -113,7 +113,7 @@ interface LaunchedServer {
  * ended, instead of leaving the load generator to count connection errors against a dead port.
  */
 function launchServer(args: string[], env: Record<string, string>, ctx: Parameters<BackendFactory>[0]): LaunchedServer {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, INFERBENCH_PARENT_PID: String(process.pid) } })
   const log = captureStderr(child)
   let serving = false
   let stopping = false

@@ -65,7 +65,8 @@ describe('probes', () => {
     await new Promise((resolve) => setTimeout(resolve, 200))
     const result = await running.stop()
     expect(result.absent).toEqual({ available: false, reason: 'no such device here' })
-    expect(result.flaky).toMatchObject({ available: true, summary: { value: { mean: 2, max: 3 } }, samples: { series: { value: [1, 2, 3] } } })
+    // The mean weighs each sample by the time it covers (about equal here).
+    expect(result.flaky).toMatchObject({ available: true, summary: { value: { mean: expect.closeTo(2, 0), max: 3 } }, samples: { series: { value: [1, 2, 3] } } })
     // Without an NVIDIA driver the probe says so instead of reporting zeros.
     if (spawnSync('nvidia-smi', ['-L']).error) expect(result.nvidia).toEqual({ available: false, reason: 'nvidia-smi is not installed (no NVIDIA GPU or driver here)' })
     else expect(result.nvidia).toMatchObject({ available: true, info: { gpu0Name: expect.any(String) } })
@@ -97,5 +98,22 @@ describe('probes', () => {
     }
     const missing = await createRegistry([probes({ powercapRoot: '/nonexistent/powercap' })]).probe('rapl')({ pids: [] })
     expect(missing).toEqual({ unavailable: '/nonexistent/powercap does not exist (no RAPL powercap here: a VM, or not Linux)' })
+  })
+})
+
+describe('probe summaries', () => {
+  it('weigh each sample by the time it covers, and skip a last sample only moments after the one before', async () => {
+    // A probe whose value is the time since it was last sampled: a plain mean over a short last
+    // span would drag the summary down; the time-weighted one does not.
+    let last = performance.now()
+    const registry = createRegistry([definePlugin({ name: 'spans', probes: { span: async () => ({ sample: () => { const now = performance.now(); const v = now - last; last = now; return { spanMs: v } } }) } })])
+    const running = await startProbes(['span'], registry, { pids: [], options: {} }, 100)
+    await new Promise((resolve) => setTimeout(resolve, 330))
+    const result = await running.stop()
+    if (!result.span?.available) throw new Error('span probe unavailable')
+    const spans = result.span.samples.series.spanMs!
+    // Samples at ~100, 200, 300 ms and one more at stop (~330 ms) only when it covers half an interval or more.
+    expect(spans.every((s) => s >= 50)).toBe(true)
+    expect(result.span.summary.spanMs!.mean).toBeGreaterThan(80)
   })
 })

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { sha256 } from '../../../core/hash.ts'
 import { model } from '../../../core/model-ref.ts'
 import { createRegistry, type BackendContext, type SharingSpec } from '../../../core/plugin.ts'
@@ -29,18 +29,21 @@ const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/pro
 describe('GPU sharing (bench option sharing) on the server backend', () => {
   it('serves N copies in N processes, requests spread round-robin, all stopped at close', async () => {
     const b = await server(ctx({ instances: 2, mps: false }))
-    const info = b.info!.server as { pids: number[]; addresses: string[] }
-    expect(b.pids).toHaveLength(2)
-    expect(new Set(b.pids).size).toBe(2)
-    for (let i = 0; i < 10; i++) await b.infer()
-    // Each copy answered half, by its own statistics; the backend's statistics are their sum.
-    const perCopy = await Promise.all(info.addresses.map(async (address) => {
-      const stats = await (await fetch(`${address}/v2/models/model/stats`)).json() as { model_stats: Array<{ inference_stats: { success: { count: number } } }> }
-      return stats.model_stats[0]!.inference_stats.success.count
-    }))
-    expect(perCopy).toEqual([5, 5])
-    expect((await b.statistics!())!.requests).toBe(10)
-    await b.close()
+    try {
+      const info = b.info!.server as { pids: number[]; addresses: string[] }
+      expect(b.pids).toHaveLength(2)
+      expect(new Set(b.pids).size).toBe(2)
+      for (let i = 0; i < 10; i++) await b.infer()
+      // Each copy answered half, by its own statistics; the backend's statistics are their sum.
+      const perCopy = await Promise.all(info.addresses.map(async (address) => {
+        const stats = await (await fetch(`${address}/v2/models/model/stats`)).json() as { model_stats: Array<{ inference_stats: { success: { count: number } } }> }
+        return stats.model_stats[0]!.inference_stats.success.count
+      }))
+      expect(perCopy).toEqual([5, 5])
+      expect((await b.statistics!())!.requests).toBe(10)
+    } finally {
+      await b.close()
+    }
     for (const pid of b.pids!) expect(alive(pid)).toBe(false)
   }, 60_000)
 
@@ -58,6 +61,7 @@ describe('GPU sharing (bench option sharing) on the server backend', () => {
     process.env.MPS_RECORD = record
     try {
       const b = await server(ctx({ instances: 2, mps: true }))
+      onTestFinished(() => b.close())
       const sharing = b.info!.sharing as { copies: number; mps: boolean; pipeDirectory: string }
       expect(sharing).toMatchObject({ copies: 2, mps: true })
       const started = readFileSync(record, 'utf8').trim().split('\n')
