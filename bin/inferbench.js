@@ -7,6 +7,10 @@ import { register } from 'tsx/esm/api'
 
 register()
 registerCommonJs()
+// `inferbench show | head`: a reader that stops early is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => { if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw error })
+}
 // A checkout runs its TypeScript sources; the published package ships only the compiled dist/.
 const source = new URL('../cli/main.ts', import.meta.url)
 const { main } = await import(existsSync(source) ? source.href : new URL('../dist/cli/main.js', import.meta.url).href)

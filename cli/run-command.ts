@@ -60,6 +60,7 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
     printList(jobs, stdout, registry)
     return EXIT.ok
   }
+  checkOutputFiles(config, registry)
   if (shard && !jobs.some((j) => !j.skip)) {
     // More shards than jobs (a wide CI matrix): an empty shard is not an error, and merge needs its blob.
     const now = new Date().toISOString()
@@ -78,7 +79,6 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
     }
     throw new InferbenchError('INFERBENCH_NO_JOBS', `${why}; nothing to run. Add a bench(), widen the filters, or pass --passWithNoTests`)
   }
-  checkOutputFiles(config, registry)
   // The baseline is read before the first job: a wrong id or file costs seconds, not a whole run.
   const failAbove = regressionLimit(flags.failOnRegression)
   if (failAbove !== undefined && flags.compare === undefined) throw new InferbenchError('INFERBENCH_USAGE', '--fail-on-regression needs --compare <run|file> (the baseline to compare with)')
@@ -129,6 +129,9 @@ function checkOutputFiles(config: ResolvedConfig, registry: PluginRegistry): voi
     for (const name of Object.keys(config.outputFile)) {
       if (!known.includes(name)) {
         throw new InferbenchError('INFERBENCH_USAGE', `outputFile.${name}: no reporter is named '${name}'; reporters: ${known.join(', ')}`)
+      }
+      if (!config.reporters.includes(name)) {
+        process.stderr.write(`${c.yellow('inferbench:')} outputFile.${name} is set but the ${name} reporter is not used in this run, so nothing is written there; add --reporter ${name}${config.reporters.includes('default') ? ' --reporter default' : ''}\n`)
       }
     }
   }

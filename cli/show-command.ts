@@ -54,7 +54,11 @@ function reproducible(job: JobReport): Record<string, unknown> {
     id: job.id, suite: job.suite, name: job.name, status: job.status,
     file: job.file, params: job.params,
     ...(model ? { model: `${model.name} (${model.source}) sha256 ${model.sha256}` } : {}),
-    ...(job.settings ? { workload: job.settings.workload, warmup: job.settings.warmup, probes: job.settings.probes, measurement: job.settings.measurement } : {}),
+    ...(job.settings ? {
+      workload: job.settings.workload, warmup: job.settings.warmup, probes: job.settings.probes,
+      ...(job.settings.sharing ? { sharing: job.settings.sharing } : {}), measurement: job.settings.measurement,
+    } : {}),
+    ...(job.status === 'errored' ? { error: `${job.error.code ?? ''} ${job.error.message}`.trim() } : {}),
     ...(job.backendInfo ? { backend: job.backendInfo } : {}),
   }
 }

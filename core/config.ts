@@ -35,6 +35,7 @@ const defaultsSchema = z.strictObject({
   workload: workloadRefSchema.default({ type: 'closed', options: { concurrency: 1, duration: '5s' } }),
 })
 
+const IDLE_FORMS = 'expected true, false or { maxCpu, maxGpu, window, timeout }'
 const idleObjectSchema = z.strictObject({
   /** The machine's CPU utilisation (all cores, %) over one window must be at most this. */
   maxCpu: z.number().min(0).max(100).default(10),
@@ -44,12 +45,13 @@ const idleObjectSchema = z.strictObject({
   window: durationSchema.refine((ms) => ms >= 100, 'expected at least 100ms').default(1000),
   /** Give up (the job errors, saying what was busy) after waiting this long. */
   timeout: durationSchema.default(60_000),
-})
+}, { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown option ${issue.keys.join(', ')}; ${IDLE_FORMS}` : IDLE_FORMS) })
+  .refine((idle) => idle.timeout >= idle.window, 'timeout must be at least one window')
 const idleSchema = z.union([
   z.literal(false),
   z.literal(true).transform(() => idleObjectSchema.parse({})),
   idleObjectSchema,
-])
+], { error: (issue) => (typeof issue.input === 'object' && issue.input !== null ? undefined : `${IDLE_FORMS}, received ${describeValue(issue.input)}`) })
 
 export type IdleSettings = z.output<typeof idleObjectSchema>
 
@@ -101,7 +103,8 @@ const costSchema = z.strictObject({
   prices: z.record(z.string(), z.number().positive()).default({}),
   regions: z.record(z.string(), z.number().nonnegative()).default({}),
   /** CPU power estimate when nothing measures it: watts per logical core at idle and at full load. */
-  cpuWattsPerCore: z.strictObject({ idle: z.number().nonnegative(), max: z.number().positive() }).optional(),
+  cpuWattsPerCore: z.strictObject({ idle: z.number().nonnegative(), max: z.number().positive() }, { error: 'expected { idle, max }: watts per logical core at idle and at full load' })
+    .refine((w) => w.max >= w.idle, 'max (watts at full load) must be at least idle').optional(),
 })
 
 export type CostSettings = z.output<typeof costSchema>
@@ -238,7 +241,15 @@ function formatIssue(issue: z.core.$ZodIssue, source: string): string[] {
 function knownKeysAt(schema: z.ZodType, path: string[]): string[] {
   let current: unknown = schema
   for (const segment of [...path, '']) {
-    while (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current.unwrap()
+    for (;;) {
+      if (current instanceof z.ZodDefault || current instanceof z.ZodOptional) current = current.unwrap()
+      // A union such as `false | { ... }`: the keys of its object form.
+      else if (current instanceof z.ZodUnion) {
+        const object = (current.options as unknown[]).find((o) => o instanceof z.ZodObject)
+        if (!object) break
+        current = object
+      } else break
+    }
     if (segment === '') break
     if (!(current instanceof z.ZodObject)) return []
     current = (current.shape as Record<string, unknown>)[segment]

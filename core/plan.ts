@@ -143,7 +143,11 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
     if (sharing && !options.registry.shares(backend)) {
       throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: sharing: backend '${backend}' cannot serve several copies of a model; use backend: 'server' (it starts one inferbench serve per copy)`)
     }
-    const fullParams: Record<string, Scalar> = { ...(model ? { model: modelLabel(model) } : {}), backend, batch, ...params }
+    // Sharing is part of what the job is: in its name, its table row and its id (2 copies ≠ 4).
+    const fullParams: Record<string, Scalar> = {
+      ...(model ? { model: modelLabel(model) } : {}), backend, batch, ...params,
+      ...(sharing ? { sharing: `${sharing.instances} cop${sharing.instances === 1 ? 'y' : 'ies'}${sharing.mps ? ', mps' : ''}` } : {}),
+    }
     return {
       ...base, kind: 'serving', id: idOf(fullParams), params: fullParams, fullName: `${titleOf(fullParams)} ${workload.label}`,
       ...(model ? { model } : {}), backend, batch, workload, warmup, slo, ...(probes ? { probes } : {}), ...(sharing ? { sharing } : {}), ...(bench.check ? { check: bench.check } : {}),

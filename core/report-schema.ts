@@ -27,14 +27,34 @@ const base = {
   file: z.string(),
   kind: z.enum(['serving', 'function']),
   params: z.record(z.string(), z.union([z.string(), num, z.boolean()])),
+  model: z.looseObject({ name: z.string(), sha256: z.string(), source: z.string() }).optional(),
+  settings: z.looseObject({
+    workload: z.looseObject({ label: z.string(), kind: z.enum(['closed', 'open']) }),
+    warmup: z.union([z.literal(false), z.looseObject({})]),
+    probes: z.array(z.string()),
+    measurement: z.record(z.string(), z.unknown()),
+  }).optional(),
 }
 const window = z.looseObject({ requests: num, p50Ms: num.optional(), p50LowMs: num.optional(), p50HighMs: num.optional(), requestsPerSec: num.optional() })
+const nonNegative = num.nonnegative()
+const probeResult = z.union([
+  z.looseObject({ available: z.literal(true), summary: z.record(z.string(), z.looseObject({ mean: z.number().nullable(), max: z.number().nullable() })) }),
+  z.looseObject({ available: z.literal(false), reason: z.string() }),
+])
 const measured = {
   latency: latencySchema,
-  throughput: z.looseObject({ requestsPerSec: num, samplesPerSec: num }),
-  requests: z.looseObject({ ok: num, errors: num }),
+  throughput: z.looseObject({ requestsPerSec: nonNegative, samplesPerSec: nonNegative }),
+  requests: z.looseObject({ ok: nonNegative, errors: nonNegative }),
   stability: z.looseObject({ stable: z.boolean(), windows: z.array(window).optional() }),
   histogram: z.string().optional(),
+  durationMs: nonNegative.optional(),
+  probes: z.record(z.string(), probeResult).optional(),
+  cost: z.looseObject({
+    energy: z.looseObject({ perRequestJ: nonNegative, powerW: nonNegative, basis: z.enum(['measured', 'estimated', 'mixed']) }).optional(),
+    co2: z.looseObject({ perRequestG: nonNegative, gramsPerKWh: nonNegative }).optional(),
+    cloud: z.looseObject({ instance: z.string(), usdPerHour: nonNegative, perMillionRequestsUsd: nonNegative }).optional(),
+    missing: z.array(z.string()).optional(),
+  }).optional(),
 }
 const jobSchema = z.discriminatedUnion('status', [
   z.looseObject({ ...base, ...measured, status: z.literal('passed') }),

@@ -130,6 +130,7 @@ interface JobReportBase {
 }
 
 export interface IdleCheck {
+  /** How much later the job started: every window looked at, the first included. */
   waitedMs: number
   /** The machine's CPU utilisation (%) over the last window, and the busiest GPU's. */
   cpuPct: number

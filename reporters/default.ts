@@ -104,6 +104,10 @@ function detailLines(r: JobReport): string[] {
     }
     if (r.clientQueue) lines.push(c.yellow(`${r.clientQueue.queuedAnswers} requests waited in the client for a free connection (mean ${fmtMs(r.clientQueue.meanMs)}ms over all answers); raise connections to send them at once`))
     if (r.sendDelay && r.sendDelay.mean > 0.2) lines.push(c.dim(`sends left ${fmtMs(r.sendDelay.mean)}ms after their intended time on average (p99 ${fmtMs(r.sendDelay.p99)}ms); latency includes it`))
+    if (r.idleCheck && r.idleCheck.waitedMs > 0 && r.settings?.measurement && typeof r.settings.measurement.idle === 'object') {
+      const window = (r.settings.measurement.idle as { window: number }).window
+      if (r.idleCheck.waitedMs > window * 1.5) lines.push(c.dim(`waited ${fmtMs(r.idleCheck.waitedMs / 1000)}s for a quiet machine (measurement.idle)`))
+    }
     const probes = probeLine(r)
     if (probes) lines.push(c.dim(probes))
     const cost = costLine(r)
@@ -132,7 +136,9 @@ function probeLine(r: Extract<JobReport, { status: 'passed' | 'failed' }>): stri
       const m = /^gpu(\d+)(UtilPct|PowerW)$/.exec(series)
       if (m) parts.push(`gpu${m[1]} ${m[2] === 'UtilPct' ? `${Math.round(s.mean)}%` : `${Math.round(s.mean)} W`}`)
     }
-  } else if (gpu && !gpu.available) parts.push(`nvidia: ${gpu.reason}`)
+  }
+  // A probe that could not run says so here too, not only in the JSON report.
+  for (const [name, result] of Object.entries(r.probes)) if (!result.available) parts.push(`${name} unavailable: ${result.reason}`)
   return parts.length ? parts.join('; ') : undefined
 }
 
@@ -144,6 +150,8 @@ function costLine(r: Extract<JobReport, { status: 'passed' | 'failed' }>): strin
   if (cost.energy) parts.push(`energy ${fmtSignificant(cost.energy.perRequestJ)} J/req (${cost.energy.basis}, ${fmtSignificant(cost.energy.powerW)} W)`)
   if (cost.co2) parts.push(`CO2 ${fmtSignificant(cost.co2.perRequestG * 1000)} g/1k req (${cost.co2.grid}, ${cost.co2.gramsPerKWh} g/kWh)`)
   if (cost.cloud) parts.push(`$${fmtSignificant(cost.cloud.perMillionRequestsUsd)} per 1M req (${cost.cloud.instance})`)
+  // Why energy (and so CO2) is missing; a missing cloud price is the default, not news on every job.
+  if (!cost.energy) parts.push(...(cost.missing ?? []).filter((m) => m.startsWith('energy')))
   return parts.length ? parts.join(' · ') : undefined
 }
 

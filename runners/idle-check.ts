@@ -25,9 +25,9 @@ export async function waitForIdle(settings: IdleSettings, registry: PluginRegist
     const gpuUtil = Object.entries(gpuValues).filter(([k]) => /^gpu\d+UtilPct$/.test(k)).map(([, v]) => v)
     const gpuPct = gpuUtil.length ? Math.max(...gpuUtil) : undefined
     last = { cpuPct, ...(gpuPct !== undefined ? { gpuPct } : {}) }
-    const waitedMs = performance.now() - started - settings.window
     if (cpuPct <= settings.maxCpu && (gpuPct === undefined || gpuPct <= settings.maxGpu)) {
-      return { waitedMs: Math.max(0, Math.round(waitedMs)), ...last }
+      // The whole check, its first window included: the job started this much later.
+      return { waitedMs: Math.round(performance.now() - started), ...last }
     }
     if (performance.now() - started >= settings.timeout) {
       const busy = [

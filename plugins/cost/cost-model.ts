@@ -20,7 +20,8 @@ export const defaultCostModel: CostModel = {
       problems.push(`cost.region: unknown region or grid '${settings.region}'; known: ${knownRegions().join(', ')}; or set cost.gridIntensity (gCO2e/kWh) or cost.regions`)
     }
     if (settings.instance !== undefined && settings.pricePerHour === undefined && settings.prices[settings.instance] === undefined && !INSTANCE_PRICES[settings.instance]) {
-      problems.push(`cost.instance: no price for '${settings.instance}'; known: ${Object.keys(INSTANCE_PRICES).join(', ')}; or set cost.pricePerHour (USD) or cost.prices`)
+      const prefixed = ['aws', 'gcp'].map((p) => `${p}:${settings.instance}`).find((name) => INSTANCE_PRICES[name])
+      problems.push(`cost.instance: no price for '${settings.instance}'${prefixed ? `; did you mean '${prefixed}'?` : ''}; known: ${Object.keys(INSTANCE_PRICES).join(', ')}; or set cost.pricePerHour (USD) or cost.prices`)
     }
     return problems.length ? problems.join('; ') : undefined
   },
@@ -39,7 +40,7 @@ export function computeCost({ measurement: m, settings }: CostInput): CostFigure
     const bases = new Set(parts.map((p) => p.basis))
     figures.energy = { perRequestJ, perSampleJ: perRequestJ / m.batch, powerW, basis: bases.size > 1 ? 'mixed' : parts[0]!.basis, parts }
     const grid = settings.gridIntensity !== undefined
-      ? { gramsPerKWh: settings.gridIntensity, grid: settings.region, source: 'config cost.gridIntensity' }
+      ? { gramsPerKWh: settings.gridIntensity, grid: 'cost.gridIntensity', source: 'config cost.gridIntensity' }
       : gridIntensity(settings.region, settings.regions)
     if (grid) figures.co2 = { perRequestG: (perRequestJ / JOULES_PER_KWH) * grid.gramsPerKWh, ...grid }
   }
@@ -68,12 +69,14 @@ function powerParts(probes: Record<string, ProbeResult>, settings: CostSettings,
       how: `${cores} cores × (${w.idle} + ${(u * 100).toFixed(0)}% × (${w.max} − ${w.idle})) W per core${settings.cpuWattsPerCore ? ' (cost.cpuWattsPerCore)' : ' (Cloud Carbon Footprint averages)'}`,
     })
   } else {
-    missing.push(`energy: no CPU power (the rapl probe ${probes.rapl && !probes.rapl.available ? `is unavailable: ${probes.rapl.reason}` : 'did not run'}) and no CPU utilisation to estimate it from (add 'cpu' to measurement.probes)`)
+    missing.push(`energy: no CPU power (the rapl probe ${probes.rapl && !probes.rapl.available ? `is unavailable: ${probes.rapl.reason}` : 'did not run'}) and no CPU utilisation to estimate it from (add 'cpu' to the bench's probes, or to measurement.probes when the bench sets none)`)
   }
   const gpu = probes.nvidia
   if (gpu?.available) {
     const watts = Object.entries(gpu.summary).filter(([k, v]) => /^gpu\d+PowerW$/.test(k) && Number.isFinite(v.mean)).reduce((sum, [, v]) => sum + v.mean, 0)
     if (watts > 0) parts.push({ part: 'gpu', watts, basis: 'measured', how: 'nvidia-smi power.draw, all GPUs' })
+  } else if (parts.length) {
+    missing.push(`gpu power: not counted (the nvidia probe ${gpu ? `is unavailable: ${gpu.reason}` : 'did not run'}); on a GPU machine add 'nvidia' to the probes`)
   }
   return parts
 }

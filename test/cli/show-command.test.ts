@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { runCli, tempProject } from '../helpers/temp-project.ts'
+import { spawnSync } from 'node:child_process'
+import { CLI, runCli, tempProject } from '../helpers/temp-project.ts'
 
 const project = tempProject({
   'inferbench.config.ts': `export default {
@@ -51,6 +52,10 @@ describe('inferbench show, per-bench probes and cost', () => {
     expect(json.fingerprint.os.release).toBe(os.release())
     expect(json.jobs[0]!.model).toContain(job.model.sha256)
 
+    // A reader that stops early (| head) ends the output quietly, without a stack trace.
+    const piped = spawnSync('bash', ['-c', `node ${JSON.stringify(CLI)} show | head -1`], { cwd: project.dir, encoding: 'utf8' })
+    expect(piped.stderr).not.toMatch(/EPIPE|Unhandled/)
+    // A report path for a reporter this run does not use is said, not silently ignored.
     const missing = await cli('show', '99')
     expect(missing.code).toBe(2)
     expect(missing.stderr).toMatch(/holds no run 99; latest: 1/)
@@ -64,6 +69,8 @@ describe('inferbench show, per-bench probes and cost', () => {
     const both = await cli('--reporter', 'default', '--reporter', 'json')
     expect(both.code).toBe(2)
     expect(both.stderr).toMatch(/reporters default and json would all write to stdout; give json a file: --outputFile\.json=<path>/)
+    const ignored = await cli('--outputFile.json=x.json', '-t', 'nothing matches')
+    expect(ignored.stderr).toMatch(/outputFile\.json is set but the json reporter is not used in this run, so nothing is written there; add --reporter json --reporter default/)
     const region = await cli('-c', 'bad-region.config.ts', '--list')
     expect(region.code).toBe(2)
     expect(region.stderr).toMatch(/bad-region\.config\.ts: cost\.region: unknown region or grid 'atlantis'; known: world, US/)

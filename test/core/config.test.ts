@@ -57,6 +57,15 @@ describe('config', () => {
       .toThrow(/c\.ts: measurement\.minDuration: expected a duration like '500ms', '10s', '2m' or a number of milliseconds, received string "10 parsecs"/)
   })
 
+  it('measurement.idle and cost.cpuWattsPerCore say which forms they take', () => {
+    expect(() => parseConfig({ measurement: { idle: 'yes' } }, 'c.ts')).toThrow(/measurement\.idle: expected true, false or \{ maxCpu, maxGpu, window, timeout \}, received string "yes"/)
+    expect(() => parseConfig({ measurement: { idle: { maxCPU: 10 } } }, 'c.ts')).toThrow(/measurement\.idle\.maxCPU: unknown option; expected one of maxCpu, maxGpu, window, timeout/)
+    expect(() => parseConfig({ measurement: { idle: { window: '5s', timeout: '1s' } } }, 'c.ts')).toThrow(/timeout must be at least one window/)
+    expect(parseConfig({ measurement: { idle: true } }, 'c.ts').measurement.idle).toEqual({ maxCpu: 10, maxGpu: 10, window: 1000, timeout: 60_000 })
+    expect(() => parseConfig({ cost: { cpuWattsPerCore: { idle: 5, max: 1 } } }, 'c.ts')).toThrow(/cost\.cpuWattsPerCore: max \(watts at full load\) must be at least idle/)
+    expect(() => parseConfig({ cost: { cpuWattsPerCore: 3 } }, 'c.ts')).toThrow(/cost\.cpuWattsPerCore: expected \{ idle, max \}: watts per logical core/)
+  })
+
   it('reports a missing explicit config file', async () => {
     const dir = project({})
     await expect(loadConfig({ cwd: dir, configFile: 'nope.config.ts' })).rejects.toMatchObject({ code: 'INFERBENCH_CONFIG_NOT_FOUND' })

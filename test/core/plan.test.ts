@@ -148,7 +148,7 @@ d('every parameter is claimed', () => {
   it('sharing and probes are checked at plan time: shape, a backend that can share, a registered probe', async () => {
     const [job] = await plan(() => describe('s', { model: TINY(), backend: 'server' }, () => bench('b', { sharing: { instances: 3 } })), {}, withServer) as ServingJob[]
     expect(job!.sharing).toEqual({ instances: 3, mps: false })
-    expect(job!.params).not.toHaveProperty('sharing')
+    expect(job!.params.sharing).toBe('3 copies')
     await expect(plan(() => describe('s', { model: TINY() }, () => bench('b', { sharing: { instances: 2 } })), {}, withServer)).rejects.toThrow(
       /s > b: sharing: backend 'onnxruntime' cannot serve several copies of a model; use backend: 'server'/)
     await expect(plan(() => describe('s', { model: TINY(), backend: 'server' }, () => bench('b', { sharing: { instances: 0, gpus: 2 } as never })), {}, withServer)).rejects.toThrow(

@@ -34,7 +34,9 @@ describe('idle check (measurement.idle)', () => {
 
   it('a quiet machine goes on after one window', async () => {
     const check = await waitForIdle(settings({ maxCpu: 60, window: '200ms' }), registry, new AbortController().signal)
-    expect(check.waitedMs).toBeLessThan(200)
+    // One window looked at: the job starts that much later, no more.
+    expect(check.waitedMs).toBeGreaterThanOrEqual(195)
+    expect(check.waitedMs).toBeLessThan(400)
   })
 
   it('gives up after the timeout, naming what was busy and the limit', async () => {
