@@ -112,7 +112,7 @@ export type CostSettings = z.output<typeof costSchema>
 export const configSchema = z.strictObject({
   /** Folder the include globs, outputs and cache are relative to; default the config file's folder. */
   root: z.string().optional(),
-  include: z.array(z.string()).default(['**/*.bench.ts']),
+  include: z.array(z.string()).default(['**/*.bench.ts', '**/*.bench.yaml', '**/*.bench.yml']),
   exclude: z.array(z.string()).default(['**/node_modules/**', '**/dist/**', '**/.git/**']),
   plugins: z.array(z.union([pluginSchema, z.literal(false), z.null(), z.undefined()])).default([]),
   reporters: z.array(z.string()).default(['default']),

@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs'
 import { relative, resolve } from 'node:path'
 import { glob } from 'tinyglobby'
 
-export const BENCH_FILE_GLOB = '**/*.bench.ts'
+export const BENCH_FILE_GLOBS = ['**/*.bench.ts', '**/*.bench.yaml', '**/*.bench.yml']
 
 /**
  * The bench files to run. A filter naming an existing file or folder selects it directly, even
@@ -26,7 +26,7 @@ export async function discoverBenchFiles(options: {
   const files = new Set<string>()
   // A folder is searched for bench files named as `include` names them (its last part, e.g.
   // '*.bench.js'), and as the default names them.
-  const names = [...new Set([BENCH_FILE_GLOB, ...options.include.map((p) => `**/${p.split('/').at(-1)}`)])]
+  const names = [...new Set([...BENCH_FILE_GLOBS, ...options.include.map((p) => `**/${p.split('/').at(-1)}`)])]
   for (const path of pathFilters) {
     if (statSync(path).isDirectory()) {
       for (const f of await glob(names, { cwd: path, ignore: options.exclude, absolute: true })) files.add(f)

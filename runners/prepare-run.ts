@@ -1,3 +1,4 @@
+import { basename } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { loadConfig, type ResolvedConfig, type UserConfig } from '../core/config.ts'
 import { collectFile } from '../core/collector.ts'
@@ -8,6 +9,9 @@ import { checkProbeName, planJobs, type Job } from '../core/plan.ts'
 import { createRegistry, type PluginRegistry } from '../core/plugin.ts'
 import type { SuiteNode } from '../core/tree.ts'
 import { withBuiltinPlugins } from './builtin-plugins.ts'
+import { collectYamlSuite } from '../core/yaml-suite.ts'
+
+const isYamlSuite = (file: string) => /\.ya?ml$/.test(file)
 
 export interface PrepareOptions {
   cwd: string
@@ -57,7 +61,7 @@ async function collectFiles(files: string[]): Promise<SuiteNode[]> {
   for (const file of files) {
     try {
       const url = pathToFileURL(file).href + (loads > 1 ? `?load=${loads}` : '')
-      roots.push(await collectFile(file, () => import(url)))
+      roots.push(await collectFile(file, async () => (isYamlSuite(file) ? collectYamlSuite(file, basename(file).replace(/\.bench\.ya?ml$/, '')) : import(url))))
     } catch (error) {
       if (error instanceof InferbenchError) throw error
       throw new InferbenchError('INFERBENCH_BENCH_LOAD_FAILED', `could not load bench file ${file}: ${(error as Error).message}${moduleFormatHint(error)}`, { cause: error })

@@ -17,7 +17,7 @@ describe('config', () => {
     const dir = project({})
     const config = await loadConfig({ cwd: dir })
     expect(config.configFile).toBeUndefined()
-    expect(config.include).toEqual(['**/*.bench.ts'])
+    expect(config.include).toEqual(['**/*.bench.ts', '**/*.bench.yaml', '**/*.bench.yml'])
     expect(config.measurement.windows).toBe(5)
     expect(config.measurement.minDuration).toBe(1000)
     expect(config.root).toBe(dir)

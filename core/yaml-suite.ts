@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs'
+import { parseDocument } from 'yaml'
+import { z } from 'zod'
+import { bench, describe } from './api.ts'
+import { InferbenchError } from './errors.ts'
+import { model, type ModelRef } from './model-ref.ts'
+import type { BenchOptions, MatrixOptions } from './tree.ts'
+import type { WorkloadRef } from './workload.ts'
+
+/**
+ * `*.bench.yaml`: a suite as data — the paper's "few lines of config". Each key maps onto the
+ * TypeScript API (describe + bench), so the plan checks a YAML suite exactly as it checks a
+ * `.bench.ts` file (unclaimed parameters, bad workloads, unknown probes), and nothing in it runs as code:
+ *
+ *   name: ResNet serving                 # the describe; default: the file name
+ *   model: { zoo: resnet50 }             # or { file: ./m.onnx }, { generate: fc, params: {...} }, { repo: name@2 }, or a list
+ *   matrix: { batch: [1, 8], backend: onnxruntime }
+ *   benches:
+ *     - name: closed loop
+ *       workload: { type: closed, concurrency: 4, duration: 10s }
+ *       slo: { p99: 50ms }
+ *       intraOpThreads: [1, 2]           # any other key: a matrix parameter, as in bench(name, { ... })
+ */
+const scalar = z.union([z.string(), z.number(), z.boolean()])
+const axis = z.union([scalar, z.array(scalar).min(1)])
+const duration = z.union([z.string(), z.number()])
+const dims = z.record(z.string(), z.number().int().positive())
+const sweepable = z.record(z.string(), z.union([scalar, z.array(scalar).min(1)]))
+
+const modelSchema = z.union([
+  z.strictObject({ file: z.string().min(1), name: z.string().optional(), dims: dims.optional() }),
+  z.strictObject({ generate: z.string().min(1), params: sweepable.default({}) }),
+  z.strictObject({ zoo: z.string().min(1), params: sweepable.default({}) }),
+  z.strictObject({ repo: z.string().min(1), dims: dims.optional() }),
+], { error: 'expected { file: path }, { generate: family, params }, { zoo: name }, or { repo: name[@version] }' })
+
+const workloadSchema = z.looseObject({ type: z.string().min(1) }, { error: 'expected { type: closed | constant | poisson | <a plugin\'s>, ...its options }' })
+
+const benchSchema = z.object({
+  name: z.string().min(1),
+  workload: workloadSchema.optional(),
+  warmup: z.union([z.literal(false), duration, z.strictObject({ duration: duration.optional(), requests: z.number().int().nonnegative().optional() })]).optional(),
+  slo: z.strictObject({
+    p50: duration.optional(), p90: duration.optional(), p95: duration.optional(), p99: duration.optional(), p999: duration.optional(),
+    mean: duration.optional(), throughput: z.number().positive().optional(), errorRate: z.union([z.number().min(0).max(1), z.string()]).optional(),
+  }).optional(),
+  probes: z.array(z.string()).optional(),
+  sharing: z.strictObject({ instances: z.number().int().positive(), mps: z.boolean().optional() }).optional(),
+  skip: z.boolean().optional(),
+  only: z.boolean().optional(),
+}).catchall(axis)
+
+export const yamlSuiteSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  model: z.union([modelSchema, z.array(modelSchema).min(1)], { error: 'expected { file: path }, { generate: family, params }, { zoo: name }, { repo: name[@version] }, or a list of them' }).optional(),
+  matrix: z.record(z.string(), axis).default({}),
+  benches: z.array(benchSchema).min(1, 'expected at least one bench'),
+})
+
+export type YamlSuite = z.output<typeof yamlSuiteSchema>
+
+/** Reads, checks and registers a YAML suite while its file is being collected. */
+export function collectYamlSuite(file: string, displayName: string): void {
+  const suite = parseYamlSuite(readFileSync(file, 'utf8'), file)
+  const models = suite.model === undefined ? undefined : (Array.isArray(suite.model) ? suite.model : [suite.model]).map(modelRef)
+  const options: MatrixOptions = { ...suite.matrix, ...(models ? { model: models.length === 1 ? models[0]! : models } : {}) }
+  describe(suite.name ?? displayName, options, () => {
+    for (const b of suite.benches) {
+      const { name, workload, warmup, slo, probes, sharing, skip, only, ...axes } = b
+      const benchOptions: BenchOptions = {
+        ...(axes as MatrixOptions),
+        ...(workload ? { workload: workloadRef(workload) } : {}),
+        ...(warmup !== undefined ? { warmup } : {}),
+        ...(slo ? { slo } : {}),
+        ...(probes ? { probes } : {}),
+        ...(sharing ? { sharing } : {}),
+      }
+      ;(skip ? bench.skip : only ? bench.only : bench)(name, benchOptions)
+    }
+  })
+}
+
+export function parseYamlSuite(text: string, file: string): YamlSuite {
+  const doc = parseDocument(text, { prettyErrors: true })
+  if (doc.errors.length) {
+    const e = doc.errors[0]!
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${file}:${e.linePos?.[0]?.line ?? '?'}: not valid YAML: ${e.message.split('\n')[0]}`)
+  }
+  const result = yamlSuiteSchema.safeParse(doc.toJS())
+  if (!result.success) {
+    const lines = result.error.issues.slice(0, 5).map((issue) => {
+      const path = issue.path.map(String).join('.')
+      const at = [...issue.path, ...(issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [])] as Array<string | number>
+      const line = lineOf(doc, at, text)
+      const where = `  ${file}${line ? `:${line}` : ''}`
+      if (issue.code === 'unrecognized_keys') return `${where}: ${issue.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ')}: unknown key; expected ${path ? 'the keys of that section' : 'name, model, matrix, benches'}`
+      return `${where}: ${path || '(top level)'}: ${issue.message.replace(/^Invalid input: /, '')}`
+    })
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${file} is not a valid bench suite:\n${lines.join('\n')}`)
+  }
+  return result.data
+}
+
+function modelRef(m: z.output<typeof modelSchema>): ModelRef {
+  if ('file' in m) return model.file(m.file, { ...(m.name ? { name: m.name } : {}), ...(m.dims ? { dims: m.dims } : {}) })
+  if ('generate' in m) return model.generate(m.generate, m.params)
+  if ('zoo' in m) return model.zoo(m.zoo, m.params)
+  return model.repo(m.repo, m.dims ? { dims: m.dims } : {})
+}
+
+function workloadRef(w: z.output<typeof workloadSchema>): WorkloadRef {
+  const { type, ...options } = w
+  return { type, options }
+}
+
+/** The line a path points at in the YAML, for error messages. */
+function lineOf(doc: ReturnType<typeof parseDocument>, path: Array<string | number>, text: string): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined
+    if (node?.range) return lineAt(text, node.range[0])
+  }
+  return undefined
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1
+  for (let i = 0; i < offset && i < text.length; i++) if (text[i] === '\n') line++
+  return line
+}
