@@ -1,8 +1,9 @@
 import { definePlugin, type Plugin } from '../core/plugin.ts'
 import { defaultReporter } from './default.ts'
 import { jsonReporter } from './json.ts'
+import { junitReporter } from './junit.ts'
 
 /** The built-in reporters, registered as a plugin like any other. */
 export function reporters(): Plugin {
-  return definePlugin({ name: 'inferbench:reporters', reporters: { default: defaultReporter, json: jsonReporter } })
+  return definePlugin({ name: 'inferbench:reporters', reporters: { default: defaultReporter, json: jsonReporter, junit: junitReporter } })
 }
