@@ -5,6 +5,7 @@ import { INFERBENCH_VERSION } from '../runners/local.ts'
 import { compareCommand, historyCommand, importCommand, type StoreFlags } from './store-command.ts'
 import { mergeCommand } from './merge-command.ts'
 import { modelCommand } from './model-command.ts'
+import { recommendCommand } from './recommend-command.ts'
 import { outputFileFlags, rawStringFlags } from './raw-flags.ts'
 import { runCommand } from './run-command.ts'
 import { serveCommand } from './serve-command.ts'
@@ -79,6 +80,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--fail-on-regression <pct>', 'Exit 1 on a regression beyond noise larger than pct percent')
     .action(async (before: string | undefined, after: string | undefined, parsed: Record<string, unknown>) => {
       exitCode = await compareCommand(before, after, storeFlags(parsed), process.cwd(), process.stdout)
+    })
+  storeOptions(cli.command('recommend', 'The top 3 stored configurations that meet an SLO: --slo \'p99<50ms\' [--objective throughput|cost|energy] [--model m]'))
+    .option('--slo <constraints>', "e.g. 'p99<50ms' or 'p95<=20ms,throughput>=500' (samples/s)")
+    .option('--objective <what>', 'throughput (default), cost or energy')
+    .option('--model <name>', 'Only configurations whose model label contains this')
+    .option('--backend <name>', 'Only configurations of this backend')
+    .action(async (parsed: Record<string, unknown>) => {
+      exitCode = await recommendCommand({ ...pickStrings(parsed, ['slo', 'objective', 'model', 'backend', 'config', 'db']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
     })
   storeOptions(cli.command('show [run]', 'Where and with what a run happened: machine, versions, git, each job\'s settings and model hash (default: the latest run)'))
     .option('--job <pattern>', 'Only jobs whose suite > name or id matches this regular expression')

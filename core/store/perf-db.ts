@@ -269,6 +269,27 @@ export class PerfDb {
     return { p50: column((r) => r.p50_ms), p99: column((r) => r.p99_ms), throughput: column((r) => r.requests_per_sec) }
   }
 
+  /**
+   * Every stored configuration (job id) with a measurement (passed or failed): its latest result,
+   * the machine it ran on, and how many stored runs measured it (with their throughputs, for the
+   * run-to-run spread). For the recommender and the leaderboard.
+   */
+  configurations(): Array<{ latest: JobRecord; fingerprint: Fingerprint; runs: number; throughputs: number[] }> {
+    const rows = this.db.prepare(`SELECT j.run_id, j.seq, j.job_id, j.name, j.suite, j.status, j.recorded_at, j.report, j.requests_per_sec, r.fingerprint AS run_fingerprint
+      FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.status IN ('passed', 'failed') ORDER BY r.started_at DESC, j.run_id DESC, j.seq`).iterate() as IterableIterator<JobRow & { requests_per_sec: number | null; run_fingerprint: string }>
+    const byId = new Map<string, { latest: JobRecord; fingerprint: Fingerprint; runs: number; throughputs: number[] }>()
+    for (const row of rows) {
+      const seen = byId.get(row.job_id)
+      if (seen) {
+        seen.runs++
+        if (row.requests_per_sec !== null) seen.throughputs.push(row.requests_per_sec)
+        continue
+      }
+      byId.set(row.job_id, { latest: toJobRecord(row), fingerprint: JSON.parse(row.run_fingerprint) as Fingerprint, runs: 1, throughputs: row.requests_per_sec !== null ? [row.requests_per_sec] : [] })
+    }
+    return [...byId.values()]
+  }
+
   /** The stored run that started at this time on this host (an earlier import of the same report), if any. */
   findRun(startedAt: string, hostname: string): number | undefined {
     const row = this.db.prepare('SELECT id FROM runs WHERE started_at = ? AND hostname = ? ORDER BY id LIMIT 1').get(startedAt, hostname) as { id: number } | undefined

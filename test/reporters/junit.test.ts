@@ -24,7 +24,7 @@ describe('serving', { backend: 'quick' }, () => {
 afterAll(() => project.cleanup())
 
 type Attrs = Record<string, string>
-interface Case extends Attrs { failure?: unknown; error?: unknown; skipped?: unknown }
+type Case = Attrs & { failure?: unknown; error?: unknown; skipped?: unknown }
 
 describe('junit reporter', () => {
   it('writes JUnit XML CI readers accept: a testcase per job, a failure per unmet SLO with measured vs limit, errors and skips', async () => {
@@ -44,7 +44,7 @@ describe('junit reporter', () => {
       expect(c.classname).toBe('ci.bench.ts > serving')
       expect(c.time).toMatch(/^\d+\.\d{3}$/)
     }
-    const byName = (n: string) => suite!.testcase.find((c) => c.name.startsWith(n))!
+    const byName = (n: string) => suite!.testcase.find((c) => String(c.name).startsWith(n))!
     expect(byName('meets its SLO').failure).toBeUndefined()
     const failures = byName('misses its SLOs').failure as Array<Attrs & { '#text': string }>
     expect(failures.map((f) => f.type)).toEqual(['slo', 'slo'])
