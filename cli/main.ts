@@ -3,6 +3,7 @@ import c from 'picocolors'
 import { EXIT, InferbenchError, USAGE_ERROR_CODES, isInferbenchError } from '../core/errors.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
 import { compareCommand, historyCommand, importCommand, type StoreFlags } from './store-command.ts'
+import { leaderboardCommand } from './leaderboard-command.ts'
 import { mergeCommand } from './merge-command.ts'
 import { modelCommand } from './model-command.ts'
 import { recommendCommand } from './recommend-command.ts'
@@ -88,6 +89,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--backend <name>', 'Only configurations of this backend')
     .action(async (parsed: Record<string, unknown>) => {
       exitCode = await recommendCommand({ ...pickStrings(parsed, ['slo', 'objective', 'model', 'backend', 'config', 'db']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
+    })
+  storeOptions(cli.command('leaderboard', 'Every stored configuration ranked: --sort throughput|p50|p99|energy|cost [--filter key=value|key~text]'))
+    .option('--sort <figure>', 'throughput (default), p50, p99, energy or cost')
+    .option('--filter <key=value>', 'Only configurations whose parameter equals (=) or contains (~) a value (repeatable)')
+    .option('--limit <n>', 'At most n rows (default 30)')
+    .action(async (parsed: Record<string, unknown>) => {
+      const raw = asTyped(argv, { filter: undefined }, ['filter'])
+      exitCode = await leaderboardCommand({
+        ...pickStrings(parsed, ['sort', 'limit', 'config', 'db']),
+        ...(raw.filter !== undefined ? { filter: asStrings(raw.filter) } : {}),
+        json: Boolean(parsed.json),
+      }, process.cwd(), process.stdout)
     })
   storeOptions(cli.command('show [run]', 'Where and with what a run happened: machine, versions, git, each job\'s settings and model hash (default: the latest run)'))
     .option('--job <pattern>', 'Only jobs whose suite > name or id matches this regular expression')

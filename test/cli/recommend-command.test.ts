@@ -22,8 +22,8 @@ function job(name: string, backend: string, batch: number, p99: number, samplesP
     ...(extra.usdPerM !== undefined ? { cost: { cloud: { instance: 'aws:c7i.xlarge', usdPerHour: 0.1785, perMillionRequestsUsd: extra.usdPerM, source: 'test' } } } : {}),
   } as JobReport
 }
-function store(jobs: JobReport[], at: string): void {
-  const db = PerfDb.open(join(project.dir, 'perf.db'))
+function store(jobs: JobReport[], at: string, file = 'perf.db'): void {
+  const db = PerfDb.open(join(project.dir, file))
   const run: RunReport = { startedAt: at, finishedAt: at, durationMs: 1, fingerprint, jobs, counts: { passed: jobs.length, failed: 0, errored: 0, skipped: 0 } }
   db.importRun(run, 'test')
   db.close()
@@ -70,4 +70,27 @@ describe('inferbench recommend', () => {
     expect(() => parseSlo('p99>5ms')).toThrow(/latency is a ceiling/)
     expect(() => parseSlo('p99<fast')).toThrow(/expected a duration like '50ms'/)
   })
+})
+
+describe('inferbench leaderboard', () => {
+  it('ranks every stored configuration by the chosen figure, filters on parameters, and puts missing figures last', async () => {
+    store([
+      job('a', 'onnxruntime', 1, 4, 2_000, { usdPerM: 0.05 }),
+      job('a', 'onnxruntime', 8, 12, 9_000, { usdPerM: 0.02 }),
+      job('b', 'server', 16, 30, 11_000),
+    ], '2026-11-30T08:00:00.000Z', 'board.db')
+    const cli = (...args: string[]) => runCli(['leaderboard', '--db', 'board.db', ...args], project.dir)
+    const ids = async (...args: string[]) => (JSON.parse((await cli(...args, '--json')).stdout) as Array<{ id: string }>).map((r) => r.id)
+    expect(await ids()).toEqual(['b-server-16', 'a-onnxruntime-8', 'a-onnxruntime-1'])
+    expect(await ids('--sort', 'p99')).toEqual(['a-onnxruntime-1', 'a-onnxruntime-8', 'b-server-16'])
+    // Cost per million samples: 0.02 / 8 beats 0.05 / 1; the server job has no cost figure and comes last.
+    expect(await ids('--sort', 'cost')).toEqual(['a-onnxruntime-8', 'a-onnxruntime-1', 'b-server-16'])
+    expect(await ids('--filter', 'backend=onnxruntime', '--filter', 'batch=8')).toEqual(['a-onnxruntime-8'])
+    const table = await cli('--limit', '2')
+    expect(table.stdout).toMatch(/3 configurations, by throughput \(top 2\)/)
+    expect(table.stdout).toMatch(/1 +fc\(layers=2\) +server +16 /)
+    const bad = await cli('--filter', 'backend')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toMatch(/--filter: expected key=value \(equal\) or key~text \(contains\)/)
+  }, 60_000)
 })

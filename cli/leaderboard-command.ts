@@ -1,0 +1,109 @@
+import { existsSync } from 'node:fs'
+import { relative, resolve } from 'node:path'
+import c from 'picocolors'
+import { loadConfig } from '../core/config.ts'
+import { formatMs } from '../core/duration.ts'
+import { EXIT, InferbenchError } from '../core/errors.ts'
+import type { Fingerprint } from '../core/fingerprint.ts'
+import type { TextSink } from '../core/plugin.ts'
+import type { JobReport, Measurement } from '../core/report.ts'
+import { PerfDb } from '../core/store/perf-db.ts'
+
+export interface LeaderboardFlags {
+  sort?: string
+  filter?: string[]
+  limit?: string
+  config?: string
+  db?: string
+  json?: boolean
+}
+
+const SORTS = {
+  throughput: { label: 'samples/s', pick: (m: Measurement) => m.throughput.samplesPerSec, descending: true },
+  p50: { label: 'p50', pick: (m: Measurement) => m.latency.p50, descending: false },
+  p99: { label: 'p99', pick: (m: Measurement) => m.latency.p99, descending: false },
+  energy: { label: 'J/sample', pick: (m: Measurement) => m.cost?.energy?.perSampleJ, descending: false },
+  cost: { label: '$/1M samples', pick: (m: Measurement) => (m.cost?.cloud ? m.cost.cloud.perMillionRequestsUsd / m.batch : undefined), descending: false },
+} as const
+
+interface Row {
+  job: JobReport & Measurement
+  fingerprint: Fingerprint
+  runs: number
+}
+
+/**
+ * `inferbench leaderboard [--sort p99] [--filter backend=server] [--limit n]`: every stored
+ * configuration (its latest result) ranked: model, backend, hardware, batch, workload, latency,
+ * throughput, energy, cost and SLO status. A configuration without the sort's figure goes last.
+ */
+export async function leaderboardCommand(flags: LeaderboardFlags, cwd: string, out: TextSink): Promise<number> {
+  const sortName = (flags.sort ?? 'throughput') as keyof typeof SORTS
+  const sort = SORTS[sortName]
+  if (!sort) throw new InferbenchError('INFERBENCH_USAGE', `--sort: expected one of ${Object.keys(SORTS).join(', ')}, received '${flags.sort}'`)
+  const filters = (flags.filter ?? []).map(parseFilter)
+  const limit = flags.limit === undefined ? 30 : Number(flags.limit)
+  if (!Number.isInteger(limit) || limit < 1) throw new InferbenchError('INFERBENCH_USAGE', `--limit: expected a positive integer, received '${flags.limit}'`)
+  const path = flags.db ? resolve(cwd, flags.db) : (await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })).perfDb
+  if (path === false || !existsSync(path)) throw new InferbenchError('INFERBENCH_RUN_NOT_FOUND', `no PerfDB${path ? ` at ${relative(cwd, path) || path}` : ''}: run some benchmarks first (npx inferbench), or point --db at one`)
+  const db = PerfDb.open(path)
+  let rows: Row[]
+  try {
+    rows = db.configurations().filter((x) => x.latest.report.kind === 'serving')
+      .map((x) => ({ job: x.latest.report as JobReport & Measurement, fingerprint: x.fingerprint, runs: x.runs }))
+      .filter((r) => filters.every((f) => f(r)))
+  } finally {
+    db.close()
+  }
+  const key = (r: Row) => sort.pick(r.job)
+  rows.sort((a, b) => {
+    const x = key(a)
+    const y = key(b)
+    if (x === undefined || y === undefined) return x === undefined ? (y === undefined ? 0 : 1) : -1
+    return sort.descending ? y - x : x - y
+  })
+  const shown = rows.slice(0, limit)
+  if (flags.json) {
+    out.write(`${JSON.stringify(shown.map((r) => ({ id: r.job.id, suite: r.job.suite, name: r.job.name, params: r.job.params, hardware: hardware(r.fingerprint), workload: r.job.settings?.workload.label, p50: r.job.latency.p50, p99: r.job.latency.p99, samplesPerSec: r.job.throughput.samplesPerSec, energyPerSampleJ: r.job.cost?.energy?.perSampleJ, usdPerMillionSamples: SORTS.cost.pick(r.job), slo: slo(r.job), runs: r.runs })), null, 2)}\n`)
+    return EXIT.ok
+  }
+  if (shown.length === 0) {
+    out.write(`no stored configuration${filters.length ? ' matches the filters' : ''}\n`)
+    return EXIT.ok
+  }
+  const header = ['#', 'model', 'backend', 'batch', 'hardware', 'workload', 'p50', 'p99', 'samples/s', 'J/sample', '$/1M', 'SLO']
+  const table = shown.map((r, i) => {
+    const m = r.job
+    const energy = m.cost?.energy?.perSampleJ
+    const cost = SORTS.cost.pick(m)
+    return [String(i + 1), String(m.params.model ?? '-'), String(m.params.backend ?? '-'), String(m.batch), hardware(r.fingerprint), m.settings?.workload.label ?? '-',
+      formatMs(m.latency.p50), formatMs(m.latency.p99), Math.round(m.throughput.samplesPerSec).toLocaleString('en-US'),
+      energy === undefined ? '-' : energy.toPrecision(3), cost === undefined ? '-' : cost.toPrecision(3), slo(m)]
+  })
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)))
+  out.write(`\n ${c.bold('leaderboard')}  ${rows.length} configuration${rows.length === 1 ? '' : 's'}, by ${sortName}${filters.length ? `, ${flags.filter!.join(' ')}` : ''}${rows.length > limit ? ` (top ${limit})` : ''}\n\n`)
+  out.write(`  ${header.map((h, i) => c.dim(h.padEnd(widths[i]!))).join('  ')}\n`)
+  for (const row of table) out.write(`  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`)
+  return EXIT.ok
+}
+
+function slo(m: JobReport): string {
+  if (!m.slo.length) return '-'
+  return m.slo.every((v) => v.pass) ? 'met' : `missed ${m.slo.filter((v) => !v.pass).map((v) => v.metric).join(', ')}`
+}
+
+function hardware(f: Fingerprint): string {
+  return f.gpu?.devices.length ? f.gpu.devices[0]! : `${f.cpu.model.replace(/\s+\d+-Core Processor/, '')} ×${f.cpu.cores}`
+}
+
+/** `backend=server` (equal) or `model~resnet` (contains), on a job's parameters. */
+function parseFilter(text: string): (r: Row) => boolean {
+  const m = /^([\w.]+)(=|~)(.*)$/.exec(text)
+  if (!m) throw new InferbenchError('INFERBENCH_USAGE', `--filter: expected key=value (equal) or key~text (contains) on a parameter, e.g. backend=server or model~resnet, received '${text}'`)
+  const [, k, op, v] = m
+  return (r) => {
+    const actual = r.job.params[k!]
+    if (actual === undefined) return false
+    return op === '=' ? String(actual) === v : String(actual).includes(v!)
+  }
+}
