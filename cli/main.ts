@@ -7,6 +7,7 @@ import { leaderboardCommand } from './leaderboard-command.ts'
 import { mergeCommand } from './merge-command.ts'
 import { modelCommand } from './model-command.ts'
 import { recommendCommand } from './recommend-command.ts'
+import { rooflineCommand } from './roofline-command.ts'
 import { outputFileFlags, rawStringFlags } from './raw-flags.ts'
 import { runCommand } from './run-command.ts'
 import { serveCommand } from './serve-command.ts'
@@ -101,6 +102,12 @@ export async function main(argv: string[]): Promise<number> {
         ...(raw.filter !== undefined ? { filter: asStrings(raw.filter) } : {}),
         json: Boolean(parsed.json),
       }, process.cwd(), process.stdout)
+    })
+  storeOptions(cli.command('roofline', 'This machine\'s peak FLOP/s and memory bandwidth measured through onnxruntime, GPU datasheet ceilings, stored jobs placed under them'))
+    .option('--quick', 'Smaller micro-benchmarks (about a second)')
+    .option('--threads <n>', 'onnxruntime intra-op threads for the micro-benchmarks (default: onnxruntime\'s)')
+    .action(async (parsed: Record<string, unknown>) => {
+      exitCode = await rooflineCommand({ ...pickStrings(parsed, ['threads', 'config', 'db']), quick: Boolean(parsed.quick), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
     })
   storeOptions(cli.command('show [run]', 'Where and with what a run happened: machine, versions, git, each job\'s settings and model hash (default: the latest run)'))
     .option('--job <pattern>', 'Only jobs whose suite > name or id matches this regular expression')
