@@ -3,6 +3,7 @@ import c from 'picocolors'
 import { EXIT, InferbenchError, USAGE_ERROR_CODES, isInferbenchError } from '../core/errors.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
 import { compareCommand, historyCommand, importCommand, type StoreFlags } from './store-command.ts'
+import { cancelCommand, followerCommand, leaderCommand, statusCommand, submitCommand } from './distributed-command.ts'
 import { leaderboardCommand } from './leaderboard-command.ts'
 import { mergeCommand } from './merge-command.ts'
 import { modelCommand } from './model-command.ts'
@@ -144,6 +145,44 @@ export async function main(argv: string[]): Promise<number> {
         ...pickStrings(options, ['generate', 'name', 'task', 'framework', 'dataset', 'description']),
         json: Boolean(options.json),
       }, process.cwd(), process.stdout)
+    })
+  cli
+    .command('leader', 'Run the leader of a benchmark cluster (gRPC): queue, scheduler, results in its PerfDB')
+    .option('--host <host>', 'Address to listen on (default 127.0.0.1; another needs INFERBENCH_TOKEN)')
+    .option('--port <port>', 'Port (default 7700, 0 for any free one)')
+    .option('--db <file>', 'PerfDB for the queue and results (default the config\'s perfDb)')
+    .option('-c, --config <file>', 'Config (its plugins plan the submitted suites)')
+    .option('--heartbeat <ms>', 'Heartbeat interval given to followers (default 2000)')
+    .action(async (parsed: Record<string, unknown>) => {
+      exitCode = await leaderCommand(pickStrings(parsed, ['host', 'port', 'db', 'config', 'heartbeat']), process.cwd(), process.stderr)
+    })
+  cli
+    .command('follower', 'Run jobs for a leader: --leader host:port [--name n]')
+    .option('--leader <address>', 'The leader (default INFERBENCH_LEADER or 127.0.0.1:7700)')
+    .option('--name <name>', 'This follower\'s name (default the host name)')
+    .option('-c, --config <file>', 'This machine\'s config (plugins, measurement.idle, cost)')
+    .action(async (parsed: Record<string, unknown>) => {
+      exitCode = await followerCommand(pickStrings(parsed, ['leader', 'name', 'config']), process.cwd(), process.stderr)
+    })
+  cli
+    .command('submit [...suites]', 'Submit *.bench.yaml suites to the leader')
+    .option('--leader <address>', 'The leader (default INFERBENCH_LEADER or 127.0.0.1:7700)')
+    .option('--json', 'Print JSON')
+    .action(async (suites: string[], parsed: Record<string, unknown>) => {
+      exitCode = await submitCommand(suites, { ...pickStrings(parsed, ['leader']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
+    })
+  cli
+    .command('status [task]', 'Tasks on the leader (one task: its jobs) and its followers')
+    .option('--leader <address>', 'The leader (default INFERBENCH_LEADER or 127.0.0.1:7700)')
+    .option('--json', 'Print JSON')
+    .action(async (task: string | undefined, parsed: Record<string, unknown>) => {
+      exitCode = await statusCommand(task, { ...pickStrings(parsed, ['leader']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
+    })
+  cli
+    .command('cancel [task]', 'Cancel a task\'s queued and running jobs')
+    .option('--leader <address>', 'The leader (default INFERBENCH_LEADER or 127.0.0.1:7700)')
+    .action(async (task: string | undefined, parsed: Record<string, unknown>) => {
+      exitCode = await cancelCommand(task, pickStrings(parsed, ['leader']), process.cwd(), process.stdout)
     })
   cli
     .command('schedule <action>', 'Scheduler: simulate [--workers K] [--jobs N] [--policy rr-fcfs,lb-sjf,qa-sjf] [--seed s] [--trace jobs.csv] [--json]')

@@ -60,8 +60,8 @@ export const yamlSuiteSchema = z.strictObject({
 export type YamlSuite = z.output<typeof yamlSuiteSchema>
 
 /** Reads, checks and registers a YAML suite while its file is being collected. */
-export function collectYamlSuite(file: string, displayName: string): void {
-  const suite = parseYamlSuite(readFileSync(file, 'utf8'), file)
+export function collectYamlSuite(file: string, displayName: string, text = readFileSync(file, 'utf8')): void {
+  const suite = parseYamlSuite(text, file)
   const models = suite.model === undefined ? undefined : (Array.isArray(suite.model) ? suite.model : [suite.model]).map(modelRef)
   const options: MatrixOptions = { ...suite.matrix, ...(models ? { model: models.length === 1 ? models[0]! : models } : {}) }
   describe(suite.name ?? displayName, options, () => {

@@ -167,6 +167,14 @@ export class PerfDb {
     return Number(result.lastInsertRowid)
   }
 
+  /**
+   * A run kept open by another process than the one writing it now (the leader, a task's run over
+   * hours and restarts): not settled as abandoned when that process is gone.
+   */
+  detachRun(runId: number): void {
+    this.db.prepare('UPDATE runs SET pid = NULL WHERE id = ?').run(runId)
+  }
+
   /** One finished job, in its own transaction. */
   recordJob(runId: number, report: JobReport): void {
     const insert = this.db.transaction(() => {

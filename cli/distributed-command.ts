@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
+import c from 'picocolors'
+import { loadConfig } from '../core/config.ts'
+import { formatMs } from '../core/duration.ts'
+import { EXIT, InferbenchError } from '../core/errors.ts'
+import { createRegistry, type TextSink } from '../core/plugin.ts'
+import { withBuiltinPlugins } from '../runners/builtin-plugins.ts'
+import { runFollower } from '../runners/follower.ts'
+import { currentUser, startLeader } from '../runners/leader/leader.ts'
+import { DEFAULT_LEADER_PORT, leaderAddress, leaderClient } from '../runners/leader/service.ts'
+
+export interface LeaderFlags { host?: string; port?: string; db?: string; config?: string; heartbeat?: string }
+
+/** `inferbench leader`: runs until SIGTERM/SIGINT. */
+export async function leaderCommand(flags: LeaderFlags, cwd: string, log: TextSink): Promise<number> {
+  const config = await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })
+  const token = process.env.INFERBENCH_TOKEN || undefined
+  const host = flags.host ?? '127.0.0.1'
+  const port = flags.port === undefined ? DEFAULT_LEADER_PORT : Number(flags.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InferbenchError('INFERBENCH_USAGE', `leader: --port: expected 0–65535, received '${flags.port}'`)
+  const dbPath = flags.db ? resolve(cwd, flags.db) : config.perfDb === false ? resolve(cwd, '.inferbench/leader.db') : config.perfDb
+  const heartbeatMs = flags.heartbeat === undefined ? undefined : Number(flags.heartbeat)
+  const leader = await startLeader({ host, port, dbPath, config, registry: createRegistry(withBuiltinPlugins(config.plugins)), ...(token ? { token } : {}), ...(heartbeatMs ? { heartbeatMs } : {}) })
+  log.write(`inferbench leader on ${host}:${leader.port}, queue and results in ${dbPath}${token ? ', token required' : ' (no INFERBENCH_TOKEN: loopback only, no authentication)'}\n`)
+  await new Promise<void>((done) => { process.once('SIGTERM', done); process.once('SIGINT', done) })
+  await leader.stop()
+  return EXIT.ok
+}
+
+export interface FollowerFlags { leader?: string; name?: string; config?: string }
+
+/** `inferbench follower --leader host:port`: runs jobs until SIGTERM/SIGINT. */
+export async function followerCommand(flags: FollowerFlags, cwd: string, log: TextSink): Promise<number> {
+  const controller = new AbortController()
+  const stop = () => controller.abort()
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+  await runFollower({
+    leader: leaderAddress(flags.leader), cwd, signal: controller.signal, log: (line) => log.write(`${line}\n`),
+    ...(flags.name ? { name: flags.name } : {}), ...(flags.config ? { configFile: resolve(cwd, flags.config) } : {}),
+  })
+  return EXIT.ok
+}
+
+/** `inferbench submit a.bench.yaml ...`: the suites as data; prints the task id. */
+export async function submitCommand(files: string[], flags: { leader?: string; json?: boolean }, cwd: string, out: TextSink): Promise<number> {
+  if (files.length === 0) throw new InferbenchError('INFERBENCH_USAGE', 'submit: give one or more *.bench.yaml suites (TypeScript bench files run locally: suites sent to a cluster are data)')
+  const suites = files.map((f) => {
+    if (!/\.bench\.ya?ml$/.test(f)) throw new InferbenchError('INFERBENCH_USAGE', `submit: ${f} is not a *.bench.yaml suite`)
+    try {
+      return { name: basename(f), yaml: readFileSync(resolve(cwd, f), 'utf8') }
+    } catch (error) {
+      throw new InferbenchError('INFERBENCH_USAGE', `submit: cannot read ${f}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    }
+  })
+  const client = leaderClient(leaderAddress(flags.leader))
+  try {
+    const reply = await client.call<{ taskId: string; jobIds: string[]; estimateMs: number }>('Submit', { user: currentUser(), suites })
+    if (flags.json) out.write(`${JSON.stringify(reply)}\n`)
+    else out.write(`task ${reply.taskId}: ${reply.jobIds.length} job${reply.jobIds.length === 1 ? '' : 's'} queued, estimated ${formatMs(reply.estimateMs)} of work (inferbench status ${reply.taskId})\n`)
+    return EXIT.ok
+  } finally {
+    client.close()
+  }
+}
+
+interface StatusReply {
+  tasks: Array<{ taskId: string; user: string; submittedAt: string; state: string; runId: number; jobs: Array<{ jobId: string; name: string; state: string; follower: string; attempts: number; error: string }> }>
+  followers: Array<{ followerId: string; name: string; lastSeen: string; alive: boolean; queuedSeconds: number }>
+}
+
+/** `inferbench status [task]`: tasks (or one) and the followers. */
+export async function statusCommand(task: string | undefined, flags: { leader?: string; json?: boolean }, _cwd: string, out: TextSink): Promise<number> {
+  const client = leaderClient(leaderAddress(flags.leader))
+  try {
+    const s = await client.call<StatusReply>('Status', { taskId: task ?? '' })
+    if (flags.json) {
+      out.write(`${JSON.stringify(s, null, 2)}\n`)
+      return EXIT.ok
+    }
+    out.write(` ${c.bold('followers')}: ${s.followers.length ? s.followers.map((f) => `${f.followerId} ${f.alive ? c.green('alive') : c.dim('gone')}`).join(', ') : 'none registered'}\n`)
+    for (const t of s.tasks) {
+      const count = (state: string) => t.jobs.filter((j) => j.state === state).length
+      out.write(`\n ${c.bold(`task ${t.taskId}`)}  ${t.state}  ${c.dim(`${t.user}, ${t.submittedAt.replace('T', ' ').slice(0, 19)}, PerfDB run ${t.runId}`)}  ${count('done')} done, ${count('leased')} running, ${count('queued')} queued, ${count('failed')} failed, ${count('cancelled')} cancelled\n`)
+      if (task) for (const j of t.jobs) out.write(`   ${j.state.padEnd(9)} ${j.jobId}  ${j.name}${j.follower ? c.dim(` on ${j.follower}`) : ''}${j.attempts > 1 ? c.yellow(` (attempt ${j.attempts})`) : ''}${j.error ? c.dim(`  ${j.error}`) : ''}\n`)
+    }
+    return EXIT.ok
+  } finally {
+    client.close()
+  }
+}
+
+/** `inferbench cancel <task>`. */
+export async function cancelCommand(task: string | undefined, flags: { leader?: string }, _cwd: string, out: TextSink): Promise<number> {
+  if (!task) throw new InferbenchError('INFERBENCH_USAGE', 'cancel: give the task id (inferbench status lists them)')
+  const client = leaderClient(leaderAddress(flags.leader))
+  try {
+    const r = await client.call<{ cancelled: number }>('Cancel', { taskId: task })
+    out.write(`task ${task}: ${r.cancelled} job${r.cancelled === 1 ? '' : 's'} cancelled\n`)
+    return EXIT.ok
+  } finally {
+    client.close()
+  }
+}

@@ -1,0 +1,107 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { serializeError, InferbenchError } from '../core/errors.ts'
+import { collectFingerprint } from '../core/fingerprint.ts'
+import type { JobReport } from '../core/report.ts'
+import { TASK_ROOT } from './leader/leader.ts'
+import { leaderClient } from './leader/service.ts'
+import { INFERBENCH_VERSION, runLocal } from './local.ts'
+import { prepareRun } from './prepare-run.ts'
+
+export interface FollowerOptions {
+  leader: string
+  name?: string
+  /** The follower's own config (plugins, measurement.idle, cost): its machine's settings. */
+  configFile?: string
+  cwd: string
+  signal: AbortSignal
+  /** How long to wait before asking again when the queue is empty. */
+  pollMs?: number
+  log?: (line: string) => void
+}
+
+interface Claim { hasJob: boolean; taskId: string; jobId: string; suiteName: string; suiteYaml: string; attempt: number; estimateMs: number }
+
+/**
+ * `inferbench follower`: registers with the leader (its fingerprint), heartbeats, and runs one
+ * job at a time — claimed from the leader, planned from the submitted suite exactly as the leader
+ * planned it, run with this machine's config (its idle check included) — and reports each result.
+ * A job the leader cancels is stopped at the next heartbeat.
+ */
+export async function runFollower(options: FollowerOptions): Promise<void> {
+  const log = options.log ?? (() => {})
+  const client = leaderClient(options.leader)
+  const fingerprint = collectFingerprint(options.cwd, INFERBENCH_VERSION, {})
+  const name = options.name ?? hostname()
+  const { followerId, heartbeatMs } = await client.call<{ followerId: string; heartbeatMs: number }>('Register', { name, fingerprintJson: JSON.stringify(fingerprint) })
+  log(`follower ${followerId} registered with ${options.leader}`)
+  let current: { jobId: string; controller: AbortController; estimateMs: number } | undefined
+  const beat = setInterval(() => {
+    client.call<{ cancelJobs: string[]; known: boolean }>('Heartbeat', { followerId, queuedSeconds: current ? current.estimateMs / 1000 : 0, runningJob: current?.jobId ?? '' }, heartbeatMs)
+      .then((r) => { if (current && r.cancelJobs.includes(current.jobId)) current.controller.abort('cancelled by the leader') })
+      .catch((error: unknown) => log(`heartbeat failed: ${(error as Error).message}`))
+  }, heartbeatMs)
+  const work = mkdtempSync(join(tmpdir(), 'inferbench-follower-'))
+  try {
+    while (!options.signal.aborted) {
+      let claim: Claim
+      try {
+        claim = await client.call<Claim>('Claim', { followerId })
+      } catch (error) {
+        log(`claim failed: ${(error as Error).message}`)
+        await sleep(options.pollMs ?? 1000, options.signal)
+        continue
+      }
+      if (!claim.hasJob) {
+        await sleep(options.pollMs ?? 1000, options.signal)
+        continue
+      }
+      const controller = new AbortController()
+      const onStop = () => controller.abort('follower stopping')
+      options.signal.addEventListener('abort', onStop, { once: true })
+      current = { jobId: claim.jobId, controller, estimateMs: claim.estimateMs }
+      log(`running ${claim.jobId} of task ${claim.taskId} (attempt ${claim.attempt})`)
+      const report = await runClaimed(claim, work, options, controller.signal)
+      options.signal.removeEventListener('abort', onStop)
+      current = undefined
+      if (options.signal.aborted) break // stopping: the lease runs out and another follower takes the job
+      const reply = await client.call<{ stored: boolean; why: string }>('Report', {
+        followerId, taskId: claim.taskId, jobId: claim.jobId, attempt: claim.attempt, reportJson: JSON.stringify(report), fingerprintJson: JSON.stringify(fingerprint),
+      }).catch((error: unknown) => ({ stored: false, why: (error as Error).message }))
+      log(`${claim.jobId}: ${report.status}${reply.stored ? ', stored' : `, not stored: ${reply.why}`}`)
+    }
+  } finally {
+    clearInterval(beat)
+    client.close()
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+/** Plans the suite in a folder named like the leader's (same job ids) and runs the one job. */
+async function runClaimed(claim: Claim, work: string, options: FollowerOptions, signal: AbortSignal): Promise<JobReport> {
+  const root = join(work, TASK_ROOT.replace(/^\//, ''), claim.taskId)
+  mkdirSync(root, { recursive: true })
+  const file = join(root, claim.suiteName)
+  writeFileSync(file, claim.suiteYaml)
+  try {
+    const prepared = await prepareRun({
+      cwd: options.cwd, filters: [file], ...(options.configFile ? { configFile: options.configFile } : {}),
+      overrides: { root, reporters: [], perfDb: false },
+    })
+    const job = prepared.jobs.find((j) => j.id === claim.jobId)
+    if (!job) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `job ${claim.jobId} is not in the suite as this follower plans it: its plugins or inferbench version differ from the leader's`)
+    const run = await runLocal({ jobs: [job], registry: prepared.registry, config: prepared.config, reporters: [], signal })
+    return run.jobs[0]!
+  } catch (error) {
+    return { id: claim.jobId, suite: claim.suiteName, name: claim.jobId, file, kind: 'serving', params: {}, estimateMs: claim.estimateMs, slo: [], status: 'errored', error: serializeError(error) } satisfies JobReport
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+  })
+}
+

@@ -1,0 +1,37 @@
+import { fileURLToPath } from 'node:url'
+import * as grpc from '@grpc/grpc-js'
+import * as protoLoader from '@grpc/proto-loader'
+import { InferbenchError } from '../../core/errors.ts'
+
+export const LEADER_PROTO = fileURLToPath(new URL('./leader.proto', import.meta.url))
+const OPTIONS: protoLoader.Options = { keepCase: false, longs: Number, enums: String, defaults: true }
+export const DEFAULT_LEADER_PORT = 7700
+
+export function loadLeaderService(): grpc.ServiceClientConstructor {
+  const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(LEADER_PROTO, OPTIONS)) as unknown as { inferbench: { leader: { Leader: grpc.ServiceClientConstructor } } }
+  return pkg.inferbench.leader.Leader
+}
+
+/** Where the leader is: --leader, else INFERBENCH_LEADER, else 127.0.0.1:7700. */
+export function leaderAddress(flag: string | undefined): string {
+  return flag ?? process.env.INFERBENCH_LEADER ?? `127.0.0.1:${DEFAULT_LEADER_PORT}`
+}
+
+/** A promise-returning client for the leader; the token (INFERBENCH_TOKEN) rides on every call. */
+export function leaderClient(address: string, token = process.env.INFERBENCH_TOKEN) {
+  const Client = loadLeaderService()
+  const client = new Client(address, grpc.credentials.createInsecure())
+  const call = <Res>(method: string, request: object, deadlineMs = 30_000): Promise<Res> => new Promise((resolve, reject) => {
+    const metadata = new grpc.Metadata()
+    if (token) metadata.set('authorization', `Bearer ${token}`)
+    const fn = (client as unknown as Record<string, (r: object, m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, v: Res) => void) => void>)[method]!
+    fn.call(client, request, metadata, { deadline: Date.now() + deadlineMs }, (error, value) => {
+      if (!error) return resolve(value)
+      const why = error.code === grpc.status.UNAVAILABLE ? `no leader answers at ${address} (${error.details}); start one with inferbench leader, or set --leader / INFERBENCH_LEADER`
+        : error.code === grpc.status.UNAUTHENTICATED ? `the leader at ${address} refused the token: ${error.details}`
+          : `the leader at ${address}: ${error.details}`
+      reject(new InferbenchError(error.code === grpc.status.UNAUTHENTICATED || error.code === grpc.status.INVALID_ARGUMENT ? 'INFERBENCH_USAGE' : 'INFERBENCH_BACKEND_FAILED', why, { cause: error }))
+    })
+  })
+  return { call, close: () => client.close() }
+}

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto'
+import Database from 'better-sqlite3'
+import { InferbenchError } from '../../core/errors.ts'
+import { placeJob, type WorkerLoad } from '../../core/schedule/policies.ts'
+
+export type JobState = 'queued' | 'leased' | 'done' | 'failed' | 'cancelled'
+
+export interface QueueOptions {
+  /** A claimed job goes back to the queue when its follower has not renewed it for this long. */
+  leaseMs: number
+  /** A follower not heard from for this long is gone: its assigned jobs are placed again. */
+  deadAfterMs: number
+  /** Attempts before a job is failed with every reason it was given back. */
+  maxAttempts: number
+}
+
+export interface PlannedJob {
+  jobId: string
+  name: string
+  suiteName: string
+  estimateMs: number
+}
+
+export interface ClaimedJob {
+  taskId: string
+  jobId: string
+  suiteName: string
+  suiteYaml: string
+  attempt: number
+  estimateMs: number
+}
+
+interface JobRow {
+  task_id: string
+  job_id: string
+  name: string
+  suite_name: string
+  estimate_ms: number
+  seq: number
+  state: JobState
+  assigned: string | null
+  leased_by: string | null
+  lease_expires: number | null
+  leased_at: number | null
+  attempts: number
+  errors: string
+}
+
+/**
+ * The leader's durable job queue, in SQLite beside its PerfDB: tasks, their jobs with leases, and
+ * the followers. Tier 1 of the scheduler places each queued job on the live follower with the least
+ * outstanding work (qa); tier 2 hands a claiming follower its own jobs shortest first (sjf), and an
+ * idle one the shortest job queued anywhere. A
+ * claim is a lease: a follower that stops renewing it loses the job back to the queue, and a job
+ * given back `maxAttempts` times fails with every reason. Everything survives a leader restart.
+ */
+export class TaskQueue {
+  private constructor(private readonly db: Database.Database, private readonly options: QueueOptions) {}
+
+  static open(path: string, options: QueueOptions): TaskQueue {
+    const db = new Database(path, { timeout: 10_000 })
+    db.pragma('journal_mode = WAL')
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS leader_tasks (id TEXT PRIMARY KEY, user TEXT NOT NULL, submitted_at TEXT NOT NULL, suites TEXT NOT NULL, run_id INTEGER, finished INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS leader_jobs (
+        task_id TEXT NOT NULL REFERENCES leader_tasks(id), job_id TEXT NOT NULL, name TEXT NOT NULL, suite_name TEXT NOT NULL,
+        estimate_ms REAL NOT NULL, seq INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'done', 'failed', 'cancelled')),
+        assigned TEXT, leased_by TEXT, lease_expires INTEGER, leased_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (task_id, job_id));
+      CREATE TABLE IF NOT EXISTS leader_followers (id TEXT PRIMARY KEY, name TEXT NOT NULL, fingerprint TEXT NOT NULL, last_seen INTEGER NOT NULL, queued_seconds REAL NOT NULL DEFAULT 0);
+    `)
+    return new TaskQueue(db, options)
+  }
+
+  close(): void {
+    this.db.close()
+  }
+
+  submit(user: string, suites: Array<{ name: string; yaml: string }>, jobs: PlannedJob[], now: number, runId?: number): string {
+    const id = randomUUID().slice(0, 8)
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO leader_tasks (id, user, submitted_at, suites, run_id) VALUES (?, ?, ?, ?, ?)').run(id, user, new Date(now).toISOString(), JSON.stringify(suites), runId ?? null)
+      const insert = this.db.prepare("INSERT INTO leader_jobs (task_id, job_id, name, suite_name, estimate_ms, seq, state) VALUES (?, ?, ?, ?, ?, ?, 'queued')")
+      const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM leader_jobs').get() as { s: number }).s
+      jobs.forEach((j, i) => insert.run(id, j.jobId, j.name, j.suiteName, j.estimateMs, seq + i + 1))
+      this.place(now)
+    }).immediate()
+    return id
+  }
+
+  register(name: string, fingerprintJson: string, now: number): string {
+    const id = `${name}-${randomUUID().slice(0, 6)}`
+    this.db.prepare('INSERT INTO leader_followers (id, name, fingerprint, last_seen) VALUES (?, ?, ?, ?)').run(id, name, fingerprintJson, now)
+    return id
+  }
+
+  /** A follower's heartbeat: it is alive, its leases are renewed; the jobs it must stop (cancelled) are returned. */
+  heartbeat(followerId: string, queuedSeconds: number, now: number): { known: boolean; cancel: string[] } {
+    return this.db.transaction(() => {
+      const known = this.db.prepare('UPDATE leader_followers SET last_seen = ?, queued_seconds = ? WHERE id = ?').run(now, queuedSeconds, followerId).changes > 0
+      if (!known) return { known: false, cancel: [] }
+      this.db.prepare("UPDATE leader_jobs SET lease_expires = ? WHERE leased_by = ? AND state = 'leased'").run(now + this.options.leaseMs, followerId)
+      const cancel = this.db.prepare("SELECT job_id FROM leader_jobs WHERE leased_by = ? AND state = 'cancelled' AND lease_expires IS NOT NULL").all(followerId) as Array<{ job_id: string }>
+      this.db.prepare("UPDATE leader_jobs SET lease_expires = NULL WHERE leased_by = ? AND state = 'cancelled'").run(followerId)
+      return { known: true, cancel: cancel.map((c) => c.job_id) }
+    }).immediate()
+  }
+
+  /** The next job for a follower: its own shortest first, else any unplaced one; leased to it. */
+  claim(followerId: string, now: number): ClaimedJob | undefined {
+    return this.db.transaction(() => {
+      const known = this.db.prepare('UPDATE leader_followers SET last_seen = ? WHERE id = ?').run(now, followerId).changes > 0
+      if (!known) throw new InferbenchError('INFERBENCH_USAGE', `unknown follower ${followerId}: register first`)
+      this.expire(now)
+      this.place(now)
+      // Its own jobs first, then unplaced ones; an idle follower that joined after the placement
+      // takes the shortest job waiting behind another follower's (placements are made as jobs
+      // arrive, and an idle follower must not watch a queue it could shorten).
+      const row = (this.db.prepare("SELECT * FROM leader_jobs WHERE state = 'queued' AND assigned = ? ORDER BY estimate_ms, seq LIMIT 1").get(followerId)
+        ?? this.db.prepare("SELECT * FROM leader_jobs WHERE state = 'queued' AND assigned IS NULL ORDER BY estimate_ms, seq LIMIT 1").get()
+        ?? this.db.prepare("SELECT * FROM leader_jobs WHERE state = 'queued' ORDER BY estimate_ms, seq LIMIT 1").get()) as JobRow | undefined
+      if (!row) return undefined
+      this.db.prepare("UPDATE leader_jobs SET state = 'leased', assigned = ?, leased_by = ?, leased_at = ?, lease_expires = ?, attempts = attempts + 1 WHERE task_id = ? AND job_id = ?")
+        .run(followerId, followerId, now, now + this.options.leaseMs, row.task_id, row.job_id)
+      const suites = JSON.parse((this.db.prepare('SELECT suites FROM leader_tasks WHERE id = ?').get(row.task_id) as { suites: string }).suites) as Array<{ name: string; yaml: string }>
+      return { taskId: row.task_id, jobId: row.job_id, suiteName: row.suite_name, suiteYaml: suites.find((s) => s.name === row.suite_name)!.yaml, attempt: row.attempts + 1, estimateMs: row.estimate_ms }
+    }).immediate()
+  }
+
+  /**
+   * A result, stored once: only from the follower holding the job's current lease (a follower that
+   * lost its lease and reports late is told so, and nothing is stored twice).
+   */
+  complete(followerId: string, taskId: string, jobId: string, attempt: number, failed: boolean, error?: string): { stored: boolean; why?: string } {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT * FROM leader_jobs WHERE task_id = ? AND job_id = ?').get(taskId, jobId) as JobRow | undefined
+      if (!row) return { stored: false, why: `no job ${jobId} in task ${taskId}` }
+      if (row.state === 'done' || row.state === 'failed') return { stored: false, why: 'already stored' }
+      if (row.state === 'cancelled') return { stored: false, why: 'the task was cancelled' }
+      if (row.state !== 'leased' || row.leased_by !== followerId || row.attempts !== attempt) return { stored: false, why: 'the lease was lost: the job was given to another follower' }
+      const errors = error ? JSON.stringify([...JSON.parse(row.errors) as string[], error]) : row.errors
+      this.db.prepare('UPDATE leader_jobs SET state = ?, lease_expires = NULL, errors = ? WHERE task_id = ? AND job_id = ?').run(failed ? 'failed' : 'done', errors, taskId, jobId)
+      return { stored: true }
+    }).immediate()
+  }
+
+  cancel(taskId: string): number {
+    return this.db.prepare("UPDATE leader_jobs SET state = 'cancelled' WHERE task_id = ? AND state IN ('queued', 'leased')").run(taskId).changes
+  }
+
+  /** Leases that ran out go back to the queue (or fail after maxAttempts); gone followers lose their placements. */
+  expire(now: number): void {
+    const expired = this.db.prepare("SELECT * FROM leader_jobs WHERE state = 'leased' AND lease_expires < ?").all(now) as JobRow[]
+    for (const row of expired) {
+      const errors = JSON.stringify([...JSON.parse(row.errors) as string[], `attempt ${row.attempts}: follower ${row.leased_by} stopped renewing its lease`])
+      const state = row.attempts >= this.options.maxAttempts ? 'failed' : 'queued'
+      this.db.prepare('UPDATE leader_jobs SET state = ?, assigned = NULL, leased_by = NULL, lease_expires = NULL, errors = ? WHERE task_id = ? AND job_id = ?').run(state, errors, row.task_id, row.job_id)
+    }
+    const dead = this.db.prepare('SELECT id FROM leader_followers WHERE last_seen < ?').all(now - this.options.deadAfterMs) as Array<{ id: string }>
+    for (const f of dead) this.db.prepare("UPDATE leader_jobs SET assigned = NULL WHERE state = 'queued' AND assigned = ?").run(f.id)
+  }
+
+  /** Tier 1: every queued, unplaced job onto the live follower with the least outstanding work. */
+  private place(now: number): void {
+    const alive = this.db.prepare('SELECT id FROM leader_followers WHERE last_seen >= ? ORDER BY rowid').all(now - this.options.deadAfterMs) as Array<{ id: string }>
+    if (alive.length === 0) return
+    const loads: WorkerLoad[] = alive.map((f) => {
+      const queued = this.db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(estimate_ms), 0) AS ms FROM leader_jobs WHERE state = 'queued' AND assigned = ?").get(f.id) as { n: number; ms: number }
+      const running = this.db.prepare("SELECT leased_at, estimate_ms FROM leader_jobs WHERE state = 'leased' AND leased_by = ?").get(f.id) as { leased_at: number; estimate_ms: number } | undefined
+      return { jobs: queued.n + (running ? 1 : 0), queuedSeconds: queued.ms / 1000, runningEstimatedEnd: running ? (running.leased_at + running.estimate_ms) / 1000 : Number.NEGATIVE_INFINITY }
+    })
+    const unplaced = this.db.prepare("SELECT task_id, job_id, estimate_ms FROM leader_jobs WHERE state = 'queued' AND assigned IS NULL ORDER BY seq").all() as Array<{ task_id: string; job_id: string; estimate_ms: number }>
+    const assign = this.db.prepare('UPDATE leader_jobs SET assigned = ? WHERE task_id = ? AND job_id = ?')
+    unplaced.forEach((job, i) => {
+      const w = placeJob('qa', loads, now / 1000, i)
+      assign.run(alive[w]!.id, job.task_id, job.job_id)
+      loads[w]!.jobs++
+      loads[w]!.queuedSeconds += job.estimate_ms / 1000
+    })
+  }
+
+  status(taskId?: string): { tasks: TaskView[]; followers: Array<{ id: string; name: string; lastSeen: number; queuedSeconds: number }> } {
+    const tasks = (taskId
+      ? this.db.prepare('SELECT * FROM leader_tasks WHERE id = ?').all(taskId)
+      : this.db.prepare('SELECT * FROM leader_tasks ORDER BY submitted_at DESC LIMIT 50').all()) as Array<{ id: string; user: string; submitted_at: string; run_id: number | null }>
+    const views = tasks.map((t) => {
+      const jobs = this.db.prepare('SELECT * FROM leader_jobs WHERE task_id = ? ORDER BY seq').all(t.id) as JobRow[]
+      return {
+        taskId: t.id, user: t.user, submittedAt: t.submitted_at, runId: t.run_id ?? undefined, state: taskState(jobs),
+        jobs: jobs.map((j) => ({ jobId: j.job_id, name: j.name, state: j.state, follower: j.leased_by ?? j.assigned ?? '', attempts: j.attempts, errors: JSON.parse(j.errors) as string[], estimateMs: j.estimate_ms })),
+      }
+    })
+    const followers = (this.db.prepare('SELECT * FROM leader_followers ORDER BY rowid').all() as Array<{ id: string; name: string; last_seen: number; queued_seconds: number }>)
+      .map((f) => ({ id: f.id, name: f.name, lastSeen: f.last_seen, queuedSeconds: f.queued_seconds }))
+    return { tasks: views, followers }
+  }
+
+  /** Tasks whose every job has ended and whose run is not closed yet; marks them closed. */
+  finishedTasks(): Array<{ taskId: string; runId: number | undefined }> {
+    const open = this.db.prepare('SELECT id, run_id FROM leader_tasks WHERE finished = 0').all() as Array<{ id: string; run_id: number | null }>
+    const done: Array<{ taskId: string; runId: number | undefined }> = []
+    for (const t of open) {
+      const left = (this.db.prepare("SELECT COUNT(*) AS n FROM leader_jobs WHERE task_id = ? AND state IN ('queued', 'leased')").get(t.id) as { n: number }).n
+      if (left > 0) continue
+      this.db.prepare('UPDATE leader_tasks SET finished = 1 WHERE id = ?').run(t.id)
+      done.push({ taskId: t.id, runId: t.run_id ?? undefined })
+    }
+    return done
+  }
+}
+
+export interface TaskView {
+  taskId: string
+  user: string
+  submittedAt: string
+  runId: number | undefined
+  state: string
+  jobs: Array<{ jobId: string; name: string; state: JobState; follower: string; attempts: number; errors: string[]; estimateMs: number }>
+}
+
+function taskState(jobs: JobRow[]): string {
+  if (jobs.some((j) => j.state === 'leased')) return 'running'
+  if (jobs.some((j) => j.state === 'queued')) return jobs.some((j) => j.state === 'done' || j.state === 'failed') ? 'running' : 'queued'
+  if (jobs.some((j) => j.state === 'cancelled')) return 'cancelled'
+  return jobs.some((j) => j.state === 'failed') ? 'failed' : 'done'
+}

@@ -1,0 +1,144 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { join } from 'node:path'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../core/config.ts'
+import { createRegistry } from '../../core/plugin.ts'
+import { PerfDb } from '../../core/store/perf-db.ts'
+import { withBuiltinPlugins } from '../../runners/builtin-plugins.ts'
+import { startLeader, type RunningLeader } from '../../runners/leader/leader.ts'
+import { leaderClient } from '../../runners/leader/service.ts'
+import { CLI, tempProject } from '../helpers/temp-project.ts'
+
+const project = tempProject({
+  'inferbench.config.ts': 'export default { perfDb: false, measurement: { minDuration: 100, minRequests: 10 } }\n',
+})
+const suite = (name: string, durations: string[]) => ({
+  name,
+  yaml: `model: { generate: fc, params: { layers: 1, width: 16 } }
+benches:
+${durations.map((d, i) => `  - name: job${i} ${d}\n    workload: { type: closed, duration: ${d} }\n    warmup: false\n`).join('')}`,
+})
+const followers: ChildProcess[] = []
+const leaders: RunningLeader[] = []
+afterEach(async () => {
+  for (const f of followers.splice(0)) f.kill('SIGKILL')
+  for (const l of leaders.splice(0)) await l.stop().catch(() => {})
+})
+afterAll(() => project.cleanup())
+
+async function leader(db: string, extra: { token?: string } = {}) {
+  const config = await loadConfig({ cwd: project.dir })
+  const l = await startLeader({ host: '127.0.0.1', port: 0, dbPath: join(project.dir, db), config, registry: createRegistry(withBuiltinPlugins(config.plugins)), heartbeatMs: 250, leaseMs: 1200, ...extra })
+  leaders.push(l)
+  return l
+}
+function follower(port: number, name: string, env: Record<string, string> = {}): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [CLI, 'follower', '--leader', `127.0.0.1:${port}`, '--name', name], { cwd: project.dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } })
+  let out = ''
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString() })
+  followers.push(child)
+  return Object.assign(child, { output: () => out })
+}
+type Status = { tasks: Array<{ taskId: string; state: string; runId: number; jobs: Array<{ jobId: string; state: string; follower: string; attempts: number; error: string }> }> }
+async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+describe('leader and followers on loopback', () => {
+  it('runs a submitted suite on two followers end to end; each result once in the leader\'s PerfDB', async () => {
+    const l = await leader('cluster.db')
+    const client = leaderClient(`127.0.0.1:${l.port}`)
+    try {
+      follower(l.port, 'f1')
+      follower(l.port, 'f2')
+      await until(async () => (await client.call<{ followers: unknown[] }>('Status', { taskId: '' })).followers.length === 2, 20_000, 'both followers')
+      const { taskId, jobIds } = await client.call<{ taskId: string; jobIds: string[] }>('Submit', { user: 'test', suites: [suite('mlp.bench.yaml', ['400ms', '600ms', '300ms', '500ms'])] })
+      expect(jobIds).toHaveLength(4)
+      let status: Status | undefined
+      await until(async () => {
+        status = await client.call<Status>('Status', { taskId })
+        return status.tasks[0]!.state === 'done'
+      }, 60_000, 'the task to finish')
+      const task = status!.tasks[0]!
+      // Both followers worked (tier 1 spread the jobs), each job once.
+      expect(new Set(task.jobs.map((j) => j.follower.replace(/-\w+$/, '')))).toEqual(new Set(['f1', 'f2']))
+      expect(task.jobs.every((j) => j.attempts === 1)).toBe(true)
+      const db = PerfDb.open(join(project.dir, 'cluster.db'))
+      try {
+        const stored = db.jobs(task.runId)
+        expect(stored.map((j) => j.jobId).sort()).toEqual([...jobIds].sort())
+        expect(stored.every((j) => j.status === 'passed')).toBe(true)
+        await until(async () => db.run(task.runId)?.status === 'completed', 5000, 'the task\'s run to close')
+      } finally {
+        db.close()
+      }
+    } finally {
+      client.close()
+    }
+  }, 90_000)
+
+  it('a follower SIGKILLed mid-job loses the job to the other, which completes it once', async () => {
+    const l = await leader('faults.db')
+    const client = leaderClient(`127.0.0.1:${l.port}`)
+    try {
+      const first = follower(l.port, 'doomed')
+      await until(async () => (await client.call<{ followers: unknown[] }>('Status', { taskId: '' })).followers.length === 1, 20_000, 'the first follower')
+      const { taskId, jobIds } = await client.call<{ taskId: string; jobIds: string[] }>('Submit', { user: 'test', suites: [suite('long.bench.yaml', ['3s'])] })
+      await until(async () => (await client.call<Status>('Status', { taskId })).tasks[0]!.jobs[0]!.state === 'leased', 20_000, 'the job to be claimed')
+      await new Promise((r) => setTimeout(r, 800)) // mid-job
+      first.kill('SIGKILL')
+      follower(l.port, 'survivor')
+      let status: Status | undefined
+      await until(async () => {
+        status = await client.call<Status>('Status', { taskId })
+        return status.tasks[0]!.state === 'done'
+      }, 60_000, 'the job to complete on the survivor')
+      const job = status!.tasks[0]!.jobs[0]!
+      expect(job.follower).toMatch(/^survivor-/)
+      expect(job.attempts).toBe(2)
+      expect(job.error).toMatch(/attempt 1: follower doomed-\w+ stopped renewing its lease/)
+      const db = PerfDb.open(join(project.dir, 'faults.db'))
+      try {
+        expect(db.jobs(status!.tasks[0]!.runId).map((j) => j.jobId)).toEqual(jobIds)
+      } finally {
+        db.close()
+      }
+    } finally {
+      client.close()
+    }
+  }, 90_000)
+
+  it('a restarted leader still has the queued jobs; a wrong token is refused; no token means loopback only', async () => {
+    const first = await leader('restart.db')
+    const client = leaderClient(`127.0.0.1:${first.port}`)
+    const { taskId } = await client.call<{ taskId: string }>('Submit', { user: 'test', suites: [suite('q.bench.yaml', ['1s', '2s'])] })
+    client.close()
+    await first.stop()
+    leaders.splice(leaders.indexOf(first), 1)
+    const second = await leader('restart.db')
+    const again = leaderClient(`127.0.0.1:${second.port}`)
+    try {
+      const status = await again.call<Status>('Status', { taskId })
+      expect(status.tasks[0]).toMatchObject({ taskId, state: 'queued' })
+      expect(status.tasks[0]!.jobs.map((j) => j.state)).toEqual(['queued', 'queued'])
+    } finally {
+      again.close()
+    }
+
+    const guarded = await leader('token.db', { token: 'secret' })
+    const wrong = leaderClient(`127.0.0.1:${guarded.port}`, 'not-the-secret')
+    await expect(wrong.call('Status', { taskId: '' })).rejects.toThrow(/refused the token: missing or wrong token/)
+    wrong.close()
+    const right = leaderClient(`127.0.0.1:${guarded.port}`, 'secret')
+    await expect(right.call('Status', { taskId: '' })).resolves.toMatchObject({ tasks: [] })
+    right.close()
+    const config = await loadConfig({ cwd: project.dir })
+    await expect(startLeader({ host: '0.0.0.0', port: 0, dbPath: join(project.dir, 'open.db'), config, registry: createRegistry(withBuiltinPlugins([])) }))
+      .rejects.toThrow(/without INFERBENCH_TOKEN the leader listens on loopback only/)
+  }, 60_000)
+})
