@@ -49,9 +49,10 @@ export async function leaderboardCommand(flags: LeaderboardFlags, cwd: string, o
   const db = PerfDb.open(path)
   let rows: Row[]
   try {
-    rows = db.configurations().filter((x) => x.latest.report.kind === 'serving')
+    const all = db.configurations().filter((x) => x.latest.report.kind === 'serving')
       .map((x) => ({ job: x.latest.report as JobReport & Measurement, fingerprint: x.fingerprint, runs: x.runs }))
-      .filter((r) => filters.every((f) => f(r)))
+    checkFilterKeys(filters, all)
+    rows = all.filter((r) => filters.every((f) => f.test(r)))
   } finally {
     db.close()
   }
@@ -71,19 +72,23 @@ export async function leaderboardCommand(flags: LeaderboardFlags, cwd: string, o
     out.write(`no stored configuration${filters.length ? ' matches the filters' : ''}\n`)
     return EXIT.ok
   }
-  const header = ['#', 'model', 'backend', 'batch', 'hardware', 'workload', 'p50', 'p99', 'samples/s', 'J/sample', '$/1M', 'SLO']
+  const header = ['#', 'bench', 'model', 'backend', 'batch', 'options', 'hardware', 'workload', 'p50', 'p99', 'samples/s', 'J/sample', '$/1M', 'SLO', 'measurement']
   const table = shown.map((r, i) => {
     const m = r.job
     const energy = m.cost?.energy?.perSampleJ
     const cost = SORTS.cost.pick(m)
-    return [String(i + 1), String(m.params.model ?? '-'), String(m.params.backend ?? '-'), String(m.batch), hardware(r.fingerprint), m.settings?.workload.label ?? '-',
+    const options = Object.entries(m.params).filter(([k]) => !['model', 'backend', 'batch'].includes(k)).map(([k, v]) => `${k}=${v}`).join(', ')
+    const measurement = m.validity?.valid === false ? 'invalid' : m.stability?.stable === false ? 'unstable' : 'ok'
+    return [String(i + 1), m.name, String(m.params.model ?? '-'), String(m.params.backend ?? '-'), String(m.batch), options || '-', hardware(r.fingerprint), m.settings?.workload.label ?? '-',
       formatMs(m.latency.p50), formatMs(m.latency.p99), Math.round(m.throughput.samplesPerSec).toLocaleString('en-US'),
-      energy === undefined ? '-' : energy.toPrecision(3), cost === undefined ? '-' : cost.toPrecision(3), slo(m)]
+      energy === undefined ? '-' : energy.toPrecision(3), cost === undefined ? '-' : cost.toPrecision(3), slo(m), measurement]
   })
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)))
   out.write(`\n ${c.bold('leaderboard')}  ${rows.length} configuration${rows.length === 1 ? '' : 's'}, by ${sortName}${filters.length ? `, ${flags.filter!.join(' ')}` : ''}${rows.length > limit ? ` (top ${limit})` : ''}\n\n`)
   out.write(`  ${header.map((h, i) => c.dim(h.padEnd(widths[i]!))).join('  ')}\n`)
   for (const row of table) out.write(`  ${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`)
+  const withoutFigure = shown.filter((r) => key(r) === undefined).length
+  if (withoutFigure) out.write(c.dim(`\n  ${withoutFigure} without a ${sortName} figure, listed last${sortName === 'cost' ? ' (set cost.instance)' : sortName === 'energy' ? ' (add the cpu or rapl probe)' : ''}\n`))
   return EXIT.ok
 }
 
@@ -96,14 +101,27 @@ function hardware(f: Fingerprint): string {
   return f.gpu?.devices.length ? f.gpu.devices[0]! : `${f.cpu.model.replace(/\s+\d+-Core Processor/, '')} ×${f.cpu.cores}`
 }
 
-/** `backend=server` (equal) or `model~resnet` (contains), on a job's parameters. */
-function parseFilter(text: string): (r: Row) => boolean {
+interface Filter { key: string; test: (r: Row) => boolean }
+
+/** `backend=server` (equal) or `model~resnet` (contains), on a parameter, the workload, the hardware or the bench name. */
+function parseFilter(text: string): Filter {
   const m = /^([\w.]+)(=|~)(.*)$/.exec(text)
-  if (!m) throw new InferbenchError('INFERBENCH_USAGE', `--filter: expected key=value (equal) or key~text (contains) on a parameter, e.g. backend=server or model~resnet, received '${text}'`)
-  const [, k, op, v] = m
-  return (r) => {
-    const actual = r.job.params[k!]
-    if (actual === undefined) return false
-    return op === '=' ? String(actual) === v : String(actual).includes(v!)
+  if (!m) throw new InferbenchError('INFERBENCH_USAGE', `--filter: expected key=value (equal) or key~text (contains), e.g. backend=server or model~resnet, received '${text}'`)
+  const [, key, op, v] = m
+  const field = (r: Row): string | undefined => {
+    if (key === 'workload') return r.job.settings?.workload.label
+    if (key === 'hardware') return hardware(r.fingerprint)
+    if (key === 'bench') return `${r.job.suite} > ${r.job.name}`
+    const actual = r.job.params[key!]
+    return actual === undefined ? undefined : String(actual)
+  }
+  return { key: key!, test: (r) => { const actual = field(r); return actual !== undefined && (op === '=' ? actual === v : actual.includes(v!)) } }
+}
+
+/** A filter on a key no stored configuration has is a typo, not an empty answer. */
+function checkFilterKeys(filters: Filter[], rows: Row[]): void {
+  const known = new Set(['workload', 'hardware', 'bench', ...rows.flatMap((r) => Object.keys(r.job.params))])
+  for (const f of filters) {
+    if (!known.has(f.key)) throw new InferbenchError('INFERBENCH_USAGE', `--filter: no stored configuration has '${f.key}'; keys: ${[...known].join(', ')}`)
   }
 }

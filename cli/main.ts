@@ -23,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-t, --testNamePattern <pattern>', 'Run only jobs whose full name matches this regular expression')
     .option('--list', 'Print the jobs and their estimated durations without running anything')
     .option('-c, --config <file>', 'Path to a config file')
-    .option('--reporter <name>', 'Reporter to use: default, json, or one from a plugin (repeatable)')
+    .option('--reporter <name>', 'Reporter to use: default, json, junit, or one from a plugin (repeatable)')
     .option('--outputFile <path>', 'Write file reporters here; --outputFile.json=<path> per reporter')
     .option('--bail [n]', 'Stop after n failed or errored jobs (default 1)')
     .option('--passWithNoTests', 'Exit 0 when there is no job to run (default: exit 1)')

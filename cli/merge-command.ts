@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { loadConfig } from '../core/config.ts'
-import { EXIT, InferbenchError } from '../core/errors.ts'
+import { EXIT } from '../core/errors.ts'
 import type { TextSink } from '../core/plugin.ts'
 import { PerfDb } from '../core/store/perf-db.ts'
 import { mergeShardBlobs, readShardBlobs } from '../runners/shard-blob.ts'
@@ -15,12 +15,12 @@ export interface MergeFlags {
 }
 
 /**
- * `inferbench merge <dir>`: the blobs every `--shard=i/n` run left in `dir`, as one JSON report
+ * `inferbench merge [dir]` (default .inferbench/shards): the blobs every `--shard=i/n` run left in `dir`, as one JSON report
  * (--outputFile) and one PerfDB run. Refuses mixed schema versions, missing or repeated shards,
  * and plans that differ, naming the file at fault.
  */
 export async function mergeCommand(dir: string | undefined, flags: MergeFlags, cwd: string, out: TextSink): Promise<number> {
-  if (!dir) throw new InferbenchError('INFERBENCH_USAGE', 'merge: give the folder the shard blobs are in (default of --shard runs: .inferbench/shards)')
+  dir ??= '.inferbench/shards'
   const merged = mergeShardBlobs(readShardBlobs(resolve(cwd, dir)))
   if (flags.outputFile) writeFileSync(resolve(cwd, flags.outputFile), `${JSON.stringify({ schemaVersion: 1, ...merged }, null, 2)}\n`)
   let runId: number | undefined
@@ -29,7 +29,11 @@ export async function mergeCommand(dir: string | undefined, flags: MergeFlags, c
     if (path !== false) {
       const db = PerfDb.open(path)
       try {
-        runId = db.findRun(merged.startedAt, merged.fingerprint.hostname) ?? db.importRun(merged, `merge:${dir}`)
+        // The same merge stored before (same shards, same results) is not stored twice; a merge
+        // sharing only its first shard's start (a retried shard) is a new run.
+        const earlier = db.findRun(merged.startedAt, merged.fingerprint.hostname)
+        const same = earlier !== undefined && sameJobs(db.jobs(earlier).map((j) => j.report), merged.jobs)
+        runId = same ? earlier : db.importRun(merged, `merge:${dir}`)
       } finally {
         db.close()
       }
@@ -43,4 +47,8 @@ export async function mergeCommand(dir: string | undefined, flags: MergeFlags, c
   out.write(`merged ${merged.shards.length} shards (${merged.shards.map((s) => `${s.index}/${s.count} on ${s.hostname}`).join(', ')}): ${merged.jobs.length} jobs, ${k.passed} passed, ${k.failed} failed, ${k.errored} errored, ${k.skipped} skipped`
     + `${flags.outputFile ? `; report ${flags.outputFile}` : ''}${runId !== undefined ? `; PerfDB run ${runId}` : ''}\n`)
   return k.failed + k.errored > 0 ? EXIT.failed : EXIT.ok
+}
+
+function sameJobs(a: unknown[], b: unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => JSON.stringify(x) === JSON.stringify(b[i]))
 }

@@ -40,7 +40,7 @@ export async function rooflineCommand(flags: RooflineFlags, cwd: string, out: Te
   for (const k of [cpu, ...gpus]) {
     out.write(`   ${k.name.padEnd(46)} peak ${(k.peakFlops / 1e9).toFixed(1).padStart(8)} GFLOP/s   bandwidth ${(k.bandwidthBytesPerSec / 1e9).toFixed(1).padStart(7)} GB/s   ridge ${(k.peakFlops / k.bandwidthBytesPerSec).toFixed(1)} FLOP/byte  ${c.dim(k.source)}\n`)
   }
-  out.write(c.dim(`\n   measured: MatMul ${measured.how.matmulN}×${measured.how.matmulN}, stream of ${(measured.how.streamFloats / 2 ** 20).toFixed(0)}M floats, best of ${measured.how.runs}, threads: ${measured.how.threads}\n`))
+  out.write(c.dim(`\n   measured: MatMul ${measured.how.matmulN}×${measured.how.matmulN}, stream of ${(measured.how.streamFloats / 2 ** 20).toFixed(0)}M floats, best of ${measured.how.runs}, threads: ${measured.how.threads}${flags.quick ? '; --quick ceilings move between runs on a busy machine: measure without it for the figures you keep' : ''}\n`))
   if (points.length) {
     out.write(`\n   ${c.dim('stored jobs under the CPU roofline (latest result per configuration)')}\n`)
     for (const { job, point } of points) {

@@ -13,7 +13,7 @@ import { storeRecorder, type StoredRun } from '../runners/store-recorder.ts'
 import { loadSide, printComparison, regressionLimit, storedHistory } from './store-command.ts'
 import { prepareRun } from '../runners/prepare-run.ts'
 import { parseShard, shardJobs } from '../core/schedule/shard.ts'
-import { shardBlobPath, shardBlobWriter } from '../runners/shard-blob.ts'
+import { planHash, shardBlobPath, shardBlobWriter } from '../runners/shard-blob.ts'
 import { collectFingerprint } from '../core/fingerprint.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
 import { reportBase } from '../runners/report-base.ts'
@@ -64,7 +64,7 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
   if (shard && !jobs.some((j) => !j.skip)) {
     // More shards than jobs (a wide CI matrix): an empty shard is not an error, and merge needs its blob.
     const now = new Date().toISOString()
-    shardBlobWriter(blobPath!, shard, planned.map((j) => j.id)).onRunEnd!({
+    shardBlobWriter(blobPath!, shard, planned.map((j) => j.id), planHash(planned)).onRunEnd!({
       startedAt: now, finishedAt: now, durationMs: 0, fingerprint: collectFingerprint(config.root, INFERBENCH_VERSION, {}), jobs: jobs.map((j) => ({ ...reportBase(j), status: 'skipped' as const, reason: j.skip ?? '' })),
       counts: { passed: 0, failed: 0, errored: 0, skipped: jobs.length },
     })
@@ -92,7 +92,7 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
   if (config.perfDb !== false && flags.store !== false) {
     reporters.push(storeRecorder({ path: config.perfDb, root: config.root, source: 'cli', stdout: notes, stored, warn: (m) => process.stderr.write(`inferbench: ${m}\n`) }))
   }
-  if (shard) reporters.push(shardBlobWriter(blobPath!, shard, planned.map((j) => j.id)))
+  if (shard) reporters.push(shardBlobWriter(blobPath!, shard, planned.map((j) => j.id), planHash(planned)))
   const controller = new AbortController()
   // SIGTERM (timeout, a CI runner cancelling) stops like Ctrl-C: backends closed, servers stopped, figures kept.
   const onSigint = () => controller.abort('interrupted')

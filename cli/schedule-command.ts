@@ -47,6 +47,8 @@ export function simulateCommand(flags: SimulateFlags, cwd: string, out: TextSink
   } else {
     const arrivals = flags.arrivals ?? PAPER_SETTING.arrivals
     if (arrivals !== 'batch' && arrivals !== 'poisson') throw new InferbenchError('INFERBENCH_USAGE', `--arrivals: expected batch or poisson, received '${arrivals}'`)
+    if (arrivals === 'batch' && flags.load !== undefined) throw new InferbenchError('INFERBENCH_USAGE', '--load sets the rate of Poisson arrivals; add --arrivals poisson (batch arrivals use --batch-size and --batch-interval)')
+    if (arrivals === 'poisson' && (flags.batchSize !== undefined || flags.batchInterval !== undefined)) throw new InferbenchError('INFERBENCH_USAGE', '--batch-size and --batch-interval shape batch arrivals; with --arrivals poisson the rate is --load')
     const s: SyntheticSetting = {
       ...PAPER_SETTING, workers, arrivals,
       jobs: int(flags.jobs, '--jobs', PAPER_SETTING.jobs, 1),

@@ -86,7 +86,7 @@ function unclaimedMessage(key: string, backend: string, claims: AxisClaim[], dim
   return `${head}${hint} A purely descriptive axis (a repetition counter, a label) is declared in the config: axes: { ${key}: 'what it means' }`
 }
 
-function nearestName<T extends { name: string }>(key: string, candidates: T[]): T | undefined {
+export function nearestName<T extends { name: string }>(key: string, candidates: T[]): T | undefined {
   let best: T | undefined
   let bestDistance = Infinity
   for (const c of candidates) {

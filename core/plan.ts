@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { relative } from 'node:path'
 import { checkAxesClaimed } from './axis-claims.ts'
 import { describeValue } from './describe-value.ts'
@@ -93,6 +94,16 @@ export function planJobs(files: readonly SuiteNode[], options: PlanOptions): Job
       }
     }
   }
+  // Two jobs with one id would be one configuration to history, compare and the leaderboard.
+  const seen = new Map<string, Job>()
+  for (const job of jobs) {
+    const other = seen.get(job.id)
+    if (other) {
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID',
+        `${relative(options.root, job.file) || job.file} > ${job.fullName}: the same bench name and parameters as ${other.fullName}; give the benches different names`)
+    }
+    seen.set(job.id, job)
+  }
   if (options.testNamePattern) {
     for (const job of jobs) {
       if (!job.skip && !options.testNamePattern.test(job.fullName)) job.skip = `does not match -t ${options.testNamePattern}`
@@ -163,7 +174,11 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
 function requirePlugins(registry: PluginRegistry, backend: string, model: ModelRef | undefined, where: string): void {
   try {
     registry.backend(backend)
-    if (model?.source === 'generate') registry.generator(model.family)
+    // A generator's parameters and a file's existence are known now: a typo costs --list, not a run.
+    if (model?.source === 'generate') registry.generator(model.family).normalize(model.params)
+    if (model?.source === 'file' && !existsSync(model.path)) {
+      throw new InferbenchError('INFERBENCH_MODEL_NOT_FOUND', `model.file: no file ${model.path}`)
+    }
   } catch (error) {
     if (error instanceof InferbenchError) throw new InferbenchError(error.code, `${where}: ${error.message}`, { cause: error })
     throw error

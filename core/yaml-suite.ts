@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { bench, describe } from './api.ts'
 import { InferbenchError } from './errors.ts'
 import { model, type ModelRef } from './model-ref.ts'
+import { nearestName } from './axis-claims.ts'
 import type { BenchOptions, MatrixOptions } from './tree.ts'
 import type { WorkloadRef } from './workload.ts'
 
@@ -20,9 +21,12 @@ import type { WorkloadRef } from './workload.ts'
  *       workload: { type: closed, concurrency: 4, duration: 10s }
  *       slo: { p99: 50ms }
  *       intraOpThreads: [1, 2]           # any other key: a matrix parameter, as in bench(name, { ... })
+ *
+ * A bench may name its own `model`; `<<: *anchor` merges shared settings, anchored under a
+ * top-level `x-…` key (ignored otherwise).
  */
-const scalar = z.union([z.string(), z.number(), z.boolean()])
-const axis = z.union([scalar, z.array(scalar).min(1)])
+const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string, number or boolean' })
+const axis = z.union([scalar, z.array(scalar).min(1)], { error: 'expected a string, number or boolean, or a list of them' })
 const duration = z.union([z.string(), z.number()])
 const dims = z.record(z.string(), z.number().int().positive())
 const sweepable = z.record(z.string(), z.union([scalar, z.array(scalar).min(1)]))
@@ -36,10 +40,15 @@ const modelSchema = z.union([
 
 const workloadSchema = z.looseObject({ type: z.string().min(1) }, { error: 'expected { type: closed | constant | poisson | <a plugin\'s>, ...its options }' })
 
+const modelsSchema = z.union([modelSchema, z.array(modelSchema).min(1)], { error: 'expected { file: path }, { generate: family, params }, { zoo: name }, { repo: name[@version] }, or a list of them' })
+
+const BENCH_KEYS = ['name', 'model', 'workload', 'warmup', 'slo', 'probes', 'sharing', 'skip', 'only']
 const benchSchema = z.object({
   name: z.string().min(1),
+  model: modelsSchema.optional(),
   workload: workloadSchema.optional(),
-  warmup: z.union([z.literal(false), duration, z.strictObject({ duration: duration.optional(), requests: z.number().int().nonnegative().optional() })]).optional(),
+  warmup: z.union([z.literal(false), duration, z.strictObject({ duration: duration.optional(), requests: z.number().int().nonnegative().optional() })],
+    { error: "expected false, a duration like 1s, or { duration, requests }" }).optional(),
   slo: z.strictObject({
     p50: duration.optional(), p90: duration.optional(), p95: duration.optional(), p99: duration.optional(), p999: duration.optional(),
     mean: duration.optional(), throughput: z.number().positive().optional(), errorRate: z.union([z.number().min(0).max(1), z.string()]).optional(),
@@ -48,11 +57,18 @@ const benchSchema = z.object({
   sharing: z.strictObject({ instances: z.number().int().positive(), mps: z.boolean().optional() }).optional(),
   skip: z.boolean().optional(),
   only: z.boolean().optional(),
-}).catchall(axis)
+}).catchall(axis).superRefine((bench, ctx) => {
+  // Any other key is a matrix parameter; one a letter or two from a bench key is a typo of it.
+  for (const key of Object.keys(bench)) {
+    if (BENCH_KEYS.includes(key)) continue
+    const near = nearestName(key, BENCH_KEYS.map((name) => ({ name })))
+    if (near && near.name !== key) ctx.addIssue({ code: 'custom', path: [key], message: `did you mean ${near.name}? (any other key is a matrix parameter)` })
+  }
+})
 
 export const yamlSuiteSchema = z.strictObject({
   name: z.string().min(1).optional(),
-  model: z.union([modelSchema, z.array(modelSchema).min(1)], { error: 'expected { file: path }, { generate: family, params }, { zoo: name }, { repo: name[@version] }, or a list of them' }).optional(),
+  model: modelsSchema.optional(),
   matrix: z.record(z.string(), axis).default({}),
   benches: z.array(benchSchema).min(1, 'expected at least one bench'),
 })
@@ -66,9 +82,11 @@ export function collectYamlSuite(file: string, displayName: string, text = readF
   const options: MatrixOptions = { ...suite.matrix, ...(models ? { model: models.length === 1 ? models[0]! : models } : {}) }
   describe(suite.name ?? displayName, options, () => {
     for (const b of suite.benches) {
-      const { name, workload, warmup, slo, probes, sharing, skip, only, ...axes } = b
+      const { name, model: benchModel, workload, warmup, slo, probes, sharing, skip, only, ...axes } = b
+      const ownModels = benchModel === undefined ? undefined : (Array.isArray(benchModel) ? benchModel : [benchModel]).map(modelRef)
       const benchOptions: BenchOptions = {
         ...(axes as MatrixOptions),
+        ...(ownModels ? { model: ownModels.length === 1 ? ownModels[0]! : ownModels } : {}),
         ...(workload ? { workload: workloadRef(workload) } : {}),
         ...(warmup !== undefined ? { warmup } : {}),
         ...(slo ? { slo } : {}),
@@ -81,12 +99,17 @@ export function collectYamlSuite(file: string, displayName: string, text = readF
 }
 
 export function parseYamlSuite(text: string, file: string): YamlSuite {
-  const doc = parseDocument(text, { prettyErrors: true })
+  // merge: YAML merge keys (<<: *base), the usual way to share settings between benches.
+  const doc = parseDocument(text, { prettyErrors: true, merge: true })
   if (doc.errors.length) {
     const e = doc.errors[0]!
-    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${file}:${e.linePos?.[0]?.line ?? '?'}: not valid YAML: ${e.message.split('\n')[0]}`)
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${file}:${e.linePos?.[0]?.line ?? '?'}: not valid YAML: ${e.message.split('\n')[0]!.replace(/:$/, '')}`)
   }
-  const result = yamlSuiteSchema.safeParse(doc.toJS())
+  // Top-level x-… keys are for YAML anchors (x-common: &common { warmup: 1s }), as in Compose files.
+  const raw = doc.toJS() as unknown
+  const data = raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+    ? Object.fromEntries(Object.entries(raw).filter(([k]) => !k.startsWith('x-'))) : raw
+  const result = yamlSuiteSchema.safeParse(data)
   if (!result.success) {
     const lines = result.error.issues.slice(0, 5).map((issue) => {
       const path = issue.path.map(String).join('.')

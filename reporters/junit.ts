@@ -57,14 +57,20 @@ function testcase(job: JobReport): string[] {
       ['id', job.id], ['p50_ms', job.latency.p50], ['p99_ms', job.latency.p99], ['requests_per_sec', job.throughput?.requestsPerSec],
       ['samples_per_sec', job.throughput?.samplesPerSec], ['energy_j_per_request', job.cost?.energy?.perRequestJ],
       ['usd_per_million_requests', job.cost?.cloud?.perMillionRequestsUsd],
+      ['stable', job.stability ? String(job.stability.stable) : undefined],
     ]
     for (const [k, v] of props) if (v !== undefined) body.push(`        <property name="${k}" value="${esc(typeof v === 'number' ? String(round(v)) : v)}"/>`)
     body.push('      </properties>')
+    // A measurement that passed but did not settle is worth a line in the CI log, not a failure.
+    if (job.stability && !job.stability.stable && job.status === 'passed') body.push(`      <system-out>${esc(`unstable: ${job.stability.reason}`)}</system-out>`)
   }
   if (job.status === 'failed') {
     const unmet = job.slo.filter((v) => !v.pass)
     for (const v of unmet) {
-      body.push(`      <failure type="slo" message="${esc(`SLO ${describeVerdict(v)}`)}">${esc(`measured ${v.metric} ${round(v.actual)} ${v.unit}, limit ${v.comparison} ${round(v.threshold)} ${v.unit}`)}</failure>`)
+      const detail = v.thinTail
+        ? `cannot be judged: measured ${v.metric} ${round(v.actual)} ${v.unit} rests on ${round(v.thinTail.beyond)} answers beyond it; ${v.thinTail.needed} answered requests resolve ${v.metric} (limit ${v.comparison} ${round(v.threshold)} ${v.unit})`
+        : `measured ${v.metric} ${round(v.actual)} ${v.unit}, limit ${v.comparison} ${round(v.threshold)} ${v.unit}`
+      body.push(`      <failure type="${v.thinTail ? 'slo-unjudged' : 'slo'}" message="${esc(`SLO ${describeVerdict(v)}`)}">${esc(detail)}</failure>`)
     }
     for (const f of job.failures.filter((f) => !f.startsWith('SLO '))) {
       body.push(`      <failure type="${f.startsWith('invalid') ? 'invalid-measurement' : 'check'}" message="${esc(f)}"/>`)

@@ -5,6 +5,8 @@ import type { Reporter } from '../core/plugin.ts'
 import type { JobStatus, RunReport } from '../core/report.ts'
 import { parseRunReport } from '../core/report-schema.ts'
 import type { Shard } from '../core/schedule/shard.ts'
+import type { Job } from '../core/plan.ts'
+import { sha256, stableStringify } from '../core/hash.ts'
 
 /** Bumped when the blob's shape changes: merge refuses blobs of mixed versions. */
 export const SHARD_BLOB_VERSION = 1
@@ -19,6 +21,8 @@ export interface ShardBlob {
   schemaVersion: number
   shard: Shard
   planJobIds: string[]
+  /** A hash of every planned job's settings (workload, warm-up, SLO, probes, sharing): ids alone do not change with them. */
+  planHash?: string
   report: RunReport
 }
 
@@ -27,10 +31,10 @@ export function shardBlobPath(dir: string, shard: Shard): string {
 }
 
 /** A reporter that writes the shard's blob when the run ends. */
-export function shardBlobWriter(path: string, shard: Shard, planJobIds: string[]): Reporter {
+export function shardBlobWriter(path: string, shard: Shard, planJobIds: string[], planHash: string): Reporter {
   return {
     onRunEnd(run) {
-      const blob: ShardBlob = { format: 'inferbench-shard', schemaVersion: SHARD_BLOB_VERSION, shard, planJobIds, report: run }
+      const blob: ShardBlob = { format: 'inferbench-shard', schemaVersion: SHARD_BLOB_VERSION, shard, planJobIds, planHash, report: run }
       mkdirSync(dirname(path), { recursive: true })
       writeFileSync(path, `${JSON.stringify(blob)}\n`)
     },
@@ -78,6 +82,7 @@ export function mergeShardBlobs(blobs: Array<{ file: string; blob: ShardBlob }>)
   for (const { file, blob } of blobs) {
     if (blob.shard.count !== count) throw new InferbenchError('INFERBENCH_REPORT_INVALID', `merge: ${file} is shard ${blob.shard.index}/${blob.shard.count}, the others of ${count}`)
     if (blob.planJobIds.join('\0') !== plan) throw new InferbenchError('INFERBENCH_REPORT_INVALID', `merge: ${file} was planned from different bench files or options than ${blobs[0]!.file} (its job ids differ)`)
+    if (blob.planHash !== first.planHash) throw new InferbenchError('INFERBENCH_REPORT_INVALID', `merge: ${file} was planned with different bench settings than ${blobs[0]!.file} (a workload, warm-up, SLO or probe changed between the shards): rerun every shard from one commit`)
   }
   const seen = new Map<number, string>()
   for (const { file, blob } of blobs) {
@@ -110,4 +115,12 @@ export function mergeShardBlobs(blobs: Array<{ file: string; blob: ShardBlob }>)
     shards: blobs.map(({ blob }) => ({ index: blob.shard.index, count, hostname: blob.report.fingerprint.hostname, startedAt: blob.report.startedAt, finishedAt: blob.report.finishedAt }))
       .sort((a, b) => a.index - b.index),
   }
+}
+
+/** What must be equal across the shards of one plan beyond the job ids. */
+export function planHash(jobs: readonly Job[]): string {
+  return sha256(jobs.map((j) => stableStringify({
+    id: j.id, name: j.fullName, skip: j.skip ?? null,
+    ...(j.kind === 'serving' ? { warmup: j.warmup ?? null, slo: j.slo, probes: j.probes ?? null, sharing: j.sharing ?? null } : { options: j.options }),
+  })).join('\n'))
 }

@@ -15,6 +15,9 @@ export function parseTrace(text: string, file: string): JobStream {
     const line = raw.trim()
     if (!line || line.startsWith('#')) return
     const cells = line.split(',').map((c) => c.trim())
+    if (arrival.length === 0 && i === firstContentLine(lines) && cells.some((c) => c !== '' && Number.isNaN(Number(c))) && !/^arrival$/i.test(cells[0] ?? '')) {
+      throw new InferbenchError('INFERBENCH_USAGE', `${file}:${i + 1}: header: expected arrival,duration[,estimate] (seconds, in that order), found ${line}`)
+    }
     if (arrival.length === 0 && i === firstContentLine(lines) && /^arrival$/i.test(cells[0] ?? '')) {
       if (cells[1]?.toLowerCase() !== 'duration' || (cells[2] !== undefined && cells[2].toLowerCase() !== 'estimate') || cells.length > 3) {
         throw new InferbenchError('INFERBENCH_USAGE', `${file}:${i + 1}: header: expected arrival,duration[,estimate], found ${line}`)

@@ -1,4 +1,4 @@
-import { parseDurationMs } from '../../core/duration.ts'
+import { formatMs, parseDurationMs } from '../../core/duration.ts'
 import { InferbenchError } from '../../core/errors.ts'
 import type { Fingerprint } from '../../core/fingerprint.ts'
 import type { JobReport, Measurement } from '../../core/report.ts'
@@ -18,7 +18,7 @@ const TAIL_ANSWERS = 10
 
 /** `p99<50ms`, `p95<=20ms,throughput>=500` (samples per second). */
 export function parseSlo(text: string): Constraint[] {
-  const parts = text.split(',').map((p) => p.trim()).filter(Boolean)
+  const parts = text.split(/,|\band\b|&&/).map((p) => p.trim()).filter(Boolean)
   if (parts.length === 0) throw new InferbenchError('INFERBENCH_USAGE', `--slo: expected constraints like 'p99<50ms' or 'p95<=20ms,throughput>=500', received '${text}'`)
   return parts.map((part) => {
     const m = /^(p50|p90|p95|p99|p999|mean|throughput)\s*(<=|>=|<|>)\s*(.+)$/.exec(part)
@@ -133,7 +133,7 @@ function confidence(c: Candidate): Ranked['confidence'] {
 }
 
 function describe(c: Candidate, constraints: readonly Constraint[]): string {
-  const figures = constraints.map((k) => `${k.metric} ${k.metric === 'throughput' ? `${Math.round(value(c.job, k.metric))}/s` : `${value(c.job, k.metric).toFixed(2)}ms`} (${k.op}${k.metric === 'throughput' ? k.value : `${k.value}ms`})`)
+  const figures = constraints.map((k) => `${k.metric} ${k.metric === 'throughput' ? `${Math.round(value(c.job, k.metric))}/s` : formatMs(value(c.job, k.metric))} (limit ${k.op} ${k.metric === 'throughput' ? `${k.value}/s` : formatMs(k.value)})`)
   const stability = c.job.stability?.stable ? 'stable' : 'unstable'
   return `${figures.join(', ')}; ${c.job.requests.ok.toLocaleString('en-US')} answers, ${stability}, ${c.runs} stored run${c.runs === 1 ? '' : 's'}`
 }

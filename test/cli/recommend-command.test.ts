@@ -52,6 +52,9 @@ describe('inferbench recommend', () => {
     const filtered = JSON.parse((await cli('--slo', 'p99<=20ms,throughput>=5000', '--backend', 'server', '--json')).stdout) as { meets: Array<{ id: string }> }
     expect(filtered.meets.map((m) => m.id)).toEqual(['b-server-8'])
 
+    // Meeting the SLO without a figure to rank by is said as such, not as "nothing meets it".
+    const noEnergy = await cli('--slo', 'p99<50ms', '--objective', 'energy')
+    expect(noEnergy.stdout).toMatch(/4 stored configurations meet p99<50ms, but none has an energy figure to rank by/)
     const none = await cli('--slo', 'p99<3ms')
     expect(none.code).toBe(0)
     expect(none.stdout).toMatch(/no stored configuration meets p99<3ms; the closest:/)
@@ -88,7 +91,11 @@ describe('inferbench leaderboard', () => {
     expect(await ids('--filter', 'backend=onnxruntime', '--filter', 'batch=8')).toEqual(['a-onnxruntime-8'])
     const table = await cli('--limit', '2')
     expect(table.stdout).toMatch(/3 configurations, by throughput \(top 2\)/)
-    expect(table.stdout).toMatch(/1 +fc\(layers=2\) +server +16 /)
+    expect(table.stdout).toMatch(/1 +b +fc\(layers=2\) +server +16 /)
+    // A filter key no configuration has is a typo: said, with the keys there are.
+    const typo = await cli('--filter', 'bacend=server')
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toMatch(/--filter: no stored configuration has 'bacend'; keys: workload, hardware, bench, model, backend, batch/)
     const bad = await cli('--filter', 'backend')
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/--filter: expected key=value \(equal\) or key~text \(contains\)/)

@@ -55,6 +55,9 @@ describe('--shard and merge', () => {
     const ids = lists.flatMap((l) => [...l.stdout.matchAll(/^ {2}([0-9a-f]{12}) /gm)].map((m) => m[1]))
     expect(new Set(ids).size).toBe(7)
     expect(ids).toHaveLength(7)
+    // The same merge again is the same run, not a second copy.
+    const again = await cli('merge', '.inferbench/shards')
+    expect(again.stdout).toMatch(/PerfDB run 1\n/)
     const history = await cli('history', '--json')
     expect((JSON.parse(history.stdout) as Array<{ source: string }>)[0]!.source).toBe('merge:.inferbench/shards')
   }, 120_000)
@@ -72,6 +75,16 @@ describe('--shard and merge', () => {
     expect(missing.stderr).toMatch(/merge: missing shard 2\/3: run it first \(npx inferbench --shard=2\/3\)/)
     writeFileSync(blob, saved)
     expect(readdirSync(dir)).toHaveLength(3)
+    // A shard planned after the bench changed (same job ids, another workload) does not merge.
+    const bench = join(project.dir, 'a.bench.ts')
+    const original = readFileSync(bench, 'utf8')
+    writeFileSync(bench, original.replace("bench(\`\${ms}ms\`, { workload: workload.closed({ duration: \`\${ms}ms\` }) })", "bench(\`\${ms}ms\`, { workload: workload.closed({ duration: \`\${ms}ms\` }), warmup: '10ms' })"))
+    const changed = await cli('--shard=2/3', '--no-store')
+    writeFileSync(bench, original)
+    expect(changed.code, changed.stderr).toBe(0)
+    const mismatched = await cli('merge', '.inferbench/shards', '--no-store')
+    expect(mismatched.code).toBe(2)
+    expect(mismatched.stderr).toMatch(/was planned with different bench settings than .*shard-1-of-3\.json/)
     // More shards than jobs: an empty shard succeeds and leaves its blob.
     const empty = await cli('--shard=9/9', '--no-store', '--shard-dir', 'wide')
     expect(empty.code, empty.stderr).toBe(0)

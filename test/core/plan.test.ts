@@ -145,6 +145,14 @@ d('every parameter is claimed', () => {
     const jobs = await plan(() => describe('s', { model: TINY(), backend: 'server', maxBatch: [0, 8] }, () => bench('b', {})), {}, withServer)
     expect(jobs).toHaveLength(2)
   })
+  it('two jobs with one id, a missing model file and a generator parameter typo are refused at plan time', async () => {
+    await expect(plan(() => describe('s', { model: TINY() }, () => {
+      bench('b', { workload: workload.closed({ concurrency: 1, duration: '1s' }) })
+      bench('b', { workload: workload.closed({ concurrency: 2, duration: '1s' }) })
+    }))).rejects.toThrow(/s > b .*the same bench name and parameters as s > b .*give the benches different names/)
+    await expect(plan(() => describe('s', { model: model.file('/nowhere/m.onnx') }, () => bench('b', {})))).rejects.toMatchObject({ code: 'INFERBENCH_MODEL_NOT_FOUND', message: expect.stringMatching(/s > b: model\.file: no file \/nowhere\/m\.onnx/) })
+    await expect(plan(() => describe('s', { model: model.generate('fc', { layer: 2 }) }, () => bench('b', {})))).rejects.toThrow(/s > b: model 'fc': layer: unknown option/)
+  })
   it('sharing and probes are checked at plan time: shape, a backend that can share, a registered probe', async () => {
     const [job] = await plan(() => describe('s', { model: TINY(), backend: 'server' }, () => bench('b', { sharing: { instances: 3 } })), {}, withServer) as ServingJob[]
     expect(job!.sharing).toEqual({ instances: 3, mps: false })

@@ -66,6 +66,11 @@ benches:
     await expect(planYaml('benches:\n  - name: a\n    workload: { concurrency: 2 }\n')).rejects.toThrow(/suite\.bench\.yaml:3: benches\.0\.workload\.type: /)
     await expect(planYaml('model: { generate: fc }\nbenches:\n  - name: a\n    intraOpThread: 2\n')).rejects.toThrow(/parameter 'intraOpThread' is read by nothing .*did you mean 'intraOpThreads'/)
     await expect(planYaml('model: { generate: fc }\nbenches:\n  - name: a\n    probes: [gpuz]\n')).rejects.toThrow(/probes: unknown probe 'gpuz'/)
+    await expect(planYaml('benches:\n  - name: a\n    warmpu: 1s\n')).rejects.toThrow(/suite\.bench\.yaml:3: benches\.0\.warmpu: did you mean warmup\?/)
+    // Anchors under x-… keys, merged with <<: a bench's own model.
+    const merged = await planYaml('x-common: &c { warmup: false, workload: { type: closed, requests: 20 } }\nbenches:\n  - name: a\n    <<: *c\n    model: { generate: fc, params: { layers: 1, width: 8 } }\n') as ServingJob[]
+    expect(merged).toHaveLength(1)
+    expect(merged[0]).toMatchObject({ warmup: undefined, params: { model: 'fc(layers=1,width=8)' } })
   })
 
   it('is found by the default include and runs from the command line', async () => {
