@@ -162,7 +162,6 @@ async function closeBackend(backend: Backend, job: ServingJob): Promise<void> {
   }
 }
 
-/** The run's abort (Ctrl-C) as the job's error: interrupted, never "no request succeeded". */
 /**
  * The config's cost model on the measurement; none when no plugin offers it (a registry built by
  * hand). A cost model that throws costs the job its cost figures only, never its measurement.
@@ -177,6 +176,7 @@ function costOf(measured: Measurement, ctx: JobContext): CostFigures | undefined
   }
 }
 
+/** The run's abort (Ctrl-C) as the job's error: interrupted, never "no request succeeded". */
 function interrupted(reason: unknown): InferbenchError {
   return reason instanceof InferbenchError ? reason : new InferbenchError('INFERBENCH_INTERRUPTED', `interrupted${typeof reason === 'string' && reason !== 'interrupted' ? ` (${reason})` : ''}; the figures measured so far are kept`)
 }
