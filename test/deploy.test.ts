@@ -40,7 +40,7 @@ describe('deploy/k8s manifests', () => {
     const command = job!.spec.template.spec.containers[0].command.join(' ') as string
     expect(command).toContain('--shard=$((JOB_COMPLETION_INDEX + 1))/4')
     // The pod's shell turns the Job's indexes 0..3 into shards 1/4..4/4.
-    const shards = [0, 1, 2, 3].map((index) => execFileSync('sh', ['-c', `echo ${command.match(/--shard=\S+/)![0]}`], { env: { JOB_COMPLETION_INDEX: String(index) }, encoding: 'utf8' }).trim())
+    const shards = [0, 1, 2, 3].map((index) => execFileSync('sh', ['-c', `echo ${command.match(/--shard=\$\(\(.*?\)\)\/\d+/)![0]}`], { env: { JOB_COMPLETION_INDEX: String(index) }, encoding: 'utf8' }).trim())
     expect(shards).toEqual(['--shard=1/4', '--shard=2/4', '--shard=3/4', '--shard=4/4'])
   })
 })
