@@ -10,7 +10,7 @@ import { runFollower } from '../runners/follower.ts'
 import { currentUser, startLeader } from '../runners/leader/leader.ts'
 import { DEFAULT_LEADER_PORT, leaderAddress, leaderClient } from '../runners/leader/service.ts'
 
-export interface LeaderFlags { host?: string; port?: string; db?: string; config?: string; heartbeat?: string }
+export interface LeaderFlags { host?: string; port?: string; db?: string; config?: string; heartbeat?: string; tlsCert?: string; tlsKey?: string }
 
 /** `inferbench leader`: runs until SIGTERM/SIGINT. */
 export async function leaderCommand(flags: LeaderFlags, cwd: string, log: TextSink): Promise<number> {
@@ -21,8 +21,17 @@ export async function leaderCommand(flags: LeaderFlags, cwd: string, log: TextSi
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InferbenchError('INFERBENCH_USAGE', `leader: --port: expected 0–65535, received '${flags.port}'`)
   const dbPath = flags.db ? resolve(cwd, flags.db) : config.perfDb === false ? resolve(cwd, '.inferbench/leader.db') : config.perfDb
   const heartbeatMs = flags.heartbeat === undefined ? undefined : Number(flags.heartbeat)
-  const leader = await startLeader({ host, port, dbPath, config, registry: createRegistry(withBuiltinPlugins(config.plugins)), ...(token ? { token } : {}), ...(heartbeatMs ? { heartbeatMs } : {}) })
-  log.write(`inferbench leader on ${host}:${leader.port}, queue and results in ${dbPath}${token ? ', token required' : ' (no INFERBENCH_TOKEN: loopback only, no authentication)'}\n`)
+  if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey)) throw new InferbenchError('INFERBENCH_USAGE', 'leader: TLS needs both --tls-cert and --tls-key (PEM files)')
+  const read = (path: string, flag: string) => {
+    try {
+      return readFileSync(resolve(cwd, path))
+    } catch (error) {
+      throw new InferbenchError('INFERBENCH_USAGE', `leader: ${flag}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    }
+  }
+  const tls = flags.tlsCert && flags.tlsKey ? { cert: read(flags.tlsCert, '--tls-cert'), key: read(flags.tlsKey, '--tls-key') } : undefined
+  const leader = await startLeader({ host, port, dbPath, config, registry: createRegistry(withBuiltinPlugins(config.plugins)), ...(token ? { token } : {}), ...(heartbeatMs ? { heartbeatMs } : {}), ...(tls ? { tls } : {}) })
+  log.write(`inferbench leader on ${host}:${leader.port}${tls ? ' (TLS)' : ''}, queue and results in ${dbPath}${token ? ', token required' : ' (no INFERBENCH_TOKEN: loopback only, no authentication)'}\n`)
   await new Promise<void>((done) => { process.once('SIGTERM', done); process.once('SIGINT', done) })
   await leader.stop()
   return EXIT.ok

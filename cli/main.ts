@@ -153,8 +153,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--db <file>', 'PerfDB for the queue and results (default the config\'s perfDb)')
     .option('-c, --config <file>', 'Config (its plugins plan the submitted suites)')
     .option('--heartbeat <ms>', 'Heartbeat interval given to followers (default 2000)')
+    .option('--tls-cert <pem>', 'Serve TLS with this certificate chain (clients set INFERBENCH_TLS_CA)')
+    .option('--tls-key <pem>', 'The TLS private key')
     .action(async (parsed: Record<string, unknown>) => {
-      exitCode = await leaderCommand(pickStrings(parsed, ['host', 'port', 'db', 'config', 'heartbeat']), process.cwd(), process.stderr)
+      exitCode = await leaderCommand(pickStrings(parsed, ['host', 'port', 'db', 'config', 'heartbeat', 'tlsCert', 'tlsKey']), process.cwd(), process.stderr)
     })
   cli
     .command('follower', 'Run jobs for a leader: --leader host:port [--name n]')

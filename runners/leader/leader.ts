@@ -27,6 +27,8 @@ export interface LeaderOptions {
   registry: PluginRegistry
   /** INFERBENCH_TOKEN: every caller must present it. Without one the leader listens on loopback only. */
   token?: string
+  /** PEM certificate chain and key: the leader speaks TLS (clients trust it with INFERBENCH_TLS_CA). */
+  tls?: { cert: Buffer; key: Buffer }
   heartbeatMs?: number
   leaseMs?: number
   maxAttempts?: number
@@ -112,7 +114,7 @@ export async function startLeader(options: LeaderOptions): Promise<RunningLeader
       return { stored: r.stored, why: r.why ?? '' }
     }),
   })
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => {
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`, options.tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false) : grpc.ServerCredentials.createInsecure(), (error, bound) => {
     if (error) reject(new InferbenchError('INFERBENCH_SERVE_FAILED', `leader: cannot listen on ${options.host}:${options.port}: ${error.message}`))
     else resolve(bound)
   }))

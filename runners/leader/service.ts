@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import * as grpc from '@grpc/grpc-js'
 import * as protoLoader from '@grpc/proto-loader'
@@ -17,10 +18,21 @@ export function leaderAddress(flag: string | undefined): string {
   return flag ?? process.env.INFERBENCH_LEADER ?? `127.0.0.1:${DEFAULT_LEADER_PORT}`
 }
 
-/** A promise-returning client for the leader; the token (INFERBENCH_TOKEN) rides on every call. */
-export function leaderClient(address: string, token = process.env.INFERBENCH_TOKEN) {
+/**
+ * A promise-returning client for the leader; the token (INFERBENCH_TOKEN) rides on every call.
+ * With INFERBENCH_TLS_CA (a PEM file: the leader's certificate or its CA) the connection is TLS.
+ */
+export function leaderClient(address: string, token = process.env.INFERBENCH_TOKEN, tlsCaPath = process.env.INFERBENCH_TLS_CA) {
   const Client = loadLeaderService()
-  const client = new Client(address, grpc.credentials.createInsecure())
+  let credentials = grpc.credentials.createInsecure()
+  if (tlsCaPath) {
+    try {
+      credentials = grpc.credentials.createSsl(readFileSync(tlsCaPath))
+    } catch (error) {
+      throw new InferbenchError('INFERBENCH_USAGE', `INFERBENCH_TLS_CA: cannot read ${tlsCaPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+    }
+  }
+  const client = new Client(address, credentials)
   const call = <Res>(method: string, request: object, deadlineMs = 30_000): Promise<Res> => new Promise((resolve, reject) => {
     const metadata = new grpc.Metadata()
     if (token) metadata.set('authorization', `Bearer ${token}`)

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
@@ -26,7 +27,7 @@ afterEach(async () => {
 })
 afterAll(() => project.cleanup())
 
-async function leader(db: string, extra: { token?: string } = {}) {
+async function leader(db: string, extra: { token?: string; tls?: { cert: Buffer; key: Buffer } } = {}) {
   const config = await loadConfig({ cwd: project.dir })
   const l = await startLeader({ host: '127.0.0.1', port: 0, dbPath: join(project.dir, db), config, registry: createRegistry(withBuiltinPlugins(config.plugins)), heartbeatMs: 250, leaseMs: 1200, ...extra })
   leaders.push(l)
@@ -141,4 +142,21 @@ describe('leader and followers on loopback', () => {
     await expect(startLeader({ host: '0.0.0.0', port: 0, dbPath: join(project.dir, 'open.db'), config, registry: createRegistry(withBuiltinPlugins([])) }))
       .rejects.toThrow(/without INFERBENCH_TOKEN the leader listens on loopback only/)
   }, 60_000)
+})
+
+describe('TLS', () => {
+  const openssl = spawnSync('openssl', ['version']).status === 0
+  it.skipIf(!openssl)('a leader with a certificate speaks TLS: a client trusting it gets through, a plaintext one does not (skipped without openssl)', async () => {
+    const key = join(project.dir, 'key.pem')
+    const cert = join(project.dir, 'cert.pem')
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { encoding: 'utf8' })
+    expect(made.status, made.stderr).toBe(0)
+    const l = await leader('tls.db', { tls: { cert: readFileSync(cert), key: readFileSync(key) } })
+    const trusted = leaderClient(`127.0.0.1:${l.port}`, undefined, cert)
+    await expect(trusted.call('Status', { taskId: '' })).resolves.toMatchObject({ tasks: [] })
+    trusted.close()
+    const plain = leaderClient(`127.0.0.1:${l.port}`, undefined, '')
+    await expect(plain.call('Status', { taskId: '' }, 3000)).rejects.toThrow(/no leader answers|the leader at/)
+    plain.close()
+  }, 30_000)
 })
