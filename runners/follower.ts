@@ -34,12 +34,20 @@ export async function runFollower(options: FollowerOptions): Promise<void> {
   const client = leaderClient(options.leader)
   const fingerprint = collectFingerprint(options.cwd, INFERBENCH_VERSION, {})
   const name = options.name ?? hostname()
-  const { followerId, heartbeatMs } = await client.call<{ followerId: string; heartbeatMs: number }>('Register', { name, fingerprintJson: JSON.stringify(fingerprint) })
-  log(`follower ${followerId} registered with ${options.leader}`)
+  const register = async () => {
+    const r = await client.call<{ followerId: string; heartbeatMs: number }>('Register', { name, fingerprintJson: JSON.stringify(fingerprint) })
+    log(`follower ${r.followerId} registered with ${options.leader}`)
+    return r
+  }
+  let { followerId, heartbeatMs } = await register()
   let current: { jobId: string; controller: AbortController; estimateMs: number } | undefined
   const beat = setInterval(() => {
     client.call<{ cancelJobs: string[]; known: boolean }>('Heartbeat', { followerId, queuedSeconds: current ? current.estimateMs / 1000 : 0, runningJob: current?.jobId ?? '' }, heartbeatMs)
-      .then((r) => { if (current && r.cancelJobs.includes(current.jobId)) current.controller.abort('cancelled by the leader') })
+      .then(async (r) => {
+        if (current && r.cancelJobs.includes(current.jobId)) current.controller.abort('cancelled by the leader')
+        // A restarted leader does not know us: register again (a running job's lease is gone; its result will be refused).
+        if (!r.known) ({ followerId, heartbeatMs } = await register())
+      })
       .catch((error: unknown) => log(`heartbeat failed: ${(error as Error).message}`))
   }, heartbeatMs)
   const work = mkdtempSync(join(tmpdir(), 'inferbench-follower-'))
@@ -50,6 +58,7 @@ export async function runFollower(options: FollowerOptions): Promise<void> {
         claim = await client.call<Claim>('Claim', { followerId })
       } catch (error) {
         log(`claim failed: ${(error as Error).message}`)
+        if (/unknown follower/.test((error as Error).message)) ({ followerId, heartbeatMs } = await register().catch(() => ({ followerId, heartbeatMs })))
         await sleep(options.pollMs ?? 1000, options.signal)
         continue
       }

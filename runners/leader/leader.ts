@@ -108,7 +108,7 @@ export async function startLeader(options: LeaderOptions): Promise<RunningLeader
       const failed = report.status === 'errored'
       const r = queue.complete(req.followerId, req.taskId, req.jobId, req.attempt, failed, failed && 'error' in report ? `attempt ${req.attempt} on ${req.followerId}: ${report.error.message}` : undefined)
       if (r.stored) {
-        const runId = queue.status(req.taskId).tasks[0]?.runId
+        const runId = queue.runOf(req.taskId)
         if (runId !== undefined) perfDb.recordJob(runId, report)
       }
       return { stored: r.stored, why: r.why ?? '' }

@@ -55,11 +55,20 @@ interface JobRow {
  * given back `maxAttempts` times fails with every reason. Everything survives a leader restart.
  */
 export class TaskQueue {
+  /**
+   * When each follower was last heard from, in memory: a heartbeat writes nothing unless its
+   * follower holds a lease. After a restart every follower is unknown until it registers again.
+   */
+  private readonly seen = new Map<string, { lastSeen: number; queuedSeconds: number }>()
+
   private constructor(private readonly db: Database.Database, private readonly options: QueueOptions) {}
 
   static open(path: string, options: QueueOptions): TaskQueue {
     const db = new Database(path, { timeout: 10_000 })
     db.pragma('journal_mode = WAL')
+    // NORMAL with WAL: a commit survives the leader crashing (what the queue must survive), and
+    // costs no fsync per heartbeat or claim; only a power cut can lose the last moments.
+    db.pragma('synchronous = NORMAL')
     db.exec(`
       CREATE TABLE IF NOT EXISTS leader_tasks (id TEXT PRIMARY KEY, user TEXT NOT NULL, submitted_at TEXT NOT NULL, suites TEXT NOT NULL, run_id INTEGER, finished INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS leader_jobs (
@@ -69,6 +78,9 @@ export class TaskQueue {
         assigned TEXT, leased_by TEXT, lease_expires INTEGER, leased_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT '[]',
         PRIMARY KEY (task_id, job_id));
       CREATE TABLE IF NOT EXISTS leader_followers (id TEXT PRIMARY KEY, name TEXT NOT NULL, fingerprint TEXT NOT NULL, last_seen INTEGER NOT NULL, queued_seconds REAL NOT NULL DEFAULT 0);
+      CREATE INDEX IF NOT EXISTS leader_jobs_queued ON leader_jobs (state, assigned, estimate_ms, seq);
+      CREATE INDEX IF NOT EXISTS leader_jobs_leases ON leader_jobs (state, lease_expires);
+      CREATE INDEX IF NOT EXISTS leader_jobs_holder ON leader_jobs (leased_by, state);
     `)
     return new TaskQueue(db, options)
   }
@@ -92,26 +104,35 @@ export class TaskQueue {
   register(name: string, fingerprintJson: string, now: number): string {
     const id = `${name}-${randomUUID().slice(0, 6)}`
     this.db.prepare('INSERT INTO leader_followers (id, name, fingerprint, last_seen) VALUES (?, ?, ?, ?)').run(id, name, fingerprintJson, now)
+    this.seen.set(id, { lastSeen: now, queuedSeconds: 0 })
     return id
+  }
+
+  private alive(now: number): string[] {
+    return [...this.seen].filter(([, f]) => f.lastSeen >= now - this.options.deadAfterMs).map(([id]) => id)
   }
 
   /** A follower's heartbeat: it is alive, its leases are renewed; the jobs it must stop (cancelled) are returned. */
   heartbeat(followerId: string, queuedSeconds: number, now: number): { known: boolean; cancel: string[] } {
+    const follower = this.seen.get(followerId)
+    if (!follower) return { known: false, cancel: [] }
+    follower.lastSeen = now
+    follower.queuedSeconds = queuedSeconds
+    const held = this.db.prepare("SELECT job_id, state, lease_expires FROM leader_jobs WHERE leased_by = ? AND state IN ('leased', 'cancelled') AND lease_expires IS NOT NULL").all(followerId) as Array<{ job_id: string; state: JobState }>
+    if (held.length === 0) return { known: true, cancel: [] }
     return this.db.transaction(() => {
-      const known = this.db.prepare('UPDATE leader_followers SET last_seen = ?, queued_seconds = ? WHERE id = ?').run(now, queuedSeconds, followerId).changes > 0
-      if (!known) return { known: false, cancel: [] }
       this.db.prepare("UPDATE leader_jobs SET lease_expires = ? WHERE leased_by = ? AND state = 'leased'").run(now + this.options.leaseMs, followerId)
-      const cancel = this.db.prepare("SELECT job_id FROM leader_jobs WHERE leased_by = ? AND state = 'cancelled' AND lease_expires IS NOT NULL").all(followerId) as Array<{ job_id: string }>
       this.db.prepare("UPDATE leader_jobs SET lease_expires = NULL WHERE leased_by = ? AND state = 'cancelled'").run(followerId)
-      return { known: true, cancel: cancel.map((c) => c.job_id) }
+      return { known: true, cancel: held.filter((h) => h.state === 'cancelled').map((h) => h.job_id) }
     }).immediate()
   }
 
   /** The next job for a follower: its own shortest first, else any unplaced one; leased to it. */
   claim(followerId: string, now: number): ClaimedJob | undefined {
     return this.db.transaction(() => {
-      const known = this.db.prepare('UPDATE leader_followers SET last_seen = ? WHERE id = ?').run(now, followerId).changes > 0
-      if (!known) throw new InferbenchError('INFERBENCH_USAGE', `unknown follower ${followerId}: register first`)
+      const follower = this.seen.get(followerId)
+      if (!follower) throw new InferbenchError('INFERBENCH_USAGE', `unknown follower ${followerId}: register first (a restarted leader forgets followers until they register again)`)
+      follower.lastSeen = now
       this.expire(now)
       this.place(now)
       // Its own jobs first, then unplaced ones; an idle follower that joined after the placement
@@ -157,24 +178,28 @@ export class TaskQueue {
       const state = row.attempts >= this.options.maxAttempts ? 'failed' : 'queued'
       this.db.prepare('UPDATE leader_jobs SET state = ?, assigned = NULL, leased_by = NULL, lease_expires = NULL, errors = ? WHERE task_id = ? AND job_id = ?').run(state, errors, row.task_id, row.job_id)
     }
-    const dead = this.db.prepare('SELECT id FROM leader_followers WHERE last_seen < ?').all(now - this.options.deadAfterMs) as Array<{ id: string }>
-    for (const f of dead) this.db.prepare("UPDATE leader_jobs SET assigned = NULL WHERE state = 'queued' AND assigned = ?").run(f.id)
+    const alive = new Set(this.alive(now))
+    const placedOn = this.db.prepare("SELECT DISTINCT assigned FROM leader_jobs WHERE state = 'queued' AND assigned IS NOT NULL").all() as Array<{ assigned: string }>
+    for (const { assigned } of placedOn) if (!alive.has(assigned)) this.db.prepare("UPDATE leader_jobs SET assigned = NULL WHERE state = 'queued' AND assigned = ?").run(assigned)
   }
 
   /** Tier 1: every queued, unplaced job onto the live follower with the least outstanding work. */
   private place(now: number): void {
-    const alive = this.db.prepare('SELECT id FROM leader_followers WHERE last_seen >= ? ORDER BY rowid').all(now - this.options.deadAfterMs) as Array<{ id: string }>
-    if (alive.length === 0) return
-    const loads: WorkerLoad[] = alive.map((f) => {
-      const queued = this.db.prepare("SELECT COUNT(*) AS n, COALESCE(SUM(estimate_ms), 0) AS ms FROM leader_jobs WHERE state = 'queued' AND assigned = ?").get(f.id) as { n: number; ms: number }
-      const running = this.db.prepare("SELECT leased_at, estimate_ms FROM leader_jobs WHERE state = 'leased' AND leased_by = ?").get(f.id) as { leased_at: number; estimate_ms: number } | undefined
-      return { jobs: queued.n + (running ? 1 : 0), queuedSeconds: queued.ms / 1000, runningEstimatedEnd: running ? (running.leased_at + running.estimate_ms) / 1000 : Number.NEGATIVE_INFINITY }
-    })
     const unplaced = this.db.prepare("SELECT task_id, job_id, estimate_ms FROM leader_jobs WHERE state = 'queued' AND assigned IS NULL ORDER BY seq").all() as Array<{ task_id: string; job_id: string; estimate_ms: number }>
+    if (unplaced.length === 0) return
+    const alive = this.alive(now)
+    if (alive.length === 0) return
+    const queued = new Map((this.db.prepare("SELECT assigned, COUNT(*) AS n, SUM(estimate_ms) AS ms FROM leader_jobs WHERE state = 'queued' AND assigned IS NOT NULL GROUP BY assigned").all() as Array<{ assigned: string; n: number; ms: number }>).map((r) => [r.assigned, r]))
+    const running = new Map((this.db.prepare("SELECT leased_by, leased_at, estimate_ms FROM leader_jobs WHERE state = 'leased'").all() as Array<{ leased_by: string; leased_at: number; estimate_ms: number }>).map((r) => [r.leased_by, r]))
+    const loads: WorkerLoad[] = alive.map((id) => {
+      const q = queued.get(id)
+      const r = running.get(id)
+      return { jobs: (q?.n ?? 0) + (r ? 1 : 0), queuedSeconds: (q?.ms ?? 0) / 1000, runningEstimatedEnd: r ? (r.leased_at + r.estimate_ms) / 1000 : Number.NEGATIVE_INFINITY }
+    })
     const assign = this.db.prepare('UPDATE leader_jobs SET assigned = ? WHERE task_id = ? AND job_id = ?')
     unplaced.forEach((job, i) => {
       const w = placeJob('qa', loads, now / 1000, i)
-      assign.run(alive[w]!.id, job.task_id, job.job_id)
+      assign.run(alive[w]!, job.task_id, job.job_id)
       loads[w]!.jobs++
       loads[w]!.queuedSeconds += job.estimate_ms / 1000
     })
@@ -191,9 +216,14 @@ export class TaskQueue {
         jobs: jobs.map((j) => ({ jobId: j.job_id, name: j.name, state: j.state, follower: j.leased_by ?? j.assigned ?? '', attempts: j.attempts, errors: JSON.parse(j.errors) as string[], estimateMs: j.estimate_ms })),
       }
     })
-    const followers = (this.db.prepare('SELECT * FROM leader_followers ORDER BY rowid').all() as Array<{ id: string; name: string; last_seen: number; queued_seconds: number }>)
-      .map((f) => ({ id: f.id, name: f.name, lastSeen: f.last_seen, queuedSeconds: f.queued_seconds }))
+    const followers = (this.db.prepare('SELECT id, name FROM leader_followers ORDER BY rowid').all() as Array<{ id: string; name: string }>)
+      .filter((f) => this.seen.has(f.id))
+      .map((f) => ({ id: f.id, name: f.name, lastSeen: this.seen.get(f.id)!.lastSeen, queuedSeconds: this.seen.get(f.id)!.queuedSeconds }))
     return { tasks: views, followers }
+  }
+
+  runOf(taskId: string): number | undefined {
+    return (this.db.prepare('SELECT run_id FROM leader_tasks WHERE id = ?').get(taskId) as { run_id: number | null } | undefined)?.run_id ?? undefined
   }
 
   /** Tasks whose every job has ended and whose run is not closed yet; marks them closed. */

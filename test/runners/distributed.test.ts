@@ -8,6 +8,7 @@ import { PerfDb } from '../../core/store/perf-db.ts'
 import { withBuiltinPlugins } from '../../runners/builtin-plugins.ts'
 import { startLeader, type RunningLeader } from '../../runners/leader/leader.ts'
 import { leaderClient } from '../../runners/leader/service.ts'
+import { simulateFollowers } from '../../runners/leader/simulated-followers.ts'
 import { CLI, tempProject } from '../helpers/temp-project.ts'
 
 const project = tempProject({
@@ -159,4 +160,32 @@ describe('TLS', () => {
     await expect(plain.call('Status', { taskId: '' }, 3000)).rejects.toThrow(/no leader answers|the leader at/)
     plain.close()
   }, 30_000)
+})
+
+describe('leader at scale', () => {
+  it('200 simulated followers over gRPC register, heartbeat, claim and report 400 jobs: every one stored once', async () => {
+    const l = await leader('scale.db')
+    const client = leaderClient(`127.0.0.1:${l.port}`)
+    try {
+      const batches = Array.from({ length: 400 }, (_, i) => i + 1)
+      const { taskId } = await client.call<{ taskId: string }>('Submit', { user: 'scale', suites: [{
+        name: 'many.bench.yaml', yaml: `model: { generate: fc, params: { layers: 1, width: 8 } }\nmatrix: { batch: [${batches.join(', ')}] }\nbenches:\n  - name: tiny\n    workload: { type: closed, requests: 10 }\n`,
+      }] })
+      const result = await simulateFollowers(`127.0.0.1:${l.port}`, { followers: 200, jobs: 400, heartbeatMs: 250, timeoutMs: 60_000 })
+      console.log(`leader scale: ${result.followers} followers, ${result.reportsStored} jobs in ${result.seconds.toFixed(1)} s: ${result.assignmentsPerSec.toFixed(0)} assignments/s, heartbeat p50 ${result.heartbeatP50Ms.toFixed(1)} ms p99 ${result.heartbeatP99Ms.toFixed(1)} ms, claim p50 ${result.claimP50Ms.toFixed(1)} ms`)
+      expect(result.reportsStored).toBe(400)
+      expect(result.reportsRefused).toBe(0)
+      const status = await client.call<Status>('Status', { taskId })
+      expect(status.tasks[0]!.jobs.every((j) => j.state === 'done' && j.attempts === 1)).toBe(true)
+      const db = PerfDb.open(join(project.dir, 'scale.db'))
+      try {
+        expect(new Set(db.jobs(status.tasks[0]!.runId).map((j) => j.jobId)).size).toBe(400)
+        expect(db.jobs(status.tasks[0]!.runId)).toHaveLength(400)
+      } finally {
+        db.close()
+      }
+    } finally {
+      client.close()
+    }
+  }, 120_000)
 })
