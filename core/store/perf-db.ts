@@ -298,6 +298,19 @@ export class PerfDb {
     return [...byId.values()]
   }
 
+  /**
+   * How long a job took in its latest stored runs (cold start + warm-up + measurement, ms), newest
+   * first: the scheduler's duration estimate once a job has history.
+   */
+  jobDurations(jobId: string, limit = 5): number[] {
+    const rows = this.db.prepare("SELECT report FROM jobs WHERE job_id = ? AND status IN ('passed', 'failed') ORDER BY run_id DESC LIMIT ?").all(jobId, limit) as Array<{ report: string }>
+    return rows.map((r) => {
+      const report = JSON.parse(r.report) as { durationMs?: number; coldStartMs?: number; settings?: { warmup?: false | { durationMs?: number } } }
+      const warmup = report.settings?.warmup ? report.settings.warmup.durationMs ?? 0 : 0
+      return (report.durationMs ?? 0) + (report.coldStartMs ?? 0) + warmup
+    }).filter((ms) => ms > 0)
+  }
+
   /** The stored run that started at this time on this host (an earlier import of the same report), if any. */
   findRun(startedAt: string, hostname: string): number | undefined {
     const row = this.db.prepare('SELECT id FROM runs WHERE started_at = ? AND hostname = ? ORDER BY id LIMIT 1').get(startedAt, hostname) as { id: number } | undefined

@@ -71,7 +71,7 @@ export async function startLeader(options: LeaderOptions): Promise<RunningLeader
   server.addService(loadLeaderService().service, {
     Submit: handle(async (req: { user: string; suites: Array<{ name: string; yaml: string }> }) => {
       if (req.suites.length === 0) throw new InferbenchError('INFERBENCH_USAGE', 'submit: no suites')
-      const jobs = await planSubmission(req.suites, options)
+      const jobs = (await planSubmission(req.suites, options)).map((j) => withHistory(j, perfDb))
       if (jobs.length === 0) throw new InferbenchError('INFERBENCH_BENCH_INVALID', 'submit: the suites plan no job to run (all skipped?)')
       const runId = perfDb.beginRun({ startedAt: new Date().toISOString(), fingerprint, source: `leader:${req.user || 'unknown'}` })
       perfDb.detachRun(runId)
@@ -145,6 +145,15 @@ async function planSubmission(suites: Array<{ name: string; yaml: string }>, opt
   }
   const jobs = planJobs(roots, { root: TASK_ROOT, registry: options.registry, defaults: options.config.defaults, axes: options.config.axes, repositoryDir: options.config.repository })
   return jobs.filter((j) => !j.skip).map((j) => ({ jobId: j.id, name: j.fullName, suiteName: j.file.slice(TASK_ROOT.length + 1), estimateMs: j.estimateMs }))
+}
+
+/**
+ * A job that ran before (same id in this PerfDB) is estimated by the median of its latest
+ * durations, not by its workload's nominal length: cold starts and slow warm-ups are in there.
+ */
+function withHistory(job: PlannedJob, db: PerfDb): PlannedJob {
+  const past = db.jobDurations(job.jobId).sort((a, b) => a - b)
+  return past.length ? { ...job, estimateMs: past[Math.floor(past.length / 2)]! } : job
 }
 
 function closeRun(db: PerfDb, runId: number, fingerprint: Fingerprint): void {

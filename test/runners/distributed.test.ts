@@ -76,6 +76,11 @@ describe('leader and followers on loopback', () => {
         expect(stored.map((j) => j.jobId).sort()).toEqual([...jobIds].sort())
         expect(stored.every((j) => j.status === 'passed')).toBe(true)
         await until(async () => db.run(task.runId)?.status === 'completed', 5000, 'the task\'s run to close')
+        // Submitted again, the jobs are estimated from how long they took, not from their workloads.
+        const measured = stored.map((j) => { const r = j.report as { durationMs: number; coldStartMs: number }; return r.durationMs + r.coldStartMs })
+        const again = await client.call<{ estimateMs: number }>('Submit', { user: 'test', suites: [suite('mlp.bench.yaml', ['400ms', '600ms', '300ms', '500ms'])] })
+        expect(again.estimateMs).toBeCloseTo(measured.reduce((a, b) => a + b, 0), 6)
+        await client.call('Cancel', { taskId: (await client.call<Status>('Status', { taskId: '' })).tasks[0]!.taskId })
       } finally {
         db.close()
       }
