@@ -7,7 +7,8 @@ import { EXIT, InferbenchError } from '../core/errors.ts'
 import { createRegistry, type TextSink } from '../core/plugin.ts'
 import { withBuiltinPlugins } from '../runners/builtin-plugins.ts'
 import { runFollower } from '../runners/follower.ts'
-import { currentUser, startLeader } from '../runners/leader/leader.ts'
+import { currentUser } from '../core/store/perf-db.ts'
+import { startLeader } from '../runners/leader/leader.ts'
 import { DEFAULT_LEADER_PORT, leaderAddress, leaderClient } from '../runners/leader/service.ts'
 
 export interface LeaderFlags { host?: string; port?: string; db?: string; config?: string; heartbeat?: string; tlsCert?: string; tlsKey?: string }

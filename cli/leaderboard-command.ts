@@ -1,13 +1,10 @@
-import { existsSync } from 'node:fs'
-import { relative, resolve } from 'node:path'
 import c from 'picocolors'
-import { loadConfig } from '../core/config.ts'
 import { formatMs } from '../core/duration.ts'
 import { EXIT, InferbenchError } from '../core/errors.ts'
-import type { Fingerprint } from '../core/fingerprint.ts'
+import { hardwareLabel, type Fingerprint } from '../core/fingerprint.ts'
 import type { TextSink } from '../core/plugin.ts'
 import type { JobReport, Measurement } from '../core/report.ts'
-import { PerfDb } from '../core/store/perf-db.ts'
+import { openDb } from './store-command.ts'
 
 export interface LeaderboardFlags {
   sort?: string
@@ -44,9 +41,7 @@ export async function leaderboardCommand(flags: LeaderboardFlags, cwd: string, o
   const filters = (flags.filter ?? []).map(parseFilter)
   const limit = flags.limit === undefined ? 30 : Number(flags.limit)
   if (!Number.isInteger(limit) || limit < 1) throw new InferbenchError('INFERBENCH_USAGE', `--limit: expected a positive integer, received '${flags.limit}'`)
-  const path = flags.db ? resolve(cwd, flags.db) : (await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })).perfDb
-  if (path === false || !existsSync(path)) throw new InferbenchError('INFERBENCH_RUN_NOT_FOUND', `no PerfDB${path ? ` at ${relative(cwd, path) || path}` : ''}: run some benchmarks first (npx inferbench), or point --db at one`)
-  const db = PerfDb.open(path)
+  const { db } = await openDb(flags, cwd, true)
   let rows: Row[]
   try {
     const all = db.configurations().filter((x) => x.latest.report.kind === 'serving')
@@ -65,7 +60,7 @@ export async function leaderboardCommand(flags: LeaderboardFlags, cwd: string, o
   })
   const shown = rows.slice(0, limit)
   if (flags.json) {
-    out.write(`${JSON.stringify(shown.map((r) => ({ id: r.job.id, suite: r.job.suite, name: r.job.name, params: r.job.params, hardware: hardware(r.fingerprint), workload: r.job.settings?.workload.label, p50: r.job.latency.p50, p99: r.job.latency.p99, samplesPerSec: r.job.throughput.samplesPerSec, energyPerSampleJ: r.job.cost?.energy?.perSampleJ, usdPerMillionSamples: SORTS.cost.pick(r.job), slo: slo(r.job), runs: r.runs })), null, 2)}\n`)
+    out.write(`${JSON.stringify(shown.map((r) => ({ id: r.job.id, suite: r.job.suite, name: r.job.name, params: r.job.params, hardware: hardwareLabel(r.fingerprint), workload: r.job.settings?.workload.label, p50: r.job.latency.p50, p99: r.job.latency.p99, samplesPerSec: r.job.throughput.samplesPerSec, energyPerSampleJ: r.job.cost?.energy?.perSampleJ, usdPerMillionSamples: SORTS.cost.pick(r.job), slo: slo(r.job), runs: r.runs })), null, 2)}\n`)
     return EXIT.ok
   }
   if (shown.length === 0) {
@@ -79,7 +74,7 @@ export async function leaderboardCommand(flags: LeaderboardFlags, cwd: string, o
     const cost = SORTS.cost.pick(m)
     const options = Object.entries(m.params).filter(([k]) => !['model', 'backend', 'batch'].includes(k)).map(([k, v]) => `${k}=${v}`).join(', ')
     const measurement = m.validity?.valid === false ? 'invalid' : m.stability?.stable === false ? 'unstable' : 'ok'
-    return [String(i + 1), m.name, String(m.params.model ?? '-'), String(m.params.backend ?? '-'), String(m.batch), options || '-', hardware(r.fingerprint), m.settings?.workload.label ?? '-',
+    return [String(i + 1), m.name, String(m.params.model ?? '-'), String(m.params.backend ?? '-'), String(m.batch), options || '-', hardwareLabel(r.fingerprint), m.settings?.workload.label ?? '-',
       formatMs(m.latency.p50), formatMs(m.latency.p99), Math.round(m.throughput.samplesPerSec).toLocaleString('en-US'),
       energy === undefined ? '-' : energy.toPrecision(3), cost === undefined ? '-' : cost.toPrecision(3), slo(m), measurement]
   })
@@ -97,9 +92,6 @@ function slo(m: JobReport): string {
   return m.slo.every((v) => v.pass) ? 'met' : `missed ${m.slo.filter((v) => !v.pass).map((v) => v.metric).join(', ')}`
 }
 
-function hardware(f: Fingerprint): string {
-  return f.gpu?.devices.length ? f.gpu.devices[0]! : `${f.cpu.model.replace(/\s+\d+-Core Processor/, '')} ×${f.cpu.cores}`
-}
 
 interface Filter { key: string; test: (r: Row) => boolean }
 
@@ -110,7 +102,7 @@ function parseFilter(text: string): Filter {
   const [, key, op, v] = m
   const field = (r: Row): string | undefined => {
     if (key === 'workload') return r.job.settings?.workload.label
-    if (key === 'hardware') return hardware(r.fingerprint)
+    if (key === 'hardware') return hardwareLabel(r.fingerprint)
     if (key === 'bench') return `${r.job.suite} > ${r.job.name}`
     const actual = r.job.params[key!]
     return actual === undefined ? undefined : String(actual)

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { loadConfig } from '../core/config.ts'
 import { EXIT } from '../core/errors.ts'
 import type { TextSink } from '../core/plugin.ts'
 import { PerfDb } from '../core/store/perf-db.ts'
 import { mergeShardBlobs, readShardBlobs } from '../runners/shard-blob.ts'
+import { perfDbPath } from './store-command.ts'
 
 export interface MergeFlags {
   config?: string
@@ -25,7 +25,7 @@ export async function mergeCommand(dir: string | undefined, flags: MergeFlags, c
   if (flags.outputFile) writeFileSync(resolve(cwd, flags.outputFile), `${JSON.stringify({ schemaVersion: 1, ...merged }, null, 2)}\n`)
   let runId: number | undefined
   if (flags.store !== false) {
-    const path = flags.db ? resolve(cwd, flags.db) : (await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })).perfDb
+    const path = await perfDbPath(flags, cwd)
     if (path !== false) {
       const db = PerfDb.open(path)
       try {

@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs'
-import { relative, resolve } from 'node:path'
 import c from 'picocolors'
-import { loadConfig } from '../core/config.ts'
 import { EXIT, InferbenchError } from '../core/errors.ts'
+import { hardwareLabel } from '../core/fingerprint.ts'
 import type { TextSink } from '../core/plugin.ts'
 import type { JobReport, Measurement } from '../core/report.ts'
-import { PerfDb } from '../core/store/perf-db.ts'
+import { openDb } from './store-command.ts'
 import { parseSlo, recommend, type Candidate, type Objective, type Ranked } from '../reporters/analysis/recommend.ts'
 
 export interface RecommendFlags {
@@ -28,9 +26,7 @@ export async function recommendCommand(flags: RecommendFlags, cwd: string, out: 
   const constraints = parseSlo(flags.slo)
   const objective = (flags.objective ?? 'throughput') as Objective
   if (!['throughput', 'cost', 'energy'].includes(objective)) throw new InferbenchError('INFERBENCH_USAGE', `--objective: expected throughput, cost or energy, received '${flags.objective}'`)
-  const path = flags.db ? resolve(cwd, flags.db) : (await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })).perfDb
-  if (path === false || !existsSync(path)) throw new InferbenchError('INFERBENCH_RUN_NOT_FOUND', `no PerfDB${path ? ` at ${relative(cwd, path) || path}` : ''}: run some benchmarks first (npx inferbench), or point --db at one`)
-  const db = PerfDb.open(path)
+  const { db } = await openDb(flags, cwd, true)
   let candidates: Candidate[]
   try {
     candidates = db.configurations()
@@ -42,7 +38,7 @@ export async function recommendCommand(flags: RecommendFlags, cwd: string, out: 
   }
   const result = recommend(candidates, constraints, objective)
   if (flags.json) {
-    const plain = (r: Ranked) => ({ id: r.candidate.job.id, suite: r.candidate.job.suite, name: r.candidate.job.name, params: r.candidate.job.params, hardware: hardware(r), score: r.score, worstRatio: r.worstRatio, confidence: r.confidence, why: r.why })
+    const plain = (r: Ranked) => ({ id: r.candidate.job.id, suite: r.candidate.job.suite, name: r.candidate.job.name, params: r.candidate.job.params, hardware: hardwareLabel(r.candidate.fingerprint), score: r.score, worstRatio: r.worstRatio, confidence: r.confidence, why: r.why })
     out.write(`${JSON.stringify({ slo: flags.slo, objective, considered: candidates.length, meets: result.meets.map(plain), closest: result.closest.map(plain), unjudged: result.unjudged, invalid: result.invalid, withoutObjective: result.withoutObjective }, null, 2)}\n`)
     return EXIT.ok
   }
@@ -58,7 +54,7 @@ export async function recommendCommand(flags: RecommendFlags, cwd: string, out: 
     const p = Object.entries(r.candidate.job.params).map(([k, v]) => `${k}=${v}`).join(', ')
     const score = objective === 'throughput' ? `${Math.round(r.score).toLocaleString('en-US')} samples/s` : objective === 'cost' ? `$${r.score.toPrecision(3)} per 1M samples` : `${r.score.toPrecision(3)} J/sample`
     out.write(` ${i + 1}. ${c.bold(p)}  ${result.meets.length ? score : c.yellow(`${((r.worstRatio - 1) * 100).toFixed(0)}% beyond the SLO`)}  ${c.dim(`confidence ${r.confidence}`)}\n`)
-    out.write(`    ${c.dim(`${r.candidate.job.suite} > ${r.candidate.job.name} on ${hardware(r)}`)}\n    ${c.dim(r.why)}\n`)
+    out.write(`    ${c.dim(`${r.candidate.job.suite} > ${r.candidate.job.name} on ${hardwareLabel(r.candidate.fingerprint)}`)}\n    ${c.dim(r.why)}\n`)
   })
   const notes = [
     ...(result.unjudged ? [`${result.unjudged} left out: too few answers to judge the percentile (run them longer)`] : []),
@@ -68,9 +64,4 @@ export async function recommendCommand(flags: RecommendFlags, cwd: string, out: 
   if (notes.length) out.write(`\n ${c.dim(notes.join('; '))}\n`)
   if (candidates.length === 0) out.write(` no stored serving configuration${flags.model || flags.backend ? ' matches the filters' : ''}\n`)
   return EXIT.ok
-}
-
-function hardware(r: Ranked): string {
-  const f = r.candidate.fingerprint
-  return f.gpu?.devices.length ? `${f.gpu.devices[0]}${f.gpu.devices.length > 1 ? ` ×${f.gpu.devices.length}` : ''}` : `${f.cpu.model} (${f.cpu.cores} cores)`
 }

@@ -1,7 +1,5 @@
 import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
 import c from 'picocolors'
-import { loadConfig } from '../core/config.ts'
 import { EXIT } from '../core/errors.ts'
 import { collectFingerprint } from '../core/fingerprint.ts'
 import type { TextSink } from '../core/plugin.ts'
@@ -10,6 +8,7 @@ import { PerfDb } from '../core/store/perf-db.ts'
 import { measureCeilings } from '../plugins/onnxruntime/ceilings.ts'
 import { acceleratorCeilings, placeOnRoofline, type Ceilings } from '../reporters/analysis/roofline.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
+import { perfDbPath } from './store-command.ts'
 
 export interface RooflineFlags {
   quick?: boolean
@@ -56,7 +55,7 @@ export async function rooflineCommand(flags: RooflineFlags, cwd: string, out: Te
 }
 
 async function storedJobs(flags: RooflineFlags, cwd: string): Promise<Array<JobReport & Measurement>> {
-  const path = flags.db ? resolve(cwd, flags.db) : (await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })).perfDb
+  const path = await perfDbPath(flags, cwd)
   if (path === false || !existsSync(path)) return []
   const db = PerfDb.open(path)
   try {

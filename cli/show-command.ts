@@ -1,9 +1,9 @@
 import c from 'picocolors'
-import { EXIT, InferbenchError } from '../core/errors.ts'
+import { EXIT } from '../core/errors.ts'
 import type { Fingerprint } from '../core/fingerprint.ts'
 import type { TextSink } from '../core/plugin.ts'
 import type { JobReport } from '../core/report.ts'
-import { loadSide, latestRunId, type StoreFlags } from './store-command.ts'
+import { latestRunId, loadSide, regex, type StoreFlags } from './store-command.ts'
 
 /**
  * `inferbench show [run|file.json] [--job pattern] [--json]`: where and with what a run happened
@@ -12,7 +12,7 @@ import { loadSide, latestRunId, type StoreFlags } from './store-command.ts'
  */
 export async function showCommand(ref: string | undefined, flags: StoreFlags, cwd: string, out: TextSink): Promise<number> {
   const side = await loadSide(ref ?? String(await latestRunId(flags, cwd)), flags, cwd)
-  const pattern = flags.job === undefined ? undefined : jobPattern(flags.job)
+  const pattern = flags.job === undefined ? undefined : regex(flags.job, '--job')
   const jobs = side.jobs.filter((j) => !pattern || pattern.test(`${j.suite} > ${j.name}`) || pattern.test(j.id))
   if (flags.json) {
     out.write(`${JSON.stringify({ run: side.label, ...(side.runId !== undefined ? { runId: side.runId } : {}), startedAt: side.startedAt, fingerprint: side.fingerprint, jobs: jobs.map(reproducible) }, null, 2)}\n`)
@@ -60,13 +60,5 @@ function reproducible(job: JobReport): Record<string, unknown> {
     } : {}),
     ...(job.status === 'errored' ? { error: `${job.error.code ?? ''} ${job.error.message}`.trim() } : {}),
     ...(job.backendInfo ? { backend: job.backendInfo } : {}),
-  }
-}
-
-function jobPattern(source: string): RegExp {
-  try {
-    return new RegExp(source)
-  } catch (error) {
-    throw new InferbenchError('INFERBENCH_USAGE', `--job: not a regular expression: ${(error as Error).message}`)
   }
 }

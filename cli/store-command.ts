@@ -23,15 +23,16 @@ export interface StoreFlags {
 }
 
 /** The PerfDB named by --db (the config is not read then), else the config's `perfDb`. */
-async function perfDbPath(flags: StoreFlags, cwd: string): Promise<string | false> {
+export async function perfDbPath(flags: Pick<StoreFlags, 'db' | 'config'>, cwd: string): Promise<string | false> {
   if (flags.db) return resolve(cwd, flags.db)
   return (await loadConfig({ cwd, ...(flags.config ? { configFile: flags.config } : {}) })).perfDb
 }
 
-async function openDb(flags: StoreFlags, cwd: string, mustExist: boolean): Promise<{ db: PerfDb }> {
+/** The PerfDB of --db or the config, opened; `mustExist`: a missing file is an error naming how runs get there. */
+export async function openDb(flags: Pick<StoreFlags, 'db' | 'config'>, cwd: string, mustExist: boolean): Promise<{ db: PerfDb }> {
   const path = await perfDbPath(flags, cwd)
   if (path === false) {
-    throw new InferbenchError('INFERBENCH_USAGE', 'the config sets perfDb: false, so no runs are stored here: compare with a JSON report file (--reporter json --outputFile.json=<file>), or point history/compare/import at a PerfDB with --db <path>')
+    throw new InferbenchError('INFERBENCH_USAGE', 'the config sets perfDb: false, so no runs are stored here: point this command at a PerfDB with --db <path>, or compare JSON report files (--reporter json --outputFile.json=<file>)')
   }
   if (mustExist && !existsSync(path)) {
     throw new InferbenchError('INFERBENCH_RUN_NOT_FOUND', `no PerfDB at ${relative(cwd, path) || path} yet: every \`npx inferbench\` run is stored there (unless --no-store); or import a JSON report with inferbench import <file>`)
@@ -280,7 +281,7 @@ function positiveInt(value: string | undefined, flag: string, fallback: number):
   return n
 }
 
-function regex(source: string, flag: string): RegExp {
+export function regex(source: string, flag: string): RegExp {
   try {
     return new RegExp(source)
   } catch (error) {

@@ -76,3 +76,9 @@ export function parseNvidiaSmiBanner(text: string): GpuFingerprint | undefined {
   const devices = [...text.matchAll(/^\|\s+\d+\s+(.+?)\s{2,}(?:On|Off)\s+\|/gm)].map((m) => m[1]!.trim())
   return { driver, ...(cuda ? { cuda } : {}), devices }
 }
+
+/** A short label for the machine a figure came from: its GPU (and how many), else its CPU and cores. */
+export function hardwareLabel(f: Pick<Fingerprint, 'cpu' | 'gpu'>): string {
+  if (f.gpu?.devices.length) return `${f.gpu.devices[0]}${f.gpu.devices.length > 1 ? ` ×${f.gpu.devices.length}` : ''}`
+  return `${f.cpu.model.replace(/\s+\d+-Core Processor/, '')} ×${f.cpu.cores}`
+}

@@ -26,7 +26,9 @@ export interface PolicyResult {
  * the freed worker), and workers freeing together go in index order. Tier 1 places each arrival
  * (rr / lb / qa, ties to the lowest index), a job placed on an idle worker starts at once, and a
  * freed worker takes its next job by tier 2 (fcfs / sjf). Runs in O(jobs × (log jobs + workers))
- * for lb and qa (a scan of typed arrays per arrival), O(jobs × log jobs) for rr.
+ * for lb and qa (a scan of typed arrays per arrival), O(jobs × log jobs) for rr. Its placement and
+ * heap order are the rules of policies.ts on typed arrays, for speed; a test replays random streams
+ * through policies.ts's own functions and demands the same completion times.
  */
 export function simulate(stream: JobStream, workers: number, policy: Pick<Policy, 'placement' | 'order'>): Float64Array {
   const n = stream.arrival.length

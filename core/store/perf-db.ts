@@ -379,7 +379,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function currentUser(): string {
+export function currentUser(): string {
   try {
     return userInfo().username
   } catch {

@@ -173,15 +173,16 @@ const prometheus: ProbeFactory = async ({ metricsUrl, options = {} }) => {
  */
 const docker: ProbeFactory = async ({ containers = [] }) => {
   if (containers.length === 0) return { unavailable: 'the backend started no container (only the docker backend does)' }
-  const read = async (ref: { id: string; socketPath: string }): Promise<ContainerCounters> => {
-    const stats = await new Docker({ socketPath: ref.socketPath }).getContainer(ref.id).stats({ stream: false, 'one-shot': true } as { stream: false }) as DockerStats
+  const handles = containers.map((ref) => ({ id: ref.id, container: new Docker({ socketPath: ref.socketPath }).getContainer(ref.id) }))
+  const read = async (h: typeof handles[number]): Promise<ContainerCounters> => {
+    const stats = await h.container.stats({ stream: false, 'one-shot': true } as { stream: false }) as DockerStats
     const counters = containerCounters(stats)
-    if (!counters) throw new Error(`the engine gave no CPU figures for container ${ref.id.slice(0, 12)} (is it running?)`)
+    if (!counters) throw new Error(`the engine gave no CPU figures for container ${h.id.slice(0, 12)} (is it running?)`)
     return counters
   }
   let last: ContainerCounters[]
   try {
-    last = await Promise.all(containers.map(read))
+    last = await Promise.all(handles.map(read))
   } catch (error) {
     return { unavailable: `cannot read container stats: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }
   }
@@ -189,7 +190,7 @@ const docker: ProbeFactory = async ({ containers = [] }) => {
   return {
     describe: () => Object.fromEntries(containers.map((c, i) => [`container${i}`, c.id.slice(0, 12)])),
     sample: async () => {
-      const next = await Promise.all(containers.map(read))
+      const next = await Promise.all(handles.map(read))
       const now = performance.now()
       const values: Record<string, number> = {}
       next.forEach((counters, i) => {

@@ -1,4 +1,4 @@
-import { hostname, userInfo } from 'node:os'
+import { hostname } from 'node:os'
 import { join } from 'node:path'
 import * as grpc from '@grpc/grpc-js'
 import type { ResolvedConfig } from '../../core/config.ts'
@@ -160,12 +160,4 @@ function closeRun(db: PerfDb, runId: number, fingerprint: Fingerprint): void {
   const counts: Record<JobStatus, number> = { passed: 0, failed: 0, errored: 0, skipped: 0 }
   for (const j of db.jobs(runId)) counts[j.status]++
   db.endRun(runId, { finishedAt: new Date().toISOString(), counts, fingerprint: { ...fingerprint, hostname: hostname() } })
-}
-
-export const currentUser = () => {
-  try {
-    return userInfo().username
-  } catch {
-    return process.env.USER ?? 'unknown'
-  }
 }

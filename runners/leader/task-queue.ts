@@ -77,7 +77,7 @@ export class TaskQueue {
         state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'done', 'failed', 'cancelled')),
         assigned TEXT, leased_by TEXT, lease_expires INTEGER, leased_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT '[]',
         PRIMARY KEY (task_id, job_id));
-      CREATE TABLE IF NOT EXISTS leader_followers (id TEXT PRIMARY KEY, name TEXT NOT NULL, fingerprint TEXT NOT NULL, last_seen INTEGER NOT NULL, queued_seconds REAL NOT NULL DEFAULT 0);
+      CREATE TABLE IF NOT EXISTS leader_followers (id TEXT PRIMARY KEY, name TEXT NOT NULL, fingerprint TEXT NOT NULL, registered_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS leader_jobs_queued ON leader_jobs (state, assigned, estimate_ms, seq);
       CREATE INDEX IF NOT EXISTS leader_jobs_leases ON leader_jobs (state, lease_expires);
       CREATE INDEX IF NOT EXISTS leader_jobs_holder ON leader_jobs (leased_by, state);
@@ -103,7 +103,7 @@ export class TaskQueue {
 
   register(name: string, fingerprintJson: string, now: number): string {
     const id = `${name}-${randomUUID().slice(0, 6)}`
-    this.db.prepare('INSERT INTO leader_followers (id, name, fingerprint, last_seen) VALUES (?, ?, ?, ?)').run(id, name, fingerprintJson, now)
+    this.db.prepare('INSERT INTO leader_followers (id, name, fingerprint, registered_at) VALUES (?, ?, ?, ?)').run(id, name, fingerprintJson, now)
     this.seen.set(id, { lastSeen: now, queuedSeconds: 0 })
     return id
   }

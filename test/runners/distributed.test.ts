@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, onTestFinished } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
 import { createRegistry } from '../../core/plugin.ts'
 import { PerfDb } from '../../core/store/perf-db.ts'
@@ -51,73 +51,69 @@ async function until(check: () => Promise<boolean>, ms: number, what: string): P
   throw new Error(`timed out waiting for ${what}`)
 }
 
+/** A client closed when the test ends, whatever it ends with. */
+function connect(port: number): ReturnType<typeof leaderClient> {
+  const client = leaderClient(`127.0.0.1:${port}`)
+  onTestFinished(() => client.close())
+  return client
+}
+function openStore(file: string): PerfDb {
+  const db = PerfDb.open(join(project.dir, file))
+  onTestFinished(() => db.close())
+  return db
+}
+async function taskWhenDone(client: ReturnType<typeof leaderClient>, taskId: string, what: string): Promise<Status['tasks'][number]> {
+  let status: Status | undefined
+  await until(async () => {
+    status = await client.call<Status>('Status', { taskId })
+    return status.tasks[0]!.state === 'done'
+  }, 60_000, what)
+  return status!.tasks[0]!
+}
+const followersRegistered = (client: ReturnType<typeof leaderClient>, n: number) =>
+  until(async () => (await client.call<{ followers: unknown[] }>('Status', { taskId: '' })).followers.length === n, 20_000, `${n} follower(s) to register`)
+
 describe('leader and followers on loopback', () => {
   it('runs a submitted suite on two followers end to end; each result once in the leader\'s PerfDB', async () => {
     const l = await leader('cluster.db')
-    const client = leaderClient(`127.0.0.1:${l.port}`)
-    try {
-      follower(l.port, 'f1')
-      follower(l.port, 'f2')
-      await until(async () => (await client.call<{ followers: unknown[] }>('Status', { taskId: '' })).followers.length === 2, 20_000, 'both followers')
-      const { taskId, jobIds } = await client.call<{ taskId: string; jobIds: string[] }>('Submit', { user: 'test', suites: [suite('mlp.bench.yaml', ['400ms', '600ms', '300ms', '500ms'])] })
-      expect(jobIds).toHaveLength(4)
-      let status: Status | undefined
-      await until(async () => {
-        status = await client.call<Status>('Status', { taskId })
-        return status.tasks[0]!.state === 'done'
-      }, 60_000, 'the task to finish')
-      const task = status!.tasks[0]!
-      // Both followers worked (tier 1 spread the jobs), each job once.
-      expect(new Set(task.jobs.map((j) => j.follower.replace(/-\w+$/, '')))).toEqual(new Set(['f1', 'f2']))
-      expect(task.jobs.every((j) => j.attempts === 1)).toBe(true)
-      const db = PerfDb.open(join(project.dir, 'cluster.db'))
-      try {
-        const stored = db.jobs(task.runId)
-        expect(stored.map((j) => j.jobId).sort()).toEqual([...jobIds].sort())
-        expect(stored.every((j) => j.status === 'passed')).toBe(true)
-        await until(async () => db.run(task.runId)?.status === 'completed', 5000, 'the task\'s run to close')
-        // Submitted again, the jobs are estimated from how long they took, not from their workloads.
-        const measured = stored.map((j) => { const r = j.report as { durationMs: number; coldStartMs: number }; return r.durationMs + r.coldStartMs })
-        const again = await client.call<{ estimateMs: number }>('Submit', { user: 'test', suites: [suite('mlp.bench.yaml', ['400ms', '600ms', '300ms', '500ms'])] })
-        expect(again.estimateMs).toBeCloseTo(measured.reduce((a, b) => a + b, 0), 6)
-        await client.call('Cancel', { taskId: (await client.call<Status>('Status', { taskId: '' })).tasks[0]!.taskId })
-      } finally {
-        db.close()
-      }
-    } finally {
-      client.close()
-    }
+    const client = connect(l.port)
+    follower(l.port, 'f1')
+    follower(l.port, 'f2')
+    await followersRegistered(client, 2)
+    const { taskId, jobIds } = await client.call<{ taskId: string; jobIds: string[] }>('Submit', { user: 'test', suites: [suite('mlp.bench.yaml', ['400ms', '600ms', '300ms', '500ms'])] })
+    expect(jobIds).toHaveLength(4)
+    const task = await taskWhenDone(client, taskId, 'the task to finish')
+    // Both followers worked (tier 1 spread the jobs), each job once.
+    expect(new Set(task.jobs.map((j) => j.follower.replace(/-\w+$/, '')))).toEqual(new Set(['f1', 'f2']))
+    expect(task.jobs.every((j) => j.attempts === 1)).toBe(true)
+    const db = openStore('cluster.db')
+    const stored = db.jobs(task.runId)
+    expect(stored.map((j) => j.jobId).sort()).toEqual([...jobIds].sort())
+    expect(stored.every((j) => j.status === 'passed')).toBe(true)
+    await until(async () => db.run(task.runId)?.status === 'completed', 5000, 'the task\'s run to close')
+    // Submitted again, the jobs are estimated from how long they took, not from their workloads.
+    const measured = stored.map((j) => { const r = j.report as { durationMs: number; coldStartMs: number }; return r.durationMs + r.coldStartMs })
+    const again = await client.call<{ taskId: string; estimateMs: number }>('Submit', { user: 'test', suites: [suite('mlp.bench.yaml', ['400ms', '600ms', '300ms', '500ms'])] })
+    expect(again.estimateMs).toBeCloseTo(measured.reduce((a, b) => a + b, 0), 6)
+    await client.call('Cancel', { taskId: again.taskId })
   }, 90_000)
 
   it('a follower SIGKILLed mid-job loses the job to the other, which completes it once', async () => {
     const l = await leader('faults.db')
-    const client = leaderClient(`127.0.0.1:${l.port}`)
-    try {
-      const first = follower(l.port, 'doomed')
-      await until(async () => (await client.call<{ followers: unknown[] }>('Status', { taskId: '' })).followers.length === 1, 20_000, 'the first follower')
-      const { taskId, jobIds } = await client.call<{ taskId: string; jobIds: string[] }>('Submit', { user: 'test', suites: [suite('long.bench.yaml', ['3s'])] })
-      await until(async () => (await client.call<Status>('Status', { taskId })).tasks[0]!.jobs[0]!.state === 'leased', 20_000, 'the job to be claimed')
-      await new Promise((r) => setTimeout(r, 800)) // mid-job
-      first.kill('SIGKILL')
-      follower(l.port, 'survivor')
-      let status: Status | undefined
-      await until(async () => {
-        status = await client.call<Status>('Status', { taskId })
-        return status.tasks[0]!.state === 'done'
-      }, 60_000, 'the job to complete on the survivor')
-      const job = status!.tasks[0]!.jobs[0]!
-      expect(job.follower).toMatch(/^survivor-/)
-      expect(job.attempts).toBe(2)
-      expect(job.error).toMatch(/attempt 1: follower doomed-\w+ stopped renewing its lease/)
-      const db = PerfDb.open(join(project.dir, 'faults.db'))
-      try {
-        expect(db.jobs(status!.tasks[0]!.runId).map((j) => j.jobId)).toEqual(jobIds)
-      } finally {
-        db.close()
-      }
-    } finally {
-      client.close()
-    }
+    const client = connect(l.port)
+    const first = follower(l.port, 'doomed')
+    await followersRegistered(client, 1)
+    const { taskId, jobIds } = await client.call<{ taskId: string; jobIds: string[] }>('Submit', { user: 'test', suites: [suite('long.bench.yaml', ['3s'])] })
+    await until(async () => (await client.call<Status>('Status', { taskId })).tasks[0]!.jobs[0]!.state === 'leased', 20_000, 'the job to be claimed')
+    await new Promise((r) => setTimeout(r, 800)) // mid-job
+    first.kill('SIGKILL')
+    follower(l.port, 'survivor')
+    const task = await taskWhenDone(client, taskId, 'the job to complete on the survivor')
+    const job = task.jobs[0]!
+    expect(job.follower).toMatch(/^survivor-/)
+    expect(job.attempts).toBe(2)
+    expect(job.error).toMatch(/attempt 1: follower doomed-\w+ stopped renewing its lease/)
+    expect(openStore('faults.db').jobs(task.runId).map((j) => j.jobId)).toEqual(jobIds)
   }, 90_000)
 
   it('a restarted leader still has the queued jobs; a wrong token is refused; no token means loopback only', async () => {
@@ -128,14 +124,9 @@ describe('leader and followers on loopback', () => {
     await first.stop()
     leaders.splice(leaders.indexOf(first), 1)
     const second = await leader('restart.db')
-    const again = leaderClient(`127.0.0.1:${second.port}`)
-    try {
-      const status = await again.call<Status>('Status', { taskId })
-      expect(status.tasks[0]).toMatchObject({ taskId, state: 'queued' })
-      expect(status.tasks[0]!.jobs.map((j) => j.state)).toEqual(['queued', 'queued'])
-    } finally {
-      again.close()
-    }
+    const status = await connect(second.port).call<Status>('Status', { taskId })
+    expect(status.tasks[0]).toMatchObject({ taskId, state: 'queued' })
+    expect(status.tasks[0]!.jobs.map((j) => j.state)).toEqual(['queued', 'queued'])
 
     const guarded = await leader('token.db', { token: 'secret' })
     const wrong = leaderClient(`127.0.0.1:${guarded.port}`, 'not-the-secret')
@@ -170,27 +161,19 @@ describe('TLS', () => {
 describe('leader at scale', () => {
   it('200 simulated followers over gRPC register, heartbeat, claim and report 400 jobs: every one stored once', async () => {
     const l = await leader('scale.db')
-    const client = leaderClient(`127.0.0.1:${l.port}`)
-    try {
-      const batches = Array.from({ length: 400 }, (_, i) => i + 1)
-      const { taskId } = await client.call<{ taskId: string }>('Submit', { user: 'scale', suites: [{
-        name: 'many.bench.yaml', yaml: `model: { generate: fc, params: { layers: 1, width: 8 } }\nmatrix: { batch: [${batches.join(', ')}] }\nbenches:\n  - name: tiny\n    workload: { type: closed, requests: 10 }\n`,
-      }] })
-      const result = await simulateFollowers(`127.0.0.1:${l.port}`, { followers: 200, jobs: 400, heartbeatMs: 250, timeoutMs: 60_000 })
-      console.log(`leader scale: ${result.followers} followers, ${result.reportsStored} jobs in ${result.seconds.toFixed(1)} s: ${result.assignmentsPerSec.toFixed(0)} assignments/s, heartbeat p50 ${result.heartbeatP50Ms.toFixed(1)} ms p99 ${result.heartbeatP99Ms.toFixed(1)} ms, claim p50 ${result.claimP50Ms.toFixed(1)} ms`)
-      expect(result.reportsStored).toBe(400)
-      expect(result.reportsRefused).toBe(0)
-      const status = await client.call<Status>('Status', { taskId })
-      expect(status.tasks[0]!.jobs.every((j) => j.state === 'done' && j.attempts === 1)).toBe(true)
-      const db = PerfDb.open(join(project.dir, 'scale.db'))
-      try {
-        expect(new Set(db.jobs(status.tasks[0]!.runId).map((j) => j.jobId)).size).toBe(400)
-        expect(db.jobs(status.tasks[0]!.runId)).toHaveLength(400)
-      } finally {
-        db.close()
-      }
-    } finally {
-      client.close()
-    }
+    const client = connect(l.port)
+    const batches = Array.from({ length: 400 }, (_, i) => i + 1)
+    const { taskId } = await client.call<{ taskId: string }>('Submit', { user: 'scale', suites: [{
+      name: 'many.bench.yaml', yaml: `model: { generate: fc, params: { layers: 1, width: 8 } }\nmatrix: { batch: [${batches.join(', ')}] }\nbenches:\n  - name: tiny\n    workload: { type: closed, requests: 10 }\n`,
+    }] })
+    const result = await simulateFollowers(`127.0.0.1:${l.port}`, { followers: 200, jobs: 400, heartbeatMs: 250, timeoutMs: 60_000 })
+    console.log(`leader scale: ${result.followers} followers, ${result.reportsStored} jobs in ${result.seconds.toFixed(1)} s: ${result.assignmentsPerSec.toFixed(0)} assignments/s, heartbeat p50 ${result.heartbeatP50Ms.toFixed(1)} ms p99 ${result.heartbeatP99Ms.toFixed(1)} ms, claim p50 ${result.claimP50Ms.toFixed(1)} ms`)
+    expect(result.reportsStored).toBe(400)
+    expect(result.reportsRefused).toBe(0)
+    const status = await client.call<Status>('Status', { taskId })
+    expect(status.tasks[0]!.jobs.every((j) => j.state === 'done' && j.attempts === 1)).toBe(true)
+    const stored = openStore('scale.db').jobs(status.tasks[0]!.runId)
+    expect(stored).toHaveLength(400)
+    expect(new Set(stored.map((j) => j.jobId)).size).toBe(400)
   }, 120_000)
 })
