@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs'
-import { basename, resolve } from 'node:path'
+import { basename, relative, resolve } from 'node:path'
 import c from 'picocolors'
 import { loadConfig } from '../core/config.ts'
 import { formatMs } from '../core/duration.ts'
 import { EXIT, InferbenchError } from '../core/errors.ts'
+import { planAsYamlSuite } from '../core/plan-as-yaml.ts'
 import { createRegistry, type TextSink } from '../core/plugin.ts'
 import { withBuiltinPlugins } from '../runners/builtin-plugins.ts'
 import { runFollower } from '../runners/follower.ts'
+import { prepareRun } from '../runners/prepare-run.ts'
 import { currentUser } from '../core/store/perf-db.ts'
 import { startLeader } from '../runners/leader/leader.ts'
 import { DEFAULT_LEADER_PORT, leaderAddress, leaderClient } from '../runners/leader/service.ts'
@@ -53,31 +55,54 @@ export async function followerCommand(flags: FollowerFlags, cwd: string, log: Te
   return EXIT.ok
 }
 
-/** `inferbench submit a.bench.yaml ...`: the suites as data; prints the task id. */
-export async function submitCommand(files: string[], flags: { leader?: string; json?: boolean }, cwd: string, out: TextSink): Promise<number> {
-  if (files.length === 0) throw new InferbenchError('INFERBENCH_USAGE', 'submit: give one or more *.bench.yaml suites (TypeScript bench files run locally: suites sent to a cluster are data)')
-  const suites = files.map((f) => {
-    if (!/\.bench\.ya?ml$/.test(f)) throw new InferbenchError('INFERBENCH_USAGE', `submit: ${f} is not a *.bench.yaml suite`)
+/**
+ * `inferbench submit a.bench.yaml b.bench.ts ...`: prints the task id. YAML suites go as they are;
+ * a TypeScript bench file is planned here (its code runs on this machine) and its plan goes as a
+ * YAML suite, so the leader and followers only ever receive data.
+ */
+export async function submitCommand(files: string[], flags: { leader?: string; json?: boolean; config?: string; testNamePattern?: string }, cwd: string, out: TextSink): Promise<number> {
+  if (files.length === 0) throw new InferbenchError('INFERBENCH_USAGE', 'submit: give one or more bench files (*.bench.yaml, or *.bench.ts, whose plan is sent as data)')
+  const yamlFiles = files.filter((f) => /\.bench\.ya?ml$/.test(f))
+  const codeFiles = files.filter((f) => !yamlFiles.includes(f))
+  for (const f of codeFiles) if (!/\.bench\.[cm]?[jt]sx?$/.test(f)) throw new InferbenchError('INFERBENCH_USAGE', `submit: ${f} is not a bench file (*.bench.yaml or *.bench.ts)`)
+  if (flags.testNamePattern !== undefined && yamlFiles.length) throw new InferbenchError('INFERBENCH_USAGE', 'submit: -t selects jobs of *.bench.ts files only; a YAML suite is sent whole')
+  const suites = yamlFiles.map((f) => {
     try {
       return { name: basename(f), yaml: readFileSync(resolve(cwd, f), 'utf8') }
     } catch (error) {
       throw new InferbenchError('INFERBENCH_USAGE', `submit: cannot read ${f}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
     }
   })
+  if (codeFiles.length) suites.push(...await plannedSuites(codeFiles, flags, cwd))
+  const names = suites.map((s) => s.name)
+  const twice = names.find((n, i) => names.indexOf(n) !== i)
+  if (twice) throw new InferbenchError('INFERBENCH_USAGE', `submit: two suites would be named ${twice} on the leader; submit them separately`)
   const client = leaderClient(leaderAddress(flags.leader))
   try {
-    const reply = await client.call<{ taskId: string; jobIds: string[]; estimateMs: number }>('Submit', { user: currentUser(), suites })
+    const reply = await client.call<{ taskId: string; jobIds: string[]; estimateMs: number; warnings: string[] }>('Submit', { user: currentUser(), suites })
     if (flags.json) out.write(`${JSON.stringify(reply)}\n`)
-    else out.write(`task ${reply.taskId}: ${reply.jobIds.length} job${reply.jobIds.length === 1 ? '' : 's'} queued, estimated ${formatMs(reply.estimateMs)} of work (inferbench status ${reply.taskId})\n`)
+    else {
+      out.write(`task ${reply.taskId}: ${reply.jobIds.length} job${reply.jobIds.length === 1 ? '' : 's'} queued, estimated ${formatMs(reply.estimateMs)} of work (inferbench status ${reply.taskId})\n`)
+      for (const w of reply.warnings) out.write(`${c.yellow('warning:')} ${w}\n`)
+    }
     return EXIT.ok
   } finally {
     client.close()
   }
 }
 
+/** Plans TypeScript bench files as a local run would (same config, same -t) and writes each plan as a YAML suite. */
+async function plannedSuites(files: string[], flags: { config?: string; testNamePattern?: string }, cwd: string): Promise<Array<{ name: string; yaml: string }>> {
+  const prepared = await prepareRun({
+    cwd, filters: files.map((f) => resolve(cwd, f)), ...(flags.config ? { configFile: resolve(cwd, flags.config) } : {}),
+    overrides: { reporters: [], perfDb: false, ...(flags.testNamePattern !== undefined ? { testNamePattern: flags.testNamePattern } : {}) },
+  })
+  return prepared.files.map((file) => planAsYamlSuite(prepared.jobs.filter((j) => j.file === file), file, relative(cwd, file) || file))
+}
+
 interface StatusReply {
-  tasks: Array<{ taskId: string; user: string; submittedAt: string; state: string; runId: number; jobs: Array<{ jobId: string; name: string; state: string; follower: string; attempts: number; error: string }> }>
-  followers: Array<{ followerId: string; name: string; lastSeen: string; alive: boolean; queuedSeconds: number }>
+  tasks: Array<{ taskId: string; user: string; submittedAt: string; state: string; runId: number; jobs: Array<{ jobId: string; name: string; state: string; follower: string; attempts: number; error: string; waiting: string }> }>
+  followers: Array<{ followerId: string; name: string; lastSeen: string; alive: boolean; queuedSeconds: number; backends: string[]; gpus: number }>
 }
 
 /** `inferbench status [task]`: tasks (or one) and the followers. */
@@ -89,11 +114,11 @@ export async function statusCommand(task: string | undefined, flags: { leader?: 
       out.write(`${JSON.stringify(s, null, 2)}\n`)
       return EXIT.ok
     }
-    out.write(` ${c.bold('followers')}: ${s.followers.length ? s.followers.map((f) => `${f.followerId} ${f.alive ? c.green('alive') : c.dim('gone')}`).join(', ') : 'none registered'}\n`)
+    out.write(` ${c.bold('followers')}: ${s.followers.length ? s.followers.map((f) => `${f.followerId} ${f.alive ? c.green('alive') : c.dim('gone')}${f.gpus ? c.dim(` (${f.gpus} GPU${f.gpus === 1 ? '' : 's'})`) : ''}`).join(', ') : 'none registered'}\n`)
     for (const t of s.tasks) {
       const count = (state: string) => t.jobs.filter((j) => j.state === state).length
       out.write(`\n ${c.bold(`task ${t.taskId}`)}  ${t.state}  ${c.dim(`${t.user}, ${t.submittedAt.replace('T', ' ').slice(0, 19)}, PerfDB run ${t.runId}`)}  ${count('done')} done, ${count('leased')} running, ${count('queued')} queued, ${count('failed')} failed, ${count('cancelled')} cancelled\n`)
-      if (task) for (const j of t.jobs) out.write(`   ${j.state.padEnd(9)} ${j.jobId}  ${j.name}${j.follower ? c.dim(` on ${j.follower}`) : ''}${j.attempts > 1 ? c.yellow(` (attempt ${j.attempts})`) : ''}${j.error ? c.dim(`  ${j.error}`) : ''}\n`)
+      if (task) for (const j of t.jobs) out.write(`   ${j.state.padEnd(9)} ${j.jobId}  ${j.name}${j.follower ? c.dim(` on ${j.follower}`) : ''}${j.attempts > 1 ? c.yellow(` (attempt ${j.attempts})`) : ''}${j.waiting ? c.yellow(`  waiting: ${j.waiting}`) : ''}${j.error ? c.dim(`  ${j.error}`) : ''}\n`)
     }
     return EXIT.ok
   } finally {

@@ -167,11 +167,14 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await followerCommand(pickStrings(parsed, ['leader', 'name', 'config']), process.cwd(), process.stderr)
     })
   cli
-    .command('submit [...suites]', 'Submit *.bench.yaml suites to the leader')
+    .command('submit [...files]', 'Submit bench files to the leader: *.bench.yaml as they are, *.bench.ts as their plan (data)')
     .option('--leader <address>', 'The leader (default INFERBENCH_LEADER or 127.0.0.1:7700)')
+    .option('-t, --testNamePattern <pattern>', '*.bench.ts: submit only jobs whose full name matches')
+    .option('-c, --config <file>', 'Config used to plan *.bench.ts files')
     .option('--json', 'Print JSON')
     .action(async (suites: string[], parsed: Record<string, unknown>) => {
-      exitCode = await submitCommand(suites, { ...pickStrings(parsed, ['leader']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
+      const options = { ...parsed, ...asTyped(argv, { testNamePattern: 't', config: 'c' }, []) }
+      exitCode = await submitCommand(suites, { ...pickStrings(options, ['leader', 'config', 'testNamePattern']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
     })
   cli
     .command('status [task]', 'Tasks on the leader (one task: its jobs) and its followers')

@@ -44,6 +44,8 @@ export interface ServingJob extends JobBase {
   backend: string
   batch: number
   workload: WorkloadPlan
+  /** The workload as the bench named it: what `submit` sends to a cluster, which plans it again. */
+  workloadRef: WorkloadRef
   warmup: Warmup | undefined
   slo: ResolvedSlo
   /** The bench's own probe list; absent: the config's measurement.probes. */
@@ -161,7 +163,7 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
     }
     return {
       ...base, kind: 'serving', id: idOf(fullParams), params: fullParams, fullName: `${titleOf(fullParams)} ${workload.label}`,
-      ...(model ? { model } : {}), backend, batch, workload, warmup, slo, ...(probes ? { probes } : {}), ...(sharing ? { sharing } : {}), ...(bench.check ? { check: bench.check } : {}),
+      ...(model ? { model } : {}), backend, batch, workload, workloadRef, warmup, slo, ...(probes ? { probes } : {}), ...(sharing ? { sharing } : {}), ...(bench.check ? { check: bench.check } : {}),
       estimateMs: estimateServingMs(workload, warmup),
     } satisfies ServingJob
   })

@@ -2,7 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serializeError, InferbenchError } from '../core/errors.ts'
-import { collectFingerprint } from '../core/fingerprint.ts'
+import { loadConfig } from '../core/config.ts'
+import { collectFingerprint, type Fingerprint } from '../core/fingerprint.ts'
+import { createRegistry } from '../core/plugin.ts'
+import { withBuiltinPlugins } from './builtin-plugins.ts'
 import type { JobReport } from '../core/report.ts'
 import { TASK_ROOT } from './leader/leader.ts'
 import { leaderClient } from './leader/service.ts'
@@ -34,9 +37,10 @@ export async function runFollower(options: FollowerOptions): Promise<void> {
   const client = leaderClient(options.leader)
   const fingerprint = collectFingerprint(options.cwd, INFERBENCH_VERSION, {})
   const name = options.name ?? hostname()
+  const capabilities = await followerCapabilities(options, fingerprint)
   const register = async () => {
-    const r = await client.call<{ followerId: string; heartbeatMs: number }>('Register', { name, fingerprintJson: JSON.stringify(fingerprint) })
-    log(`follower ${r.followerId} registered with ${options.leader}`)
+    const r = await client.call<{ followerId: string; heartbeatMs: number }>('Register', { name, fingerprintJson: JSON.stringify(fingerprint), ...capabilities })
+    log(`follower ${r.followerId} registered with ${options.leader}: backends ${capabilities.backends.join(', ')}; ${capabilities.gpus} GPU${capabilities.gpus === 1 ? '' : 's'}`)
     return r
   }
   let { followerId, heartbeatMs } = await register()
@@ -87,6 +91,12 @@ export async function runFollower(options: FollowerOptions): Promise<void> {
   }
 }
 
+/** What this follower offers the leader's matching: the backends its config's plugins register, and its GPUs. */
+async function followerCapabilities(options: FollowerOptions, fingerprint: Fingerprint): Promise<{ backends: string[]; gpus: number }> {
+  const config = await loadConfig({ cwd: options.cwd, ...(options.configFile ? { configFile: options.configFile } : {}) })
+  return { backends: createRegistry(withBuiltinPlugins(config.plugins)).names('backends'), gpus: fingerprint.gpu?.devices.length ?? 0 }
+}
+
 /** Plans the suite in a folder named like the leader's (same job ids) and runs the one job. */
 async function runClaimed(claim: Claim, work: string, options: FollowerOptions, signal: AbortSignal): Promise<JobReport> {
   const root = join(work, TASK_ROOT.replace(/^\//, ''), claim.taskId)
@@ -109,8 +119,10 @@ async function runClaimed(claim: Claim, work: string, options: FollowerOptions, 
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+    // The listener goes when the timer fires: a follower polls for hours on one signal.
+    const onAbort = () => { clearTimeout(timer); resolve() }
+    const timer = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
   })
 }
 

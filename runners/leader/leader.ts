@@ -12,6 +12,7 @@ import { PerfDb } from '../../core/store/perf-db.ts'
 import { collectYamlSuite } from '../../core/yaml-suite.ts'
 import { INFERBENCH_VERSION } from '../local.ts'
 import { loadLeaderService } from './service.ts'
+import { jobNeeds } from './job-needs.ts'
 import { TaskQueue, type PlannedJob } from './task-queue.ts'
 
 /** Where submitted suites are planned: a folder name, the same on the leader and every follower, so job ids agree. */
@@ -75,20 +76,24 @@ export async function startLeader(options: LeaderOptions): Promise<RunningLeader
       if (jobs.length === 0) throw new InferbenchError('INFERBENCH_BENCH_INVALID', 'submit: the suites plan no job to run (all skipped?)')
       const runId = perfDb.beginRun({ startedAt: new Date().toISOString(), fingerprint, source: `leader:${req.user || 'unknown'}` })
       perfDb.detachRun(runId)
-      const taskId = queue.submit(req.user || 'unknown', req.suites, jobs, Date.now(), runId)
-      return { taskId, jobIds: jobs.map((j) => j.jobId), estimateMs: jobs.reduce((a, j) => a + j.estimateMs, 0) }
+      const now = Date.now()
+      const taskId = queue.submit(req.user || 'unknown', req.suites, jobs, now, runId)
+      return { taskId, jobIds: jobs.map((j) => j.jobId), estimateMs: jobs.reduce((a, j) => a + j.estimateMs, 0), warnings: waitingReasons(queue, taskId, now) }
     }),
     Status: handle((req: { taskId: string }) => {
-      const s = queue.status(req.taskId || undefined)
-      if (req.taskId && s.tasks.length === 0) throw new InferbenchError('INFERBENCH_USAGE', `no task ${req.taskId}`)
       const now = Date.now()
+      const s = queue.status(req.taskId || undefined, now)
+      if (req.taskId && s.tasks.length === 0) throw new InferbenchError('INFERBENCH_USAGE', `no task ${req.taskId}`)
       return {
         tasks: s.tasks.map((t) => ({ ...t, runId: t.runId ?? 0, jobs: t.jobs.map((j) => ({ ...j, error: j.errors.join('; ') })) })),
-        followers: s.followers.map((f) => ({ followerId: f.id, name: f.name, lastSeen: new Date(f.lastSeen).toISOString(), alive: now - f.lastSeen < leaseMs, queuedSeconds: f.queuedSeconds })),
+        followers: s.followers.map((f) => ({ followerId: f.id, name: f.name, lastSeen: new Date(f.lastSeen).toISOString(), alive: now - f.lastSeen < leaseMs, queuedSeconds: f.queuedSeconds, backends: f.capabilities.backends ?? [], gpus: f.capabilities.gpus })),
       }
     }),
     Cancel: handle((req: { taskId: string }) => ({ cancelled: queue.cancel(req.taskId) })),
-    Register: handle((req: { name: string; fingerprintJson: string }) => ({ followerId: queue.register(req.name || 'follower', req.fingerprintJson || '{}', Date.now()), heartbeatMs, leaseMs })),
+    Register: handle((req: { name: string; fingerprintJson: string; backends: string[]; gpus: number }) => {
+      const capabilities = { ...(req.backends.length ? { backends: req.backends } : {}), gpus: req.gpus }
+      return { followerId: queue.register(req.name || 'follower', req.fingerprintJson || '{}', Date.now(), capabilities), heartbeatMs, leaseMs }
+    }),
     Heartbeat: handle((req: { followerId: string; queuedSeconds: number }) => {
       const r = queue.heartbeat(req.followerId, req.queuedSeconds, Date.now())
       return { cancelJobs: r.cancel, known: r.known }
@@ -138,13 +143,24 @@ export async function startLeader(options: LeaderOptions): Promise<RunningLeader
 /** Plans the submitted suites as the leader's config and plugins see them; the jobs that will run. */
 async function planSubmission(suites: Array<{ name: string; yaml: string }>, options: LeaderOptions): Promise<PlannedJob[]> {
   const roots = []
-  for (const suite of suites) {
+  for (const [i, suite] of suites.entries()) {
+    if (suites.findIndex((s) => s.name === suite.name) !== i) throw new InferbenchError('INFERBENCH_USAGE', `submit: two suites are named ${suite.name}`)
     if (!SUITE_NAME.test(suite.name)) throw new InferbenchError('INFERBENCH_USAGE', `submit: '${suite.name}' is not a suite file name like resnet.bench.yaml`)
     const file = join(TASK_ROOT, suite.name)
     roots.push(await collectFile(file, async () => collectYamlSuite(file, suite.name.replace(/\.bench\.ya?ml$/, ''), suite.yaml)))
   }
   const jobs = planJobs(roots, { root: TASK_ROOT, registry: options.registry, defaults: options.config.defaults, axes: options.config.axes, repositoryDir: options.config.repository })
-  return jobs.filter((j) => !j.skip).map((j) => ({ jobId: j.id, name: j.fullName, suiteName: j.file.slice(TASK_ROOT.length + 1), estimateMs: j.estimateMs }))
+  return jobs.filter((j) => !j.skip).map((j) => {
+    const needs = jobNeeds(j)
+    return { jobId: j.id, name: j.fullName, suiteName: j.file.slice(TASK_ROOT.length + 1), estimateMs: j.estimateMs, ...(needs ? { needs } : {}) }
+  })
+}
+
+/** Jobs of a new task that no live follower can take yet, counted by reason: the submitter should know now. */
+function waitingReasons(queue: TaskQueue, taskId: string, now: number): string[] {
+  const counts = new Map<string, number>()
+  for (const j of queue.status(taskId, now).tasks[0]?.jobs ?? []) if (j.waiting) counts.set(j.waiting, (counts.get(j.waiting) ?? 0) + 1)
+  return [...counts].map(([why, n]) => `${n} job${n === 1 ? '' : 's'} wait${n === 1 ? 's' : ''}: ${why}`)
 }
 
 /**

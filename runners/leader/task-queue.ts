@@ -19,6 +19,20 @@ export interface PlannedJob {
   name: string
   suiteName: string
   estimateMs: number
+  /** What a follower must offer to run it; absent: any follower. */
+  needs?: JobNeeds
+}
+
+/** A job's demands on the machine that runs it. */
+export interface JobNeeds {
+  backend: string
+  gpu: boolean
+}
+
+/** What a follower offers: its registered backends (undefined: it did not say, so anything) and GPUs. */
+export interface Capabilities {
+  backends?: readonly string[]
+  gpus: number
 }
 
 export interface ClaimedJob {
@@ -37,6 +51,8 @@ interface JobRow {
   suite_name: string
   estimate_ms: number
   seq: number
+  backend: string
+  needs_gpu: number
   state: JobState
   assigned: string | null
   leased_by: string | null
@@ -59,7 +75,7 @@ export class TaskQueue {
    * When each follower was last heard from, in memory: a heartbeat writes nothing unless its
    * follower holds a lease. After a restart every follower is unknown until it registers again.
    */
-  private readonly seen = new Map<string, { lastSeen: number; queuedSeconds: number }>()
+  private readonly seen = new Map<string, { lastSeen: number; queuedSeconds: number; capabilities: Capabilities }>()
 
   private constructor(private readonly db: Database.Database, private readonly options: QueueOptions) {}
 
@@ -73,7 +89,7 @@ export class TaskQueue {
       CREATE TABLE IF NOT EXISTS leader_tasks (id TEXT PRIMARY KEY, user TEXT NOT NULL, submitted_at TEXT NOT NULL, suites TEXT NOT NULL, run_id INTEGER, finished INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE IF NOT EXISTS leader_jobs (
         task_id TEXT NOT NULL REFERENCES leader_tasks(id), job_id TEXT NOT NULL, name TEXT NOT NULL, suite_name TEXT NOT NULL,
-        estimate_ms REAL NOT NULL, seq INTEGER NOT NULL,
+        estimate_ms REAL NOT NULL, seq INTEGER NOT NULL, backend TEXT NOT NULL DEFAULT '', needs_gpu INTEGER NOT NULL DEFAULT 0,
         state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'done', 'failed', 'cancelled')),
         assigned TEXT, leased_by TEXT, lease_expires INTEGER, leased_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT '[]',
         PRIMARY KEY (task_id, job_id));
@@ -82,6 +98,9 @@ export class TaskQueue {
       CREATE INDEX IF NOT EXISTS leader_jobs_leases ON leader_jobs (state, lease_expires);
       CREATE INDEX IF NOT EXISTS leader_jobs_holder ON leader_jobs (leased_by, state);
     `)
+    // A queue written before jobs carried their needs: its jobs ask for nothing.
+    const columns = (db.prepare('PRAGMA table_info(leader_jobs)').all() as Array<{ name: string }>).map((c) => c.name)
+    if (!columns.includes('backend')) db.exec("ALTER TABLE leader_jobs ADD COLUMN backend TEXT NOT NULL DEFAULT ''; ALTER TABLE leader_jobs ADD COLUMN needs_gpu INTEGER NOT NULL DEFAULT 0")
     return new TaskQueue(db, options)
   }
 
@@ -93,19 +112,25 @@ export class TaskQueue {
     const id = randomUUID().slice(0, 8)
     this.db.transaction(() => {
       this.db.prepare('INSERT INTO leader_tasks (id, user, submitted_at, suites, run_id) VALUES (?, ?, ?, ?, ?)').run(id, user, new Date(now).toISOString(), JSON.stringify(suites), runId ?? null)
-      const insert = this.db.prepare("INSERT INTO leader_jobs (task_id, job_id, name, suite_name, estimate_ms, seq, state) VALUES (?, ?, ?, ?, ?, ?, 'queued')")
+      const insert = this.db.prepare("INSERT INTO leader_jobs (task_id, job_id, name, suite_name, estimate_ms, seq, backend, needs_gpu, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued')")
       const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM leader_jobs').get() as { s: number }).s
-      jobs.forEach((j, i) => insert.run(id, j.jobId, j.name, j.suiteName, j.estimateMs, seq + i + 1))
+      jobs.forEach((j, i) => insert.run(id, j.jobId, j.name, j.suiteName, j.estimateMs, seq + i + 1, j.needs?.backend ?? '', j.needs?.gpu ? 1 : 0))
       this.place(now)
     }).immediate()
     return id
   }
 
-  register(name: string, fingerprintJson: string, now: number): string {
+  register(name: string, fingerprintJson: string, now: number, capabilities: Capabilities = { gpus: 0 }): string {
     const id = `${name}-${randomUUID().slice(0, 6)}`
     this.db.prepare('INSERT INTO leader_followers (id, name, fingerprint, registered_at) VALUES (?, ?, ?, ?)').run(id, name, fingerprintJson, now)
-    this.seen.set(id, { lastSeen: now, queuedSeconds: 0 })
+    this.seen.set(id, { lastSeen: now, queuedSeconds: 0, capabilities })
     return id
+  }
+
+  /** Which jobs a follower's registered capabilities let it run, as an SQL condition on leader_jobs and its parameters. */
+  private runnableBy(capabilities: Capabilities): { sql: string; params: Array<string | number> } {
+    const backends = capabilities.backends === undefined ? '' : " AND (backend = '' OR backend IN (SELECT value FROM json_each(?)))"
+    return { sql: `(needs_gpu = 0 OR ? > 0)${backends}`, params: [capabilities.gpus, ...(capabilities.backends === undefined ? [] : [JSON.stringify(capabilities.backends)])] }
   }
 
   private alive(now: number): string[] {
@@ -138,9 +163,11 @@ export class TaskQueue {
       // Its own jobs first, then unplaced ones; an idle follower that joined after the placement
       // takes the shortest job waiting behind another follower's (placements are made as jobs
       // arrive, and an idle follower must not watch a queue it could shorten).
+      // Placement already matched its own jobs to what it offers; the others are matched here.
+      const can = this.runnableBy(follower.capabilities)
       const row = (this.db.prepare("SELECT * FROM leader_jobs WHERE state = 'queued' AND assigned = ? ORDER BY estimate_ms, seq LIMIT 1").get(followerId)
-        ?? this.db.prepare("SELECT * FROM leader_jobs WHERE state = 'queued' AND assigned IS NULL ORDER BY estimate_ms, seq LIMIT 1").get()
-        ?? this.db.prepare("SELECT * FROM leader_jobs WHERE state = 'queued' ORDER BY estimate_ms, seq LIMIT 1").get()) as JobRow | undefined
+        ?? this.db.prepare(`SELECT * FROM leader_jobs WHERE state = 'queued' AND assigned IS NULL AND ${can.sql} ORDER BY estimate_ms, seq LIMIT 1`).get(...can.params)
+        ?? this.db.prepare(`SELECT * FROM leader_jobs WHERE state = 'queued' AND ${can.sql} ORDER BY estimate_ms, seq LIMIT 1`).get(...can.params)) as JobRow | undefined
       if (!row) return undefined
       this.db.prepare("UPDATE leader_jobs SET state = 'leased', assigned = ?, leased_by = ?, leased_at = ?, lease_expires = ?, attempts = attempts + 1 WHERE task_id = ? AND job_id = ?")
         .run(followerId, followerId, now, now + this.options.leaseMs, row.task_id, row.job_id)
@@ -183,9 +210,12 @@ export class TaskQueue {
     for (const { assigned } of placedOn) if (!alive.has(assigned)) this.db.prepare("UPDATE leader_jobs SET assigned = NULL WHERE state = 'queued' AND assigned = ?").run(assigned)
   }
 
-  /** Tier 1: every queued, unplaced job onto the live follower with the least outstanding work. */
+  /**
+   * Tier 1: every queued, unplaced job onto the live follower with the least outstanding work
+   * among those that can run it; a job no live follower can run waits unplaced.
+   */
   private place(now: number): void {
-    const unplaced = this.db.prepare("SELECT task_id, job_id, estimate_ms FROM leader_jobs WHERE state = 'queued' AND assigned IS NULL ORDER BY seq").all() as Array<{ task_id: string; job_id: string; estimate_ms: number }>
+    const unplaced = this.db.prepare("SELECT task_id, job_id, estimate_ms, backend, needs_gpu FROM leader_jobs WHERE state = 'queued' AND assigned IS NULL ORDER BY seq").all() as Array<Pick<JobRow, 'task_id' | 'job_id' | 'estimate_ms' | 'backend' | 'needs_gpu'>>
     if (unplaced.length === 0) return
     const alive = this.alive(now)
     if (alive.length === 0) return
@@ -197,15 +227,27 @@ export class TaskQueue {
       return { jobs: (q?.n ?? 0) + (r ? 1 : 0), queuedSeconds: (q?.ms ?? 0) / 1000, runningEstimatedEnd: r ? (r.leased_at + r.estimate_ms) / 1000 : Number.NEGATIVE_INFINITY }
     })
     const assign = this.db.prepare('UPDATE leader_jobs SET assigned = ? WHERE task_id = ? AND job_id = ?')
+    const capabilities = alive.map((id) => this.seen.get(id)!.capabilities)
     unplaced.forEach((job, i) => {
-      const w = placeJob('qa', loads, now / 1000, i)
+      const able = alive.map((_, w) => w).filter((w) => canRun(capabilities[w]!, job))
+      if (able.length === 0) return
+      const w = able[placeJob('qa', able.map((a) => loads[a]!), now / 1000, i)]!
       assign.run(alive[w]!, job.task_id, job.job_id)
       loads[w]!.jobs++
       loads[w]!.queuedSeconds += job.estimate_ms / 1000
     })
   }
 
-  status(taskId?: string): { tasks: TaskView[]; followers: Array<{ id: string; name: string; lastSeen: number; queuedSeconds: number }> } {
+  /** Why a queued job has no follower, or undefined when a live one can run it. */
+  private waiting(job: Pick<JobRow, 'backend' | 'needs_gpu'>, now: number): string | undefined {
+    const live = this.alive(now).map((id) => this.seen.get(id)!.capabilities)
+    if (live.some((c) => canRun(c, job))) return undefined
+    if (live.length === 0) return 'no live follower'
+    const wants = [job.backend ? `backend '${job.backend}'` : '', job.needs_gpu ? 'a GPU' : ''].filter(Boolean).join(' and ')
+    return `no live follower offers ${wants}`
+  }
+
+  status(taskId: string | undefined, now: number): { tasks: TaskView[]; followers: Array<{ id: string; name: string; lastSeen: number; queuedSeconds: number; capabilities: Capabilities }> } {
     const tasks = (taskId
       ? this.db.prepare('SELECT * FROM leader_tasks WHERE id = ?').all(taskId)
       : this.db.prepare('SELECT * FROM leader_tasks ORDER BY submitted_at DESC LIMIT 50').all()) as Array<{ id: string; user: string; submitted_at: string; run_id: number | null }>
@@ -213,12 +255,15 @@ export class TaskQueue {
       const jobs = this.db.prepare('SELECT * FROM leader_jobs WHERE task_id = ? ORDER BY seq').all(t.id) as JobRow[]
       return {
         taskId: t.id, user: t.user, submittedAt: t.submitted_at, runId: t.run_id ?? undefined, state: taskState(jobs),
-        jobs: jobs.map((j) => ({ jobId: j.job_id, name: j.name, state: j.state, follower: j.leased_by ?? j.assigned ?? '', attempts: j.attempts, errors: JSON.parse(j.errors) as string[], estimateMs: j.estimate_ms })),
+        jobs: jobs.map((j) => {
+          const waiting = j.state === 'queued' && !j.assigned ? this.waiting(j, now) : undefined
+          return { jobId: j.job_id, name: j.name, state: j.state, follower: j.leased_by ?? j.assigned ?? '', attempts: j.attempts, errors: JSON.parse(j.errors) as string[], estimateMs: j.estimate_ms, ...(waiting ? { waiting } : {}) }
+        }),
       }
     })
     const followers = (this.db.prepare('SELECT id, name FROM leader_followers ORDER BY rowid').all() as Array<{ id: string; name: string }>)
       .filter((f) => this.seen.has(f.id))
-      .map((f) => ({ id: f.id, name: f.name, lastSeen: this.seen.get(f.id)!.lastSeen, queuedSeconds: this.seen.get(f.id)!.queuedSeconds }))
+      .map((f) => ({ id: f.id, name: f.name, ...this.seen.get(f.id)! }))
     return { tasks: views, followers }
   }
 
@@ -246,7 +291,11 @@ export interface TaskView {
   submittedAt: string
   runId: number | undefined
   state: string
-  jobs: Array<{ jobId: string; name: string; state: JobState; follower: string; attempts: number; errors: string[]; estimateMs: number }>
+  jobs: Array<{ jobId: string; name: string; state: JobState; follower: string; attempts: number; errors: string[]; estimateMs: number; waiting?: string }>
+}
+
+function canRun(follower: Capabilities, job: Pick<JobRow, 'backend' | 'needs_gpu'>): boolean {
+  return (!job.needs_gpu || follower.gpus > 0) && (!job.backend || follower.backends === undefined || follower.backends.includes(job.backend))
 }
 
 function taskState(jobs: JobRow[]): string {

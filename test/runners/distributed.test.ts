@@ -9,10 +9,17 @@ import { withBuiltinPlugins } from '../../runners/builtin-plugins.ts'
 import { startLeader, type RunningLeader } from '../../runners/leader/leader.ts'
 import { leaderClient } from '../../runners/leader/service.ts'
 import { simulateFollowers } from '../../runners/leader/simulated-followers.ts'
-import { CLI, tempProject } from '../helpers/temp-project.ts'
+import { CLI, runCli, tempProject } from '../helpers/temp-project.ts'
 
 const project = tempProject({
   'inferbench.config.ts': 'export default { perfDb: false, measurement: { minDuration: 100, minRequests: 10 } }\n',
+  'bench/mlp.bench.ts': `import { bench, describe, model, workload } from 'inferbench'
+describe('mlp', { model: model.generate('fc', { layers: 1, width: 16 }), batch: [1, 4] }, () => {
+  bench('closed', { workload: workload.closed({ duration: '300ms' }), warmup: false, slo: { p99: '5s' } })
+  bench('on a gpu', { batch: 1, executionProviders: 'cuda', workload: workload.closed({ requests: 10 }) })
+  bench('checked', { batch: 1, workload: workload.closed({ requests: 10 }) }, () => {})
+})
+`,
 })
 const suite = (name: string, durations: string[]) => ({
   name,
@@ -96,6 +103,33 @@ describe('leader and followers on loopback', () => {
     const again = await client.call<{ taskId: string; estimateMs: number }>('Submit', { user: 'test', suites: [suite('mlp.bench.yaml', ['400ms', '600ms', '300ms', '500ms'])] })
     expect(again.estimateMs).toBeCloseTo(measured.reduce((a, b) => a + b, 0), 6)
     await client.call('Cancel', { taskId: again.taskId })
+  }, 90_000)
+
+  it('a .bench.ts file goes as its plan (data): code is refused by name; jobs run on a follower that offers what they need, and wait, saying why, when none does', async () => {
+    const l = await leader('ts.db')
+    const client = connect(l.port)
+    follower(l.port, 'cpu-only')
+    await followersRegistered(client, 1)
+    const submit = (args: string[]) => runCli(['submit', 'bench/mlp.bench.ts', '--leader', `127.0.0.1:${l.port}`, ...args], project.dir)
+    const refused = await submit([])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toMatch(/bench\/mlp\.bench\.ts > mlp > checked \[.*\] closed.*: its check callback is code/)
+    const sent = await submit(['-t', 'mlp > (closed|on a gpu) '])
+    expect(sent.stderr).toBe('')
+    expect(sent.stdout).toMatch(/: 3 jobs queued/)
+    expect(sent.stdout).toMatch(/warning: 1 job waits: no live follower offers backend 'onnxruntime' and a GPU/)
+    const taskId = /task (\w+)/.exec(sent.stdout)![1]!
+    await until(async () => (await client.call<Status>('Status', { taskId })).tasks[0]!.jobs.filter((j) => j.state === 'done').length === 2, 60_000, 'the two CPU jobs')
+    const task = (await client.call<Status & { followers: Array<{ backends: string[]; gpus: number }> }>('Status', { taskId }))
+    expect(task.followers[0]!.backends).toContain('onnxruntime')
+    expect(task.followers[0]!.gpus).toBe(0)
+    const jobs = task.tasks[0]!.jobs
+    expect(jobs.find((j) => j.state === 'queued')).toMatchObject({ follower: '', waiting: "no live follower offers backend 'onnxruntime' and a GPU" })
+    // The stored results carry the bench's SLO and the swept batch, as a local run would.
+    const stored = openStore('ts.db').jobs(task.tasks[0]!.runId)
+    expect(stored.map((j) => j.report.params.batch).sort()).toEqual([1, 4])
+    for (const j of stored) expect((j.report as { slo: unknown[] }).slo).toMatchObject([{ metric: 'p99', threshold: 5000 }])
+    await client.call('Cancel', { taskId })
   }, 90_000)
 
   it('a follower SIGKILLed mid-job loses the job to the other, which completes it once', async () => {

@@ -18,7 +18,7 @@ describe('leader task queue', () => {
     const b = q.register('b', '{}', 0)
     const task = q.submit('u', suites, jobs([9000, 1000, 1000, 1000]), 0)
     // qa: j0 (9 s) → a; j1 → b (0 < 9); j2 → b (1 < 9); j3 → b (2 < 9).
-    const placed = q.status(task).tasks[0]!.jobs.map((j) => j.follower)
+    const placed = q.status(task, 0).tasks[0]!.jobs.map((j) => j.follower)
     expect(placed).toEqual([a, b, b, b])
     expect(q.claim(b, 10)).toMatchObject({ jobId: 'j1', attempt: 1 })
     expect(q.claim(a, 10)).toMatchObject({ jobId: 'j0' })
@@ -36,17 +36,17 @@ describe('leader task queue', () => {
     expect(q.claim(a, 0)).toMatchObject({ attempt: 1 })
     expect(q.heartbeat(a, 0, 800).known).toBe(true) // renews to 1,800
     q.expire(1500)
-    expect(q.status(task).tasks[0]!.jobs[0]!.state).toBe('leased')
+    expect(q.status(task, 0).tasks[0]!.jobs[0]!.state).toBe('leased')
     q.expire(1900)
-    expect(q.status(task).tasks[0]!.jobs[0]).toMatchObject({ state: 'queued', attempts: 1 })
+    expect(q.status(task, 0).tasks[0]!.jobs[0]).toMatchObject({ state: 'queued', attempts: 1 })
     const b = q.register('b', '{}', 1900)
     expect(q.complete(a, task, 'j0', 1, false)).toEqual({ stored: false, why: 'the lease was lost: the job was given to another follower' })
     expect(q.claim(b, 1900)).toMatchObject({ attempt: 2 })
     q.expire(5000)
-    const job = q.status(task).tasks[0]!.jobs[0]!
+    const job = q.status(task, 0).tasks[0]!.jobs[0]!
     expect(job.state).toBe('failed')
     expect(job.errors).toEqual([`attempt 1: follower ${a} stopped renewing its lease`, `attempt 2: follower ${b} stopped renewing its lease`])
-    expect(q.status(task).tasks[0]!.state).toBe('failed')
+    expect(q.status(task, 0).tasks[0]!.state).toBe('failed')
     q.close()
   })
 
@@ -59,7 +59,28 @@ describe('leader task queue', () => {
     expect(q.heartbeat(a, 0, 100)).toEqual({ known: true, cancel: ['j0'] })
     expect(q.heartbeat(a, 0, 200)).toEqual({ known: true, cancel: [] })
     expect(q.claim(a, 300)).toBeUndefined()
-    expect(q.status(task).tasks[0]!.state).toBe('cancelled')
+    expect(q.status(task, 0).tasks[0]!.state).toBe('cancelled')
+    q.close()
+  })
+
+  it('matches jobs to what followers registered: a job goes only to a follower with its backend (and a GPU when it needs one); one nobody offers waits, saying why', () => {
+    const q = open()
+    const cpu = q.register('cpu', '{}', 0, { backends: ['onnxruntime'], gpus: 0 })
+    const gpu = q.register('gpu', '{}', 0, { backends: ['onnxruntime', 'triton'], gpus: 1 })
+    const needs = [{ backend: 'onnxruntime', gpu: false }, { backend: 'triton', gpu: false }, { backend: 'onnxruntime', gpu: true }, { backend: 'tfserving', gpu: false }]
+    const task = q.submit('u', suites, jobs([1000, 1000, 1000, 1000]).map((j, i) => ({ ...j, needs: needs[i]! })), 0)
+    const placed = q.status(task, 0).tasks[0]!.jobs
+    expect(placed.map((j) => j.follower)).toEqual([cpu, gpu, gpu, ''])
+    expect(placed[3]!.waiting).toBe("no live follower offers backend 'tfserving'")
+    // The cpu follower takes its job, then nothing: the others are not for it, even idle.
+    expect(q.claim(cpu, 10)).toMatchObject({ jobId: 'j0' })
+    q.complete(cpu, task, 'j0', 1, false)
+    expect(q.claim(cpu, 20)).toBeUndefined()
+    expect(q.claim(gpu, 20)).toMatchObject({ jobId: 'j1' })
+    // A follower that did not list its backends (an older one) takes anything but GPU work.
+    const any = q.register('any', '{}', 30)
+    expect(q.claim(any, 30)).toMatchObject({ jobId: 'j3' })
+    expect(q.claim(any, 40)).toBeUndefined()
     q.close()
   })
 })
