@@ -4,6 +4,7 @@ import { EXIT, InferbenchError } from '../core/errors.ts'
 import { hardwareLabel, type Fingerprint } from '../core/fingerprint.ts'
 import type { TextSink } from '../core/plugin.ts'
 import type { JobReport, Measurement } from '../core/report.ts'
+import { costPerMillionSamples, leaderboardEntry } from '../reporters/analysis/leaderboard.ts'
 import { openDb } from './store-command.ts'
 
 export interface LeaderboardFlags {
@@ -20,7 +21,7 @@ const SORTS = {
   p50: { label: 'p50', pick: (m: Measurement) => m.latency.p50, descending: false },
   p99: { label: 'p99', pick: (m: Measurement) => m.latency.p99, descending: false },
   energy: { label: 'J/sample', pick: (m: Measurement) => m.cost?.energy?.perSampleJ, descending: false },
-  cost: { label: '$/1M samples', pick: (m: Measurement) => (m.cost?.cloud ? m.cost.cloud.perMillionRequestsUsd / m.batch : undefined), descending: false },
+  cost: { label: '$/1M samples', pick: costPerMillionSamples, descending: false },
 } as const
 
 interface Row {
@@ -60,7 +61,7 @@ export async function leaderboardCommand(flags: LeaderboardFlags, cwd: string, o
   })
   const shown = rows.slice(0, limit)
   if (flags.json) {
-    out.write(`${JSON.stringify(shown.map((r) => ({ id: r.job.id, suite: r.job.suite, name: r.job.name, params: r.job.params, hardware: hardwareLabel(r.fingerprint), workload: r.job.settings?.workload.label, p50: r.job.latency.p50, p99: r.job.latency.p99, samplesPerSec: r.job.throughput.samplesPerSec, energyPerSampleJ: r.job.cost?.energy?.perSampleJ, usdPerMillionSamples: SORTS.cost.pick(r.job), slo: slo(r.job), runs: r.runs })), null, 2)}\n`)
+    out.write(`${JSON.stringify(shown.map((r) => leaderboardEntry(r.job, r.fingerprint, r.runs)), null, 2)}\n`)
     return EXIT.ok
   }
   if (shown.length === 0) {
@@ -69,14 +70,11 @@ export async function leaderboardCommand(flags: LeaderboardFlags, cwd: string, o
   }
   const header = ['#', 'bench', 'model', 'backend', 'batch', 'options', 'hardware', 'workload', 'p50', 'p99', 'samples/s', 'J/sample', '$/1M', 'SLO', 'measurement']
   const table = shown.map((r, i) => {
-    const m = r.job
-    const energy = m.cost?.energy?.perSampleJ
-    const cost = SORTS.cost.pick(m)
-    const options = Object.entries(m.params).filter(([k]) => !['model', 'backend', 'batch'].includes(k)).map(([k, v]) => `${k}=${v}`).join(', ')
-    const measurement = m.validity?.valid === false ? 'invalid' : m.stability?.stable === false ? 'unstable' : 'ok'
-    return [String(i + 1), m.name, String(m.params.model ?? '-'), String(m.params.backend ?? '-'), String(m.batch), options || '-', hardwareLabel(r.fingerprint), m.settings?.workload.label ?? '-',
-      formatMs(m.latency.p50), formatMs(m.latency.p99), Math.round(m.throughput.samplesPerSec).toLocaleString('en-US'),
-      energy === undefined ? '-' : energy.toPrecision(3), cost === undefined ? '-' : cost.toPrecision(3), slo(m), measurement]
+    const e = leaderboardEntry(r.job, r.fingerprint, r.runs)
+    const options = Object.entries(e.params).filter(([k]) => !['model', 'backend', 'batch'].includes(k)).map(([k, v]) => `${k}=${v}`).join(', ')
+    return [String(i + 1), e.name, String(e.params.model ?? '-'), String(e.params.backend ?? '-'), String(r.job.batch), options || '-', e.hardware, e.workload ?? '-',
+      formatMs(e.p50), formatMs(e.p99), Math.round(e.samplesPerSec).toLocaleString('en-US'),
+      e.energyPerSampleJ === undefined ? '-' : e.energyPerSampleJ.toPrecision(3), e.usdPerMillionSamples === undefined ? '-' : e.usdPerMillionSamples.toPrecision(3), e.slo, e.measurement]
   })
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)))
   out.write(`\n ${c.bold('leaderboard')}  ${rows.length} configuration${rows.length === 1 ? '' : 's'}, by ${sortName}${filters.length ? `, ${flags.filter!.join(' ')}` : ''}${rows.length > limit ? ` (top ${limit})` : ''}\n\n`)
@@ -87,10 +85,6 @@ export async function leaderboardCommand(flags: LeaderboardFlags, cwd: string, o
   return EXIT.ok
 }
 
-function slo(m: JobReport): string {
-  if (!m.slo.length) return '-'
-  return m.slo.every((v) => v.pass) ? 'met' : `missed ${m.slo.filter((v) => !v.pass).map((v) => v.metric).join(', ')}`
-}
 
 
 interface Filter { key: string; test: (r: Row) => boolean }

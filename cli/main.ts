@@ -14,6 +14,7 @@ import { runCommand } from './run-command.ts'
 import { serveCommand } from './serve-command.ts'
 import { simulateCommand } from './schedule-command.ts'
 import { showCommand } from './show-command.ts'
+import { showReportCommand } from './show-report-command.ts'
 
 export async function main(argv: string[]): Promise<number> {
   const cli = cac('inferbench')
@@ -103,6 +104,16 @@ export async function main(argv: string[]): Promise<number> {
         ...(raw.filter !== undefined ? { filter: asStrings(raw.filter) } : {}),
         json: Boolean(parsed.json),
       }, process.cwd(), process.stdout)
+    })
+  cli
+    .command('show-report [dir]', 'Serve an HTML report folder (default inferbench-report/) on localhost and print its URL')
+    .option('--run <id|latest|file.json>', 'First write the report of a stored run (or a JSON report) into the folder')
+    .option('--port <port>', 'Port (default: any free one)')
+    .option('--host <host>', 'Address (default 127.0.0.1)')
+    .option('-c, --config <file>', 'Path to a config file')
+    .option('--db <file>', 'A PerfDB file instead of the config\'s perfDb')
+    .action(async (dir: string | undefined, parsed: Record<string, unknown>) => {
+      exitCode = await showReportCommand(dir, pickStrings(parsed, ['run', 'port', 'host', 'config', 'db']), process.cwd(), process.stdout)
     })
   storeOptions(cli.command('roofline', 'This machine\'s peak FLOP/s and memory bandwidth measured through onnxruntime, GPU datasheet ceilings, stored jobs placed under them'))
     .option('--quick', 'Smaller micro-benchmarks (about a second)')

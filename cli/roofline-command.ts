@@ -6,7 +6,7 @@ import type { TextSink } from '../core/plugin.ts'
 import type { JobReport, Measurement } from '../core/report.ts'
 import { PerfDb } from '../core/store/perf-db.ts'
 import { measureCeilings } from '../plugins/onnxruntime/ceilings.ts'
-import { acceleratorCeilings, placeOnRoofline, type Ceilings } from '../reporters/analysis/roofline.ts'
+import { acceleratorCeilings, ceilingsPath, cpuKey, placeOnRoofline, saveCeilings, type Ceilings } from '../reporters/analysis/roofline.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
 import { perfDbPath } from './store-command.ts'
 
@@ -27,9 +27,12 @@ export async function rooflineCommand(flags: RooflineFlags, cwd: string, out: Te
   const threads = flags.threads === undefined ? undefined : Number(flags.threads)
   const measured = await measureCeilings({ ...(flags.quick ? { matmulN: 512, streamFloats: 4 * 1024 * 1024, runs: 3 } : {}), ...(threads ? { threads } : {}) })
   const fingerprint = collectFingerprint(cwd, INFERBENCH_VERSION, {})
-  const cpu: Ceilings = { name: `${fingerprint.cpu.model} ×${fingerprint.cpu.cores} (measured, FP32)`, peakFlops: measured.peakFlops, bandwidthBytesPerSec: measured.bandwidthBytesPerSec, source: 'onnxruntime micro-benchmarks' }
+  const cpu: Ceilings = { name: `${cpuKey(fingerprint.cpu)} (measured, FP32)`, peakFlops: measured.peakFlops, bandwidthBytesPerSec: measured.bandwidthBytesPerSec, source: 'onnxruntime micro-benchmarks' }
+  // Kept for the HTML report's roofline; --quick figures are too rough to keep.
+  const dbPath = await perfDbPath(flags, cwd)
+  if (!flags.quick) saveCeilings(ceilingsPath(cwd, dbPath), cpuKey(fingerprint.cpu), cpu)
   const gpus = (fingerprint.gpu?.devices ?? []).slice(0, 1).flatMap((d) => [acceleratorCeilings(d, 'fp32'), acceleratorCeilings(d, 'fp16')]).filter((x): x is Ceilings => Boolean(x))
-  const jobs = storedJobs(flags, cwd)
+  const jobs = storedJobs(dbPath)
   const points = (await jobs).map((j) => ({ job: j, point: placeOnRoofline(j.model!.flops!, j.model!.bytes!, j.throughput.requestsPerSec, cpu) }))
   if (flags.json) {
     out.write(`${JSON.stringify({ ceilings: [cpu, ...gpus], how: measured.how, jobs: points.map((p) => ({ id: p.job.id, suite: p.job.suite, name: p.job.name, params: p.job.params, ...p.point })) }, null, 2)}\n`)
@@ -54,8 +57,7 @@ export async function rooflineCommand(flags: RooflineFlags, cwd: string, out: Te
   return EXIT.ok
 }
 
-async function storedJobs(flags: RooflineFlags, cwd: string): Promise<Array<JobReport & Measurement>> {
-  const path = await perfDbPath(flags, cwd)
+async function storedJobs(path: string | false): Promise<Array<JobReport & Measurement>> {
   if (path === false || !existsSync(path)) return []
   const db = PerfDb.open(path)
   try {

@@ -84,10 +84,10 @@ export async function runCommand(flags: RunFlags, cwd: string, stdout: TextSink)
   if (failAbove !== undefined && flags.compare === undefined) throw new InferbenchError('INFERBENCH_USAGE', '--fail-on-regression needs --compare <run|file> (the baseline to compare with)')
   const baseline = flags.compare === undefined ? undefined
     : await loadSide(flags.compare, config.perfDb ? { db: config.perfDb } : { ...(flags.config ? { config: flags.config } : {}) }, cwd)
-  const reporters = createReporters(config, stdout, registry)
   // Lines of our own (the stored run's id, a comparison) go beside the console report; when a
   // reporter owns stdout (--reporter json without a file), they go to stderr and stdout stays parseable.
   const notes: TextSink = config.reporters.includes('default') ? stdout : process.stderr
+  const reporters = createReporters(config, { stdout, notes, perfDb: flags.store === false ? false : config.perfDb }, registry)
   const stored: StoredRun = {}
   if (config.perfDb !== false && flags.store !== false) {
     reporters.push(storeRecorder({ path: config.perfDb, root: config.root, source: 'cli', stdout: notes, stored, warn: (m) => process.stderr.write(`inferbench: ${m}\n`) }))
@@ -153,11 +153,11 @@ function outputFileOf(config: ResolvedConfig, reporter: string): string | undefi
   return typeof config.outputFile === 'string' ? config.outputFile : config.outputFile?.[reporter]
 }
 
-function createReporters(config: ResolvedConfig, stdout: TextSink, registry: PluginRegistry): Reporter[] {
+function createReporters(config: ResolvedConfig, sinks: { stdout: TextSink; notes: TextSink; perfDb: string | false }, registry: PluginRegistry): Reporter[] {
   const warn = (message: string) => process.stderr.write(`${c.yellow('inferbench:')} ${message}\n`)
   return config.reporters.map((name) => {
     const outputFile = outputFileOf(config, name)
-    return isolateReporter(name, registry.reporter(name)({ root: config.root, stdout, ...(outputFile ? { outputFile } : {}) }), warn)
+    return isolateReporter(name, registry.reporter(name)({ root: config.root, ...sinks, ...(outputFile ? { outputFile } : {}) }), warn)
   })
 }
 

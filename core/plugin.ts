@@ -211,6 +211,10 @@ export interface ReporterOptions {
   root: string
   outputFile?: string
   stdout: TextSink
+  /** For a line beside the console report (where a file was written): stderr when a reporter owns stdout. */
+  notes?: TextSink
+  /** The PerfDB this run is stored in (false: none), for reporters that show history. */
+  perfDb?: string | false
 }
 
 export interface Reporter {

@@ -1,3 +1,6 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+
 /**
  * The roofline model (Williams, Waterman and Patterson, 2009): a job attains at most
  * min(peak FLOP/s, arithmetic intensity × memory bandwidth). Intensity = FLOPs per byte moved
@@ -57,4 +60,36 @@ export function placeOnRoofline(flops: number, bytes: number, requestsPerSec: nu
   const attainableFlops = Math.min(ceilings.peakFlops, intensity * ceilings.bandwidthBytesPerSec)
   const attainedFlops = flops * requestsPerSec
   return { intensity, attainedFlops, attainableFlops, bound: intensity < ridge ? 'memory' : 'compute', efficiency: attainedFlops / attainableFlops, ridge }
+}
+
+/**
+ * Measured CPU ceilings kept beside the PerfDB (`inferbench roofline` writes them), keyed by the
+ * machine's CPU, so reports draw this machine's roof without measuring it on every run.
+ */
+export function ceilingsPath(root: string, perfDb: string | false): string {
+  return perfDb === false ? join(root, '.inferbench/ceilings.json') : join(dirname(perfDb), 'ceilings.json')
+}
+
+/** The key ceilings are kept under: the CPU model and its core count. */
+export function cpuKey(cpu: { model: string; cores: number }): string {
+  return `${cpu.model} ×${cpu.cores}`
+}
+
+export function saveCeilings(file: string, cpu: string, ceilings: Ceilings): void {
+  const all = readCeilingsFile(file)
+  all[cpu] = { ...ceilings, measuredAt: new Date().toISOString() }
+  mkdirSync(dirname(file), { recursive: true })
+  writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`)
+}
+
+export function loadCeilings(file: string, cpu: string): (Ceilings & { measuredAt: string }) | undefined {
+  return readCeilingsFile(file)[cpu]
+}
+
+function readCeilingsFile(file: string): Record<string, Ceilings & { measuredAt: string }> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, Ceilings & { measuredAt: string }>
+  } catch {
+    return {} // none measured yet, or a file from elsewhere: the roof is measured again
+  }
 }
