@@ -49,6 +49,11 @@ const measured = {
   histogram: z.string().optional(),
   durationMs: nonNegative.optional(),
   probes: z.record(z.string(), probeResult).optional(),
+  peak: z.looseObject({
+    goodputRps: nonNegative.optional(), goodputSamplesPerSec: nonNegative.optional(), slo: z.string(),
+    steps: z.array(z.looseObject({ rate: nonNegative, achievedRps: nonNegative, p50: num, p99: num, answers: nonNegative, valid: z.boolean(), stable: z.boolean(), meets: z.boolean(), why: z.string().optional() })),
+    stoppedBy: z.enum(['precision', 'max-steps', 'high', 'low']),
+  }).optional(),
   cost: z.looseObject({
     energy: z.looseObject({ perRequestJ: nonNegative, powerW: nonNegative, basis: z.enum(['measured', 'estimated', 'mixed']) }).optional(),
     co2: z.looseObject({ perRequestG: nonNegative, gramsPerKWh: nonNegative }).optional(),

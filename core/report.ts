@@ -94,8 +94,20 @@ export interface Measurement {
   firstError?: string
   /** Measurements taken: above 1 when an unstable one was taken again (measurement.stabilityRetries). */
   attempts?: number
+  /** A peak search (workload.findPeak): the goodput it found and every step it measured. */
+  peak?: PeakResult
   /** Extra named figures returned by the bench's check. */
   extra?: Record<string, number>
+}
+
+export interface PeakResult {
+  /** The highest rate that met the SLO (req/s), the offered rate of the reported measurement; undefined: none did. */
+  goodputRps?: number
+  goodputSamplesPerSec?: number
+  slo: string
+  steps: Array<{ rate: number; achievedRps: number; p50: number; p99: number; answers: number; valid: boolean; stable: boolean; meets: boolean; why?: string }>
+  /** Why the search ended: the bracket closed to `precision`, the step budget ran out, or a bound was reached. */
+  stoppedBy: 'precision' | 'max-steps' | 'high' | 'low'
 }
 
 export interface JobModelInfo {

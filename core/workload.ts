@@ -1,3 +1,5 @@
+import type { ResolvedSlo } from './stats/slo.ts'
+import type { SloSpec } from './tree.ts'
 import type { Duration } from './types.ts'
 
 /**
@@ -26,6 +28,36 @@ export interface OpenWorkloadOptions {
   maxOutstanding?: number
 }
 
+export interface PeakSearchOptions {
+  /** Latency limits every step must meet, e.g. { p99: '50ms' }. */
+  slo: Pick<SloSpec, 'p50' | 'p90' | 'p95' | 'p99' | 'p999' | 'mean'>
+  /** First rate tried (req/s); default: 70% of a short closed-loop probe's throughput. */
+  low?: number
+  /** Never try above this rate (req/s). */
+  high?: number
+  /** Length of one step; lengthened so the SLO's percentile rests on enough answers. Default 2s. */
+  step?: Duration
+  /** Stop when the failing and passing rates are within this fraction. Default 0.05. */
+  precision?: number
+  /** At most this many steps. Default 12. */
+  maxSteps?: number
+  seed?: number
+  maxOutstanding?: number
+}
+
+/** A peak search, carried by the open-loop plan of its first step. */
+export interface PeakSearch {
+  slo: ResolvedSlo
+  /** 'p99 ≤ 50 ms'. */
+  sloLabel: string
+  low?: number
+  high?: number
+  stepMs: number
+  precision: number
+  maxSteps: number
+  seed: number
+}
+
 export interface PoissonWorkloadOptions extends OpenWorkloadOptions {
   /** Seed of the arrival schedule; the same seed gives the same schedule. Default 1. */
   seed?: number
@@ -42,6 +74,12 @@ export const workload = {
   constant: (options: OpenWorkloadOptions): WorkloadRef => ref('constant', options),
   /** Open loop, Poisson arrivals (exponential gaps) at mean `rate` per second, from `seed`. */
   poisson: (options: PoissonWorkloadOptions): WorkloadRef => ref('poisson', options),
+  /**
+   * The highest Poisson arrival rate that still meets `slo` (goodput): a doubling then binary
+   * search over rates, each step a valid, stable measurement (LoadGen's FindPeakPerformance,
+   * perf_analyzer's binary search). The job reports the measurement at that rate.
+   */
+  findPeak: (options: PeakSearchOptions): WorkloadRef => ref('findPeak', options),
   /** A workload from a plugin, by name. */
   use: (type: string, options: Record<string, unknown> = {}): WorkloadRef => ref(type, options),
 }
@@ -67,6 +105,8 @@ export interface OpenWorkloadPlan {
   durationMs: number
   arrivalsMs: Float64Array
   maxOutstanding?: number
+  /** A peak search: the runner measures step after step at rates it chooses (runners/find-peak.ts). */
+  search?: PeakSearch
 }
 
 export function isWorkloadRef(value: unknown): value is WorkloadRef {

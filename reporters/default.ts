@@ -112,6 +112,12 @@ function detailLines(r: JobReport): string[] {
     if (probes) lines.push(c.dim(probes))
     const cost = costLine(r)
     if (cost) lines.push(c.dim(cost))
+    if (r.peak) {
+      const steps = r.peak.steps.map((st) => `${st.rate}${st.meets ? '✓' : '✗'}`).join(' ')
+      lines.push(r.peak.goodputRps !== undefined
+        ? c.cyan(`goodput ${r.peak.goodputRps} req/s (${Math.round(r.peak.goodputSamplesPerSec!).toLocaleString('en-US')} samples/s) within ${r.peak.slo}; figures above at that rate; steps (req/s): ${steps}`)
+        : c.yellow(`findPeak: no rate met ${r.peak.slo}; steps (req/s): ${steps}`))
+    }
     if (r.extra) lines.push(c.cyan(Object.entries(r.extra).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')))
   }
   return lines

@@ -11,6 +11,7 @@ import { describeProblem } from '../core/stats/validity.ts'
 import { collectGarbage } from './collect-garbage.ts'
 import type { CheckContext } from '../core/tree.ts'
 import { PROGRESS_INTERVAL_MS, type JobContext } from './job-context.ts'
+import { findPeak } from './find-peak.ts'
 import { measure, warmUp, type Phase } from './measure.ts'
 import { waitForIdle } from './idle-check.ts'
 import { jobSettings, reportBase } from './report-base.ts'
@@ -96,9 +97,10 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
     const load = job.workload.kind === 'closed'
       ? { open: false, concurrency: job.workload.concurrency }
       : { open: true, concurrency: job.workload.maxOutstanding ?? ctx.config.measurement.maxOutstanding }
-    const starting = factory({
+    // A plugin's factory may return its backend or a promise of it.
+    const starting = Promise.resolve(factory({
       jobId: job.id, ...(resolved ? { model: resolved } : {}), ...(job.sharing ? { sharing: job.sharing } : {}), batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir, load, signal, fail,
-    })
+    }))
     backend = await abortable(starting, signal, (late) => late.close())
     const loadMs = performance.now() - t0
     Object.assign(ctx.versions, backend.versions)
@@ -110,10 +112,11 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
     await warmUp(job, backend, ctx, track)
     if (signal.aborted) throw signal.reason
     collectGarbage()
-    let measured = { ...(await measure(job, backend, ctx, track)), ...cold }
+    const search = job.workload.kind === 'open' && job.workload.search
+    let measured: Measurement = { ...(search ? await findPeak(job, backend, ctx, track) : await measure(job, backend, ctx, track)), ...cold }
     // perf_analyzer's practice: an unstable measurement is taken again before it is reported;
-    // the last attempt is the result, and it says how many it took.
-    for (let attempt = 2; attempt <= 1 + ctx.config.measurement.stabilityRetries; attempt++) {
+    // the last attempt is the result, and it says how many it took. (A peak search retries per step.)
+    for (let attempt = 2; !search && attempt <= 1 + ctx.config.measurement.stabilityRetries; attempt++) {
       if (signal.aborted || measured.stability.stable || !measured.validity.valid) break
       collectGarbage()
       measured = { ...(await measure(job, backend, ctx, track)), ...cold, attempts: attempt }
@@ -131,6 +134,7 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
     const slo = evaluateSlo(job.slo, { latency: measured.latency, requestsPerSec: measured.throughput.requestsPerSec, errorRate, answered: measured.requests.ok })
     // An invalid measurement cannot pass, whatever its figures: its problems are failures.
     const failures = [
+      ...(measured.peak && measured.peak.goodputRps === undefined ? [`findPeak: no rate met ${measured.peak.slo}; tried ${measured.peak.steps.map((st) => `${st.rate}/s (${st.why})`).join(', ')}`] : []),
       ...measured.validity.problems.map(describeProblem),
       ...slo.filter((v) => !v.pass).map((v) => `SLO ${describeVerdict(v)}`),
     ]

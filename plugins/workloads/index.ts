@@ -3,6 +3,7 @@ import {
   InferbenchError, constantArrivals, definePlugin, durationSchema, poissonArrivals, zodIssuesToMessage,
   type Plugin, type WorkloadFactory,
 } from '../../core/plugin-api.ts'
+import { findPeak } from './find-peak.ts'
 
 const closedSchema = z.strictObject({
   concurrency: z.number().int().positive().default(1),
@@ -53,7 +54,7 @@ const poisson: WorkloadFactory = (options) => {
   }
 }
 
-/** The built-in workloads: closed loop, constant-rate and Poisson open loops. */
+/** The built-in workloads: closed loop, constant-rate and Poisson open loops, and the peak search. */
 export function workloads(): Plugin {
-  return definePlugin({ name: 'inferbench:workloads', workloads: { closed, constant, poisson } })
+  return definePlugin({ name: 'inferbench:workloads', workloads: { closed, constant, poisson, findPeak } })
 }
