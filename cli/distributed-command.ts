@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs'
-import { basename, relative, resolve } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { relative, resolve } from 'node:path'
 import c from 'picocolors'
 import { loadConfig } from '../core/config.ts'
 import { formatMs } from '../core/duration.ts'
@@ -56,38 +56,52 @@ export async function followerCommand(flags: FollowerFlags, cwd: string, log: Te
 }
 
 /**
- * `inferbench submit a.bench.yaml b.bench.ts ...`: prints the task id. YAML suites go as they are;
- * a TypeScript bench file is planned here (its code runs on this machine) and its plan goes as a
- * YAML suite, so the leader and followers only ever receive data.
+ * `inferbench submit a.bench.ts b.bench.yaml ...`: prints the task id. Each file is planned here,
+ * as a local run would plan it (its code runs on this machine; errors name its own paths), and
+ * its plan goes as a YAML suite, so the leader and followers only ever receive data, and the
+ * job ids are the local ones.
  */
-export async function submitCommand(files: string[], flags: { leader?: string; json?: boolean; config?: string; testNamePattern?: string }, cwd: string, out: TextSink): Promise<number> {
-  if (files.length === 0) throw new InferbenchError('INFERBENCH_USAGE', 'submit: give one or more bench files (*.bench.yaml, or *.bench.ts, whose plan is sent as data)')
-  const yamlFiles = files.filter((f) => /\.bench\.ya?ml$/.test(f))
-  const codeFiles = files.filter((f) => !yamlFiles.includes(f))
-  for (const f of codeFiles) if (!/\.bench\.[cm]?[jt]sx?$/.test(f)) throw new InferbenchError('INFERBENCH_USAGE', `submit: ${f} is not a bench file (*.bench.yaml or *.bench.ts)`)
-  if (flags.testNamePattern !== undefined && yamlFiles.length) throw new InferbenchError('INFERBENCH_USAGE', 'submit: -t selects jobs of *.bench.ts files only; a YAML suite is sent whole')
-  const suites = yamlFiles.map((f) => {
-    try {
-      return { name: basename(f), yaml: readFileSync(resolve(cwd, f), 'utf8') }
-    } catch (error) {
-      throw new InferbenchError('INFERBENCH_USAGE', `submit: cannot read ${f}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
-    }
-  })
-  if (codeFiles.length) suites.push(...await plannedSuites(codeFiles, flags, cwd))
+export async function submitCommand(files: string[], flags: { leader?: string; json?: boolean; wait?: boolean; config?: string; testNamePattern?: string }, cwd: string, out: TextSink): Promise<number> {
+  if (files.length === 0) throw new InferbenchError('INFERBENCH_USAGE', 'submit: give one or more bench files (*.bench.ts or *.bench.yaml; each is planned here and its plan sent as data)')
+  for (const f of files) {
+    if (!/\.bench\.([cm]?[jt]sx?|ya?ml)$/.test(f)) throw new InferbenchError('INFERBENCH_USAGE', `submit: ${f} is not a bench file (*.bench.ts or *.bench.yaml)`)
+    if (!existsSync(resolve(cwd, f))) throw new InferbenchError('INFERBENCH_USAGE', `submit: no file ${f}`)
+  }
+  const suites = await plannedSuites(files, flags, cwd)
   const names = suites.map((s) => s.name)
   const twice = names.find((n, i) => names.indexOf(n) !== i)
   if (twice) throw new InferbenchError('INFERBENCH_USAGE', `submit: two suites would be named ${twice} on the leader; submit them separately`)
   const client = leaderClient(leaderAddress(flags.leader))
   try {
     const reply = await client.call<{ taskId: string; jobIds: string[]; estimateMs: number; warnings: string[] }>('Submit', { user: currentUser(), suites })
-    if (flags.json) out.write(`${JSON.stringify(reply)}\n`)
-    else {
+    if (flags.json && !flags.wait) out.write(`${JSON.stringify(reply)}\n`)
+    else if (!flags.json) {
       out.write(`task ${reply.taskId}: ${reply.jobIds.length} job${reply.jobIds.length === 1 ? '' : 's'} queued, estimated ${formatMs(reply.estimateMs)} of work (inferbench status ${reply.taskId})\n`)
       for (const w of reply.warnings) out.write(`${c.yellow('warning:')} ${w}\n`)
     }
-    return EXIT.ok
+    return flags.wait ? await waitForTask(client, reply.taskId, Boolean(flags.json), out) : EXIT.ok
   } finally {
     client.close()
+  }
+}
+
+/** `submit --wait`: polls the task until every job ended; exit 0 only when every job passed (a CI gate). */
+async function waitForTask(client: ReturnType<typeof leaderClient>, taskId: string, json: boolean, out: TextSink): Promise<number> {
+  let last = ''
+  for (;;) {
+    const task = (await client.call<StatusReply>('Status', { taskId })).tasks[0]!
+    const line = taskCounts(task.jobs)
+    if (!json && line !== last) out.write(c.dim(` ${line}\n`))
+    last = line
+    if (task.state !== 'queued' && task.state !== 'running') {
+      if (json) out.write(`${JSON.stringify(task)}\n`)
+      else {
+        for (const j of task.jobs.filter((x) => shownState(x) !== 'passed')) out.write(`   ${shownState(j).padEnd(9)} ${j.name}${j.error ? c.dim(`  ${j.error}`) : ''}\n`)
+        out.write(`task ${taskId}: ${task.state} (inferbench show ${task.runId} --db <the leader's PerfDB> for the figures)\n`)
+      }
+      return task.state === 'done' ? EXIT.ok : EXIT.failed
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000))
   }
 }
 
@@ -101,7 +115,7 @@ async function plannedSuites(files: string[], flags: { config?: string; testName
 }
 
 interface StatusReply {
-  tasks: Array<{ taskId: string; user: string; submittedAt: string; state: string; runId: number; jobs: Array<{ jobId: string; name: string; state: string; follower: string; attempts: number; error: string; waiting: string }> }>
+  tasks: Array<{ taskId: string; user: string; submittedAt: string; state: string; runId: number; jobs: Array<{ jobId: string; name: string; state: string; verdict: string; follower: string; attempts: number; error: string; waiting: string }> }>
   followers: Array<{ followerId: string; name: string; lastSeen: string; alive: boolean; queuedSeconds: number; backends: string[]; gpus: number }>
 }
 
@@ -114,11 +128,10 @@ export async function statusCommand(task: string | undefined, flags: { leader?: 
       out.write(`${JSON.stringify(s, null, 2)}\n`)
       return EXIT.ok
     }
-    out.write(` ${c.bold('followers')}: ${s.followers.length ? s.followers.map((f) => `${f.followerId} ${f.alive ? c.green('alive') : c.dim('gone')}${f.gpus ? c.dim(` (${f.gpus} GPU${f.gpus === 1 ? '' : 's'})`) : ''}`).join(', ') : 'none registered'}\n`)
+    out.write(` ${c.bold('followers')}: ${s.followers.length ? s.followers.map((f) => `${f.followerId} ${f.alive ? c.green('alive') : c.dim('gone')}${c.dim(` (${f.gpus ? `${f.gpus} GPU${f.gpus === 1 ? '' : 's'}` : 'no GPU'}, ${f.backends.length} backends)`)}`).join(', ') : 'none registered'}\n`)
     for (const t of s.tasks) {
-      const count = (state: string) => t.jobs.filter((j) => j.state === state).length
-      out.write(`\n ${c.bold(`task ${t.taskId}`)}  ${t.state}  ${c.dim(`${t.user}, ${t.submittedAt.replace('T', ' ').slice(0, 19)}, PerfDB run ${t.runId}`)}  ${count('done')} done, ${count('leased')} running, ${count('queued')} queued, ${count('failed')} failed, ${count('cancelled')} cancelled\n`)
-      if (task) for (const j of t.jobs) out.write(`   ${j.state.padEnd(9)} ${j.jobId}  ${j.name}${j.follower ? c.dim(` on ${j.follower}`) : ''}${j.attempts > 1 ? c.yellow(` (attempt ${j.attempts})`) : ''}${j.waiting ? c.yellow(`  waiting: ${j.waiting}`) : ''}${j.error ? c.dim(`  ${j.error}`) : ''}\n`)
+      out.write(`\n ${c.bold(`task ${t.taskId}`)}  ${t.state}  ${c.dim(`${t.user}, ${t.submittedAt.replace('T', ' ').slice(0, 19)}, PerfDB run ${t.runId}`)}  ${taskCounts(t.jobs)}\n`)
+      if (task) for (const j of t.jobs) out.write(`   ${shownState(j).padEnd(9)} ${j.jobId}  ${j.name}${j.follower ? c.dim(` on ${j.follower}`) : ''}${j.attempts > 1 ? c.yellow(` (attempt ${j.attempts})`) : ''}${j.waiting ? c.yellow(`  waiting: ${j.waiting}`) : ''}${j.error ? c.dim(`  ${j.error}`) : ''}\n`)
     }
     return EXIT.ok
   } finally {
@@ -126,11 +139,24 @@ export async function statusCommand(task: string | undefined, flags: { leader?: 
   }
 }
 
+/** A finished job shows its verdict (passed, failed: an SLO or check, errored); others their queue state. */
+function shownState(j: { state: string; verdict: string }): string {
+  return (j.state === 'done' || j.state === 'failed') && j.verdict ? j.verdict : j.state === 'leased' ? 'running' : j.state
+}
+
+function taskCounts(jobs: Array<{ state: string; verdict: string }>): string {
+  const order = ['passed', 'failed', 'errored', 'running', 'queued', 'cancelled']
+  const counts = new Map<string, number>()
+  for (const j of jobs) counts.set(shownState(j), (counts.get(shownState(j)) ?? 0) + 1)
+  return order.filter((k) => counts.get(k)).map((k) => `${counts.get(k)} ${k}`).join(', ')
+}
+
 /** `inferbench cancel <task>`. */
 export async function cancelCommand(task: string | undefined, flags: { leader?: string }, _cwd: string, out: TextSink): Promise<number> {
   if (!task) throw new InferbenchError('INFERBENCH_USAGE', 'cancel: give the task id (inferbench status lists them)')
   const client = leaderClient(leaderAddress(flags.leader))
   try {
+    await client.call<StatusReply>('Status', { taskId: task }) // an unknown task is an error, as for status
     const r = await client.call<{ cancelled: number }>('Cancel', { taskId: task })
     out.write(`task ${task}: ${r.cancelled} job${r.cancelled === 1 ? '' : 's'} cancelled\n`)
     return EXIT.ok

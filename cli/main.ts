@@ -182,10 +182,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--leader <address>', 'The leader (default INFERBENCH_LEADER or 127.0.0.1:7700)')
     .option('-t, --testNamePattern <pattern>', '*.bench.ts: submit only jobs whose full name matches')
     .option('-c, --config <file>', 'Config used to plan *.bench.ts files')
+    .option('--wait', 'Wait until every job ended; exit 1 unless all passed')
     .option('--json', 'Print JSON')
     .action(async (suites: string[], parsed: Record<string, unknown>) => {
       const options = { ...parsed, ...asTyped(argv, { testNamePattern: 't', config: 'c' }, []) }
-      exitCode = await submitCommand(suites, { ...pickStrings(options, ['leader', 'config', 'testNamePattern']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
+      exitCode = await submitCommand(suites, { ...pickStrings(options, ['leader', 'config', 'testNamePattern']), json: Boolean(parsed.json), wait: Boolean(parsed.wait) }, process.cwd(), process.stdout)
     })
   cli
     .command('status [task]', 'Tasks on the leader (one task: its jobs) and its followers')
@@ -195,7 +196,7 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await statusCommand(task, { ...pickStrings(parsed, ['leader']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
     })
   cli
-    .command('cancel [task]', 'Cancel a task\'s queued and running jobs')
+    .command('cancel <task>', 'Cancel a task\'s queued and running jobs')
     .option('--leader <address>', 'The leader (default INFERBENCH_LEADER or 127.0.0.1:7700)')
     .action(async (task: string | undefined, parsed: Record<string, unknown>) => {
       exitCode = await cancelCommand(task, pickStrings(parsed, ['leader']), process.cwd(), process.stdout)

@@ -27,9 +27,9 @@ export function planAsYamlSuite(jobs: readonly Job[], file: string, where: strin
       `submit: a cluster runs suites as data, and these jobs carry code:\n  ${refused.slice(0, 8).join('\n  ')}${refused.length > 8 ? `\n  ... and ${refused.length - 8} more` : ''}\n(select the serving jobs with -t, or run the file locally)`)
   }
   if (benches.length === 0) throw new InferbenchError('INFERBENCH_USAGE', `submit: ${where} plans no job to run (all skipped or filtered out)`)
-  const name = `${basename(file).replace(/\.bench\.[cm]?[jt]sx?$/, '')}.bench.yaml`
+  const stem = basename(file).replace(/\.bench\.([cm]?[jt]sx?|ya?ml)$/, '')
   const header = `# The plan of ${where}, written by inferbench submit: one bench per job.\n`
-  return { name, yaml: header + stringify({ name: basename(file).replace(/\.bench\.[cm]?[jt]sx?$/, ''), benches }, { lineWidth: 0 }) }
+  return { name: `${stem}.bench.yaml`, yaml: header + stringify({ name: stem, benches }, { lineWidth: 0 }) }
 }
 
 function servingBench(job: ServingJob, label: string): Record<string, unknown> {
@@ -40,6 +40,8 @@ function servingBench(job: ServingJob, label: string): Record<string, unknown> {
   checkPlainData(options, `${label}: workload`)
   return {
     name: [...path, job.name].join(' > '),
+    // The local job's id: results from the cluster compare with local runs of the same job.
+    id: job.id,
     ...(job.model ? { model: modelData(job.model) } : {}),
     ...axes,
     workload: { type: job.workloadRef.type, ...options },

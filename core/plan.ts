@@ -148,7 +148,11 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
   const sharing = benchOptions.sharing === undefined ? undefined : resolveSharing(benchOptions.sharing, where)
   const axisContext = { registry: options.registry, declared: options.axes ?? {}, ...(options.repositoryDir ? { repositoryDir: options.repositoryDir } : {}) }
   const dimsCache: Parameters<typeof checkAxesClaimed>[5] = new Map()
-  return expandMatrix(merged, where).map(({ model, params }) => {
+  const expanded = expandMatrix(merged, where)
+  if (benchOptions.id !== undefined && (typeof benchOptions.id !== 'string' || !/^[\w.-]{1,64}$/.test(benchOptions.id) || expanded.length > 1)) {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: id: pins the id of a bench that plans one job (letters, digits, . _ -); ${expanded.length > 1 ? `this one plans ${expanded.length}` : `received ${describeValue(benchOptions.id)}`}`)
+  }
+  return expanded.map(({ model, params }) => {
     const backend = String(params.backend ?? options.defaults.backend)
     requirePlugins(options.registry, backend, model, where)
     const batch = Number(params.batch ?? options.defaults.batch)
@@ -162,7 +166,7 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
       ...(sharing ? { sharing: `${sharing.instances} cop${sharing.instances === 1 ? 'y' : 'ies'}${sharing.mps ? ', mps' : ''}` } : {}),
     }
     return {
-      ...base, kind: 'serving', id: idOf(fullParams), params: fullParams, fullName: `${titleOf(fullParams)} ${workload.label}`,
+      ...base, kind: 'serving', id: benchOptions.id ?? idOf(fullParams), params: fullParams, fullName: `${titleOf(fullParams)} ${workload.label}`,
       ...(model ? { model } : {}), backend, batch, workload, workloadRef, warmup, slo, ...(probes ? { probes } : {}), ...(sharing ? { sharing } : {}), ...(bench.check ? { check: bench.check } : {}),
       estimateMs: estimateServingMs(workload, warmup),
     } satisfies ServingJob

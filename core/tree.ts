@@ -33,6 +33,12 @@ export interface BenchOptions extends MatrixOptions {
   probes?: string[]
   /** GPU sharing: serve `instances` copies of the model at once, under CUDA MPS with `mps: true` (backend 'server'). */
   sharing?: { instances: number; mps?: boolean }
+  /**
+   * Pins the job's id instead of hashing file, describe path, name and parameters: what
+   * `inferbench submit` writes so a cluster's results compare with the same job run locally.
+   * Only for a bench that plans one job.
+   */
+  id?: string
 }
 
 /** Options of a plain function micro-benchmark, passed to tinybench. */
@@ -92,4 +98,4 @@ export interface BenchNode {
   fnOptions?: FunctionBenchOptions
 }
 
-export const RESERVED_BENCH_KEYS = ['workload', 'warmup', 'slo', 'probes', 'sharing'] as const
+export const RESERVED_BENCH_KEYS = ['workload', 'warmup', 'slo', 'probes', 'sharing', 'id'] as const

@@ -42,7 +42,7 @@ const workloadSchema = z.looseObject({ type: z.string().min(1) }, { error: 'expe
 
 const modelsSchema = z.union([modelSchema, z.array(modelSchema).min(1)], { error: 'expected { file: path }, { generate: family, params }, { zoo: name }, { repo: name[@version] }, or a list of them' })
 
-const BENCH_KEYS = ['name', 'model', 'workload', 'warmup', 'slo', 'probes', 'sharing', 'skip', 'only']
+const BENCH_KEYS = ['name', 'model', 'workload', 'warmup', 'slo', 'probes', 'sharing', 'skip', 'only', 'id']
 const benchSchema = z.object({
   name: z.string().min(1),
   model: modelsSchema.optional(),
@@ -57,6 +57,7 @@ const benchSchema = z.object({
   sharing: z.strictObject({ instances: z.number().int().positive(), mps: z.boolean().optional() }).optional(),
   skip: z.boolean().optional(),
   only: z.boolean().optional(),
+  id: z.string().optional(),
 }).catchall(axis).superRefine((bench, ctx) => {
   // Any other key is a matrix parameter; one a letter or two from a bench key is a typo of it.
   for (const key of Object.keys(bench)) {
@@ -82,7 +83,7 @@ export function collectYamlSuite(file: string, displayName: string, text = readF
   const options: MatrixOptions = { ...suite.matrix, ...(models ? { model: models.length === 1 ? models[0]! : models } : {}) }
   describe(suite.name ?? displayName, options, () => {
     for (const b of suite.benches) {
-      const { name, model: benchModel, workload, warmup, slo, probes, sharing, skip, only, ...axes } = b
+      const { name, model: benchModel, workload, warmup, slo, probes, sharing, skip, only, id, ...axes } = b
       const ownModels = benchModel === undefined ? undefined : (Array.isArray(benchModel) ? benchModel : [benchModel]).map(modelRef)
       const benchOptions: BenchOptions = {
         ...(axes as MatrixOptions),
@@ -92,6 +93,7 @@ export function collectYamlSuite(file: string, displayName: string, text = readF
         ...(slo ? { slo } : {}),
         ...(probes ? { probes } : {}),
         ...(sharing ? { sharing } : {}),
+        ...(id !== undefined ? { id } : {}),
       }
       ;(skip ? bench.skip : only ? bench.only : bench)(name, benchOptions)
     }

@@ -109,7 +109,7 @@ async function runClaimed(claim: Claim, work: string, options: FollowerOptions, 
       overrides: { root, reporters: [], perfDb: false },
     })
     const job = prepared.jobs.find((j) => j.id === claim.jobId)
-    if (!job) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `job ${claim.jobId} is not in the suite as this follower plans it: its plugins or inferbench version differ from the leader's`)
+    if (!job) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `job ${claim.jobId} is not in the suite as this follower plans it: its plugins, config defaults or inferbench version differ from the leader's`)
     const run = await runLocal({ jobs: [job], registry: prepared.registry, config: prepared.config, reporters: [], signal })
     return run.jobs[0]!
   } catch (error) {

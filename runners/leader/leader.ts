@@ -110,8 +110,8 @@ export async function startLeader(options: LeaderOptions): Promise<RunningLeader
         throw new InferbenchError('INFERBENCH_USAGE', `report of job ${req.jobId}: not JSON`)
       }
       if (report.id !== req.jobId) throw new InferbenchError('INFERBENCH_USAGE', `report of job ${req.jobId} carries job ${report.id}`)
-      const failed = report.status === 'errored'
-      const r = queue.complete(req.followerId, req.taskId, req.jobId, req.attempt, failed, failed && 'error' in report ? `attempt ${req.attempt} on ${req.followerId}: ${report.error.message}` : undefined)
+      if (report.status === 'skipped') throw new InferbenchError('INFERBENCH_USAGE', `report of job ${req.jobId}: a skipped job is not a result`)
+      const r = queue.complete(req.followerId, req.taskId, req.jobId, req.attempt, report.status, report.status === 'errored' ? `attempt ${req.attempt} on ${req.followerId}: ${report.error.message}` : undefined)
       if (r.stored) {
         const runId = queue.runOf(req.taskId)
         if (runId !== undefined) perfDb.recordJob(runId, report)

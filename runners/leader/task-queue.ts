@@ -60,6 +60,8 @@ interface JobRow {
   leased_at: number | null
   attempts: number
   errors: string
+  /** The stored result's status: passed, failed (an SLO or check) or errored. */
+  verdict: string | null
 }
 
 /**
@@ -91,7 +93,7 @@ export class TaskQueue {
         task_id TEXT NOT NULL REFERENCES leader_tasks(id), job_id TEXT NOT NULL, name TEXT NOT NULL, suite_name TEXT NOT NULL,
         estimate_ms REAL NOT NULL, seq INTEGER NOT NULL, backend TEXT NOT NULL DEFAULT '', needs_gpu INTEGER NOT NULL DEFAULT 0,
         state TEXT NOT NULL CHECK (state IN ('queued', 'leased', 'done', 'failed', 'cancelled')),
-        assigned TEXT, leased_by TEXT, lease_expires INTEGER, leased_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT '[]',
+        assigned TEXT, leased_by TEXT, lease_expires INTEGER, leased_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, errors TEXT NOT NULL DEFAULT '[]', verdict TEXT,
         PRIMARY KEY (task_id, job_id));
       CREATE TABLE IF NOT EXISTS leader_followers (id TEXT PRIMARY KEY, name TEXT NOT NULL, fingerprint TEXT NOT NULL, registered_at INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS leader_jobs_queued ON leader_jobs (state, assigned, estimate_ms, seq);
@@ -101,6 +103,7 @@ export class TaskQueue {
     // A queue written before jobs carried their needs: its jobs ask for nothing.
     const columns = (db.prepare('PRAGMA table_info(leader_jobs)').all() as Array<{ name: string }>).map((c) => c.name)
     if (!columns.includes('backend')) db.exec("ALTER TABLE leader_jobs ADD COLUMN backend TEXT NOT NULL DEFAULT ''; ALTER TABLE leader_jobs ADD COLUMN needs_gpu INTEGER NOT NULL DEFAULT 0")
+    if (!columns.includes('verdict')) db.exec('ALTER TABLE leader_jobs ADD COLUMN verdict TEXT')
     return new TaskQueue(db, options)
   }
 
@@ -180,7 +183,7 @@ export class TaskQueue {
    * A result, stored once: only from the follower holding the job's current lease (a follower that
    * lost its lease and reports late is told so, and nothing is stored twice).
    */
-  complete(followerId: string, taskId: string, jobId: string, attempt: number, failed: boolean, error?: string): { stored: boolean; why?: string } {
+  complete(followerId: string, taskId: string, jobId: string, attempt: number, verdict: 'passed' | 'failed' | 'errored', error?: string): { stored: boolean; why?: string } {
     return this.db.transaction(() => {
       const row = this.db.prepare('SELECT * FROM leader_jobs WHERE task_id = ? AND job_id = ?').get(taskId, jobId) as JobRow | undefined
       if (!row) return { stored: false, why: `no job ${jobId} in task ${taskId}` }
@@ -188,7 +191,7 @@ export class TaskQueue {
       if (row.state === 'cancelled') return { stored: false, why: 'the task was cancelled' }
       if (row.state !== 'leased' || row.leased_by !== followerId || row.attempts !== attempt) return { stored: false, why: 'the lease was lost: the job was given to another follower' }
       const errors = error ? JSON.stringify([...JSON.parse(row.errors) as string[], error]) : row.errors
-      this.db.prepare('UPDATE leader_jobs SET state = ?, lease_expires = NULL, errors = ? WHERE task_id = ? AND job_id = ?').run(failed ? 'failed' : 'done', errors, taskId, jobId)
+      this.db.prepare('UPDATE leader_jobs SET state = ?, verdict = ?, lease_expires = NULL, errors = ? WHERE task_id = ? AND job_id = ?').run(verdict === 'errored' ? 'failed' : 'done', verdict, errors, taskId, jobId)
       return { stored: true }
     }).immediate()
   }
@@ -257,7 +260,7 @@ export class TaskQueue {
         taskId: t.id, user: t.user, submittedAt: t.submitted_at, runId: t.run_id ?? undefined, state: taskState(jobs),
         jobs: jobs.map((j) => {
           const waiting = j.state === 'queued' && !j.assigned ? this.waiting(j, now) : undefined
-          return { jobId: j.job_id, name: j.name, state: j.state, follower: j.leased_by ?? j.assigned ?? '', attempts: j.attempts, errors: JSON.parse(j.errors) as string[], estimateMs: j.estimate_ms, ...(waiting ? { waiting } : {}) }
+          return { jobId: j.job_id, name: j.name, state: j.state, verdict: j.verdict ?? '', follower: j.leased_by ?? j.assigned ?? '', attempts: j.attempts, errors: JSON.parse(j.errors) as string[], estimateMs: j.estimate_ms, ...(waiting ? { waiting } : {}) }
         }),
       }
     })
@@ -291,7 +294,7 @@ export interface TaskView {
   submittedAt: string
   runId: number | undefined
   state: string
-  jobs: Array<{ jobId: string; name: string; state: JobState; follower: string; attempts: number; errors: string[]; estimateMs: number; waiting?: string }>
+  jobs: Array<{ jobId: string; name: string; state: JobState; verdict: string; follower: string; attempts: number; errors: string[]; estimateMs: number; waiting?: string }>
 }
 
 function canRun(follower: Capabilities, job: Pick<JobRow, 'backend' | 'needs_gpu'>): boolean {
@@ -302,5 +305,6 @@ function taskState(jobs: JobRow[]): string {
   if (jobs.some((j) => j.state === 'leased')) return 'running'
   if (jobs.some((j) => j.state === 'queued')) return jobs.some((j) => j.state === 'done' || j.state === 'failed') ? 'running' : 'queued'
   if (jobs.some((j) => j.state === 'cancelled')) return 'cancelled'
-  return jobs.some((j) => j.state === 'failed') ? 'failed' : 'done'
+  // Done means every job ran; a job that missed its SLO or errored makes the task failed.
+  return jobs.some((j) => j.state === 'failed' || j.verdict === 'failed') ? 'failed' : 'done'
 }

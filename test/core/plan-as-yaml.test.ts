@@ -53,6 +53,8 @@ describe('a .bench.ts plan as a YAML suite (what submit sends)', () => {
     const again = await planYaml(sent.yaml)
     expect(again).toHaveLength(2 * 2 * 2 + 2)
     expect(shape(again)).toEqual(shape(ts))
+    // The local ids ride along, so the cluster's results compare with local runs of the same jobs.
+    expect(again.map((j) => j.id)).toEqual(ts.filter((j) => !j.skip).map((j) => j.id))
     expect(again.map((j) => j.fullName)).toContain('suite > mlp > open > poisson [model=fc(layers=2,width=16), backend=onnxruntime, batch=1] poisson(100/s, 2s, seed=3)')
   })
 

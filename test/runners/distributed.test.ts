@@ -18,6 +18,7 @@ describe('mlp', { model: model.generate('fc', { layers: 1, width: 16 }), batch: 
   bench('closed', { workload: workload.closed({ duration: '300ms' }), warmup: false, slo: { p99: '5s' } })
   bench('on a gpu', { batch: 1, executionProviders: 'cuda', workload: workload.closed({ requests: 10 }) })
   bench('checked', { batch: 1, workload: workload.closed({ requests: 10 }) }, () => {})
+  bench('impossible', { batch: 1, workload: workload.closed({ requests: 20 }), warmup: false, slo: { p50: '1us' } })
 })
 `,
 })
@@ -129,7 +130,16 @@ describe('leader and followers on loopback', () => {
     const stored = openStore('ts.db').jobs(task.tasks[0]!.runId)
     expect(stored.map((j) => j.report.params.batch).sort()).toEqual([1, 4])
     for (const j of stored) expect((j.report as { slo: unknown[] }).slo).toMatchObject([{ metric: 'p99', threshold: 5000 }])
+    // The ids are the local run's: cluster results compare with local ones.
+    const local = await runCli(['bench/mlp.bench.ts', '--list', '-t', 'mlp > closed'], project.dir)
+    for (const j of stored) expect(local.stdout).toContain(j.jobId)
     await client.call('Cancel', { taskId })
+    // --wait: a CI gate. A job that misses its SLO fails the task and the command; an unknown task or address is a usage error.
+    const gated = await submit(['-t', 'impossible', '--wait'])
+    expect(gated.code).toBe(1)
+    expect(gated.stdout).toMatch(/failed +mlp > mlp > impossible[\s\S]*task \w+: failed/)
+    expect((await runCli(['cancel', 'nosuchtask', '--leader', `127.0.0.1:${l.port}`], project.dir)).stderr).toMatch(/no task nosuchtask/)
+    expect((await runCli(['status', '--leader', `http://127.0.0.1:${l.port}`], project.dir)).stderr).toMatch(/--leader: expected host:port \(gRPC, no scheme\)/)
   }, 90_000)
 
   it('a follower SIGKILLed mid-job loses the job to the other, which completes it once', async () => {

@@ -23,8 +23,8 @@ describe('leader task queue', () => {
     expect(q.claim(b, 10)).toMatchObject({ jobId: 'j1', attempt: 1 })
     expect(q.claim(a, 10)).toMatchObject({ jobId: 'j0' })
     // b finishes j1 and takes the next of its own, shortest first.
-    expect(q.complete(b, task, 'j1', 1, false)).toEqual({ stored: true })
-    expect(q.complete(b, task, 'j1', 1, false)).toEqual({ stored: false, why: 'already stored' })
+    expect(q.complete(b, task, 'j1', 1, 'passed')).toEqual({ stored: true })
+    expect(q.complete(b, task, 'j1', 1, 'passed')).toEqual({ stored: false, why: 'already stored' })
     expect(q.claim(b, 20)).toMatchObject({ jobId: 'j2' })
     q.close()
   })
@@ -40,13 +40,27 @@ describe('leader task queue', () => {
     q.expire(1900)
     expect(q.status(task, 0).tasks[0]!.jobs[0]).toMatchObject({ state: 'queued', attempts: 1 })
     const b = q.register('b', '{}', 1900)
-    expect(q.complete(a, task, 'j0', 1, false)).toEqual({ stored: false, why: 'the lease was lost: the job was given to another follower' })
+    expect(q.complete(a, task, 'j0', 1, 'passed')).toEqual({ stored: false, why: 'the lease was lost: the job was given to another follower' })
     expect(q.claim(b, 1900)).toMatchObject({ attempt: 2 })
     q.expire(5000)
     const job = q.status(task, 0).tasks[0]!.jobs[0]!
     expect(job.state).toBe('failed')
     expect(job.errors).toEqual([`attempt 1: follower ${a} stopped renewing its lease`, `attempt 2: follower ${b} stopped renewing its lease`])
     expect(q.status(task, 0).tasks[0]!.state).toBe('failed')
+    q.close()
+  })
+
+  it('a job that ran but missed its SLO is done with verdict failed, and fails its task', () => {
+    const q = open()
+    const a = q.register('a', '{}', 0)
+    const task = q.submit('u', suites, jobs([500, 500]), 0)
+    q.claim(a, 0)
+    expect(q.complete(a, task, 'j0', 1, 'failed')).toEqual({ stored: true })
+    q.claim(a, 10)
+    q.complete(a, task, 'j1', 1, 'passed')
+    const view = q.status(task, 20).tasks[0]!
+    expect(view.jobs.map((j) => [j.state, j.verdict])).toEqual([['done', 'failed'], ['done', 'passed']])
+    expect(view.state).toBe('failed')
     q.close()
   })
 
@@ -74,7 +88,7 @@ describe('leader task queue', () => {
     expect(placed[3]!.waiting).toBe("no live follower offers backend 'tfserving'")
     // The cpu follower takes its job, then nothing: the others are not for it, even idle.
     expect(q.claim(cpu, 10)).toMatchObject({ jobId: 'j0' })
-    q.complete(cpu, task, 'j0', 1, false)
+    q.complete(cpu, task, 'j0', 1, 'passed')
     expect(q.claim(cpu, 20)).toBeUndefined()
     expect(q.claim(gpu, 20)).toMatchObject({ jobId: 'j1' })
     // A follower that did not list its backends (an older one) takes anything but GPU work.
