@@ -15,6 +15,7 @@ import { serveCommand } from './serve-command.ts'
 import { simulateCommand } from './schedule-command.ts'
 import { showCommand } from './show-command.ts'
 import { showReportCommand } from './show-report-command.ts'
+import { tuneCommand } from './tune-command.ts'
 
 export async function main(argv: string[]): Promise<number> {
   const cli = cac('inferbench')
@@ -103,6 +104,26 @@ export async function main(argv: string[]): Promise<number> {
         ...pickStrings(parsed, ['sort', 'limit', 'config', 'db']),
         ...(raw.filter !== undefined ? { filter: asStrings(raw.filter) } : {}),
         json: Boolean(parsed.json),
+      }, process.cwd(), process.stdout)
+    })
+  cli
+    .command('tune <model>', 'Find the configuration with the most goodput under an SLO: --slo \'p99<50ms\' (backend, batch, instances, server batching)')
+    .option('--slo <constraints>', "e.g. 'p99<50ms' (a latency limit is needed; throughput>=N also filters)")
+    .option('--backends <list>', 'Backends to try (default onnxruntime,server)')
+    .option('--batch <list>', 'Batch sizes to try (default 1,4,16)')
+    .option('--instances <list>', 'Instance counts to try (default 1,2)')
+    .option('--batching <list>', 'Server dynamic-batching delays to try, off for none (default off,1ms,4ms)')
+    .option('--step <duration>', 'Length of one findPeak step (default 1s)')
+    .option('--budget <n>', 'At most n configurations measured (default 16)')
+    .option('--exhaustive', 'Measure every configuration, however many')
+    .option('--param <key=value>', 'A generator hyper-parameter (repeatable)')
+    .option('-c, --config <file>', 'Path to a config file')
+    .option('--json', 'Print JSON')
+    .action(async (model: string, parsed: Record<string, unknown>) => {
+      exitCode = await tuneCommand(model, {
+        ...pickStrings(parsed, ['slo', 'backends', 'batch', 'instances', 'batching', 'step', 'budget', 'config']),
+        ...(parsed.param !== undefined ? { param: asStrings(parsed.param) } : {}),
+        exhaustive: Boolean(parsed.exhaustive), json: Boolean(parsed.json),
       }, process.cwd(), process.stdout)
     })
   cli

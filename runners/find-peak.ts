@@ -12,8 +12,9 @@ import { measure, type Phase } from './measure.ts'
 type Measured = Omit<Measurement, 'coldStartMs' | 'coldStart'>
 type Step = PeakResult['steps'][number]
 
-/** A step at a low rate may be lengthened to this many times `step`, for the percentile's answers. */
+/** A step at a low rate may be lengthened to this many times `step` (or 10 s), for the percentile's answers. */
 const MAX_STEP_STRETCH = 4
+const MAX_STEP_MS = 10_000
 const QUANTILE: Record<string, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99, p999: 0.999 }
 
 /**
@@ -84,7 +85,7 @@ async function startingRate(job: ServingJob, backend: Backend, ctx: JobContext, 
 
 async function stepAt(job: ServingJob, search: PeakSearch, rate: number, backend: Backend, ctx: JobContext, track: (r: LoadRecorder, phase: Phase) => void): Promise<Measured> {
   const needed = Math.max(...Object.keys(search.slo).map((k) => (QUANTILE[k] ? answersToResolve(QUANTILE[k]!) : 0)))
-  const durationMs = Math.min(Math.max(search.stepMs, (needed / rate) * 1000 * 1.1), search.stepMs * MAX_STEP_STRETCH)
+  const durationMs = Math.min(Math.max(search.stepMs, (needed / rate) * 1000 * 1.1), Math.max(search.stepMs * MAX_STEP_STRETCH, MAX_STEP_MS))
   const plan = job.workload as OpenWorkloadPlan
   const workload: OpenWorkloadPlan = {
     kind: 'open', label: `poisson(${round(rate)}/s, ${(durationMs / 1000).toFixed(1)}s, seed=${search.seed})`, offeredRate: rate, durationMs,

@@ -25,6 +25,13 @@ export interface ValidityInput {
 }
 
 const LATE_FRACTION = 0.01
+/**
+ * Late sends a run may have whatever its length: on a shared machine a scheduler hiccup delays a
+ * send or two by a few ms (their latency still counts from the intended time), and in a short run
+ * of 40 sends one of them is already 2.5%. More than this, and more than 1%, is a generator that
+ * could not keep the schedule.
+ */
+const LATE_ALLOWANCE = 2
 const SATURATION = 0.95
 
 export function assessValidity(input: ValidityInput): Validity {
@@ -65,7 +72,7 @@ export function assessValidity(input: ValidityInput): Validity {
         fix: 'lower the rate, or raise maxOutstanding',
       })
     }
-    if (open.late > open.scheduled * LATE_FRACTION) {
+    if (open.late > Math.max(open.scheduled * LATE_FRACTION, LATE_ALLOWANCE)) {
       problems.push({
         code: 'late-sends',
         message: `${open.late} of ${open.scheduled} requests were sent late: the load generator could not keep the schedule`,
