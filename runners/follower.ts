@@ -43,7 +43,7 @@ export async function runFollower(options: FollowerOptions): Promise<void> {
     log(`follower ${r.followerId} registered with ${options.leader}: backends ${capabilities.backends.join(', ')}; ${capabilities.gpus} GPU${capabilities.gpus === 1 ? '' : 's'}`)
     return r
   }
-  let { followerId, heartbeatMs } = await register()
+  let { followerId, heartbeatMs } = await registerWhenUp(register, options.signal, log)
   let current: { jobId: string; controller: AbortController; estimateMs: number } | undefined
   const beat = setInterval(() => {
     client.call<{ cancelJobs: string[]; known: boolean }>('Heartbeat', { followerId, queuedSeconds: current ? current.estimateMs / 1000 : 0, runningJob: current?.jobId ?? '' }, heartbeatMs)
@@ -78,7 +78,12 @@ export async function runFollower(options: FollowerOptions): Promise<void> {
       const report = await runClaimed(claim, work, options, controller.signal)
       options.signal.removeEventListener('abort', onStop)
       current = undefined
-      if (options.signal.aborted) break // stopping: the lease runs out and another follower takes the job
+      if (options.signal.aborted) {
+        // Stopping (SIGTERM, a scale-down): the job goes back to the queue now, not when the lease runs out.
+        const back = await client.call<{ released: boolean }>('Release', { followerId, taskId: claim.taskId, jobId: claim.jobId, attempt: claim.attempt }, 3000).catch(() => ({ released: false }))
+        log(`stopping: ${claim.jobId} ${back.released ? 'given back to the queue' : 'left to its lease'}`)
+        break
+      }
       const reply = await client.call<{ stored: boolean; why: string }>('Report', {
         followerId, taskId: claim.taskId, jobId: claim.jobId, attempt: claim.attempt, reportJson: JSON.stringify(report), fingerprintJson: JSON.stringify(fingerprint),
       }).catch((error: unknown) => ({ stored: false, why: (error as Error).message }))
@@ -88,6 +93,26 @@ export async function runFollower(options: FollowerOptions): Promise<void> {
     clearInterval(beat)
     client.close()
     rmSync(work, { recursive: true, force: true })
+  }
+}
+
+/**
+ * A follower may start before its leader (a cluster coming up): it retries every 2 s until the
+ * leader answers or it is stopped. A refused token is not retried: it will not get better.
+ */
+async function registerWhenUp<T>(register: () => Promise<T>, signal: AbortSignal, log: (line: string) => void): Promise<T> {
+  let lastLog = 0
+  for (;;) {
+    try {
+      return await register()
+    } catch (error) {
+      if (!(error instanceof InferbenchError) || error.code !== 'INFERBENCH_BACKEND_FAILED' || signal.aborted) throw error
+      if (Date.now() - lastLog > 30_000) {
+        log(`${error.message}; retrying every 2 s`)
+        lastLog = Date.now()
+      }
+      await sleep(2000, signal)
+    }
   }
 }
 

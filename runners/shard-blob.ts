@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { InferbenchError } from '../core/errors.ts'
 import type { Reporter } from '../core/plugin.ts'
 import type { JobStatus, RunReport } from '../core/report.ts'
@@ -45,11 +45,12 @@ export function shardBlobWriter(path: string, shard: Shard, planJobIds: string[]
 export function readShardBlobs(dir: string): Array<{ file: string; blob: ShardBlob }> {
   let names: string[]
   try {
-    names = readdirSync(dir).filter((n) => /^shard-.*\.json$/.test(n)).sort()
+    // Subfolders too: CI artifact downloads put each shard's blob in a folder of its own.
+    names = (readdirSync(dir, { recursive: true }) as string[]).filter((n) => /^shard-.*\.json$/.test(basename(n))).sort()
   } catch (error) {
     throw new InferbenchError('INFERBENCH_USAGE', `merge: cannot read ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
   }
-  if (names.length === 0) throw new InferbenchError('INFERBENCH_USAGE', `merge: no shard blobs (shard-*.json) in ${dir}; each --shard=i/n run writes one there`)
+  if (names.length === 0) throw new InferbenchError('INFERBENCH_USAGE', `merge: no shard blobs (shard-*.json) in ${dir} or its subfolders; each --shard=i/n run writes one there`)
   return names.map((name) => {
     const file = join(dir, name)
     let raw: Partial<ShardBlob>

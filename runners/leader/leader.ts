@@ -118,6 +118,7 @@ export async function startLeader(options: LeaderOptions): Promise<RunningLeader
       }
       return { stored: r.stored, why: r.why ?? '' }
     }),
+    Release: handle((req: { followerId: string; taskId: string; jobId: string; attempt: number }) => ({ released: queue.release(req.followerId, req.taskId, req.jobId, req.attempt) })),
   })
   const port = await new Promise<number>((resolve, reject) => server.bindAsync(`${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`, options.tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }], false) : grpc.ServerCredentials.createInsecure(), (error, bound) => {
     if (error) reject(new InferbenchError('INFERBENCH_SERVE_FAILED', `leader: cannot listen on ${options.host}:${options.port}: ${error.message}`))

@@ -196,6 +196,17 @@ export class TaskQueue {
     }).immediate()
   }
 
+  /** A stopping follower's job back to the queue now, its attempt not counted; false when it no longer holds the lease. */
+  release(followerId: string, taskId: string, jobId: string, attempt: number): boolean {
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT * FROM leader_jobs WHERE task_id = ? AND job_id = ?').get(taskId, jobId) as JobRow | undefined
+      if (!row || row.state !== 'leased' || row.leased_by !== followerId || row.attempts !== attempt) return false
+      const errors = JSON.stringify([...JSON.parse(row.errors) as string[], `follower ${followerId} stopped and gave the job back (not counted as an attempt)`])
+      this.db.prepare("UPDATE leader_jobs SET state = 'queued', assigned = NULL, leased_by = NULL, lease_expires = NULL, attempts = attempts - 1, errors = ? WHERE task_id = ? AND job_id = ?").run(errors, taskId, jobId)
+      return true
+    }).immediate()
+  }
+
   cancel(taskId: string): number {
     return this.db.prepare("UPDATE leader_jobs SET state = 'cancelled' WHERE task_id = ? AND state IN ('queued', 'leased')").run(taskId).changes
   }

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { assignShards, parseShard } from '../../core/schedule/shard.ts'
@@ -73,6 +73,12 @@ describe('--shard and merge', () => {
     rmSync(blob)
     const missing = await cli('merge', '.inferbench/shards', '--no-store')
     expect(missing.stderr).toMatch(/merge: missing shard 2\/3: run it first \(npx inferbench --shard=2\/3\)/)
+    // CI artifact downloads put each blob in a folder of its own: merge finds it there.
+    mkdirSync(join(dir, 'artifact-2'))
+    writeFileSync(join(dir, 'artifact-2/shard-2-of-3.json'), saved)
+    const nested = await cli('merge', '.inferbench/shards', '--no-store')
+    expect(nested.code, nested.stderr).toBe(0)
+    rmSync(join(dir, 'artifact-2'), { recursive: true })
     writeFileSync(blob, saved)
     expect(readdirSync(dir)).toHaveLength(3)
     // A shard planned after the bench changed (same job ids, another workload) does not merge.

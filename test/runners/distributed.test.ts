@@ -160,6 +160,23 @@ describe('leader and followers on loopback', () => {
     expect(openStore('faults.db').jobs(task.runId).map((j) => j.jobId)).toEqual(jobIds)
   }, 90_000)
 
+  it('a follower stopped with SIGTERM gives its job back at once: the next follower runs it as attempt 1', async () => {
+    const l = await leader('polite.db')
+    const client = connect(l.port)
+    const polite = follower(l.port, 'polite')
+    await followersRegistered(client, 1)
+    const { taskId } = await client.call<{ taskId: string }>('Submit', { user: 'test', suites: [suite('stop.bench.yaml', ['3s'])] })
+    await until(async () => (await client.call<Status>('Status', { taskId })).tasks[0]!.jobs[0]!.state === 'leased', 20_000, 'the job to be claimed')
+    polite.kill('SIGTERM')
+    await until(async () => polite.exitCode !== null, 10_000, 'the follower to stop')
+    expect(polite.output()).toMatch(/stopping: \w+ given back to the queue/)
+    follower(l.port, 'next')
+    const job = (await taskWhenDone(client, taskId, 'the job to complete on the next follower')).jobs[0]!
+    expect(job).toMatchObject({ attempts: 1 })
+    expect(job.follower).toMatch(/^next-/)
+    expect(job.error).toMatch(/follower polite-\w+ stopped and gave the job back/)
+  }, 60_000)
+
   it('a restarted leader still has the queued jobs; a wrong token is refused; no token means loopback only', async () => {
     const first = await leader('restart.db')
     const client = leaderClient(`127.0.0.1:${first.port}`)

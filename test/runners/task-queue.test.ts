@@ -64,6 +64,20 @@ describe('leader task queue', () => {
     q.close()
   })
 
+  it('a stopping follower gives its job back at once, the attempt not counted; only the lease holder can', () => {
+    const q = open()
+    const a = q.register('a', '{}', 0)
+    const b = q.register('b', '{}', 0)
+    const task = q.submit('u', suites, jobs([500]), 0)
+    const claimed = q.claim(a, 0)!
+    expect(q.release(b, task, 'j0', claimed.attempt)).toBe(false)
+    expect(q.release(a, task, 'j0', claimed.attempt)).toBe(true)
+    expect(q.status(task, 10).tasks[0]!.jobs[0]).toMatchObject({ state: 'queued', attempts: 0, errors: [`follower ${a} stopped and gave the job back (not counted as an attempt)`] })
+    expect(q.claim(b, 20)).toMatchObject({ jobId: 'j0', attempt: 1 })
+    expect(q.complete(a, task, 'j0', 1, 'passed')).toEqual({ stored: false, why: 'the lease was lost: the job was given to another follower' })
+    q.close()
+  })
+
   it('cancel stops queued jobs at once and tells the follower running one at its next heartbeat', () => {
     const q = open()
     const a = q.register('a', '{}', 0)
