@@ -46,7 +46,7 @@ export async function recommendCommand(flags: RecommendFlags, cwd: string, out: 
   out.write(`\n ${c.bold('recommend')}  ${flags.slo}, best ${objective} (${unit}); ${candidates.length} stored configuration${candidates.length === 1 ? '' : 's'}${flags.model ? ` of model ~${flags.model}` : ''}\n\n`)
   const list = result.meets.length ? result.meets : result.closest
   if (!result.meets.length && result.withoutObjective > 0) {
-    out.write(` ${c.yellow('!')} ${result.withoutObjective} stored configuration${result.withoutObjective === 1 ? ' meets' : 's meet'} ${flags.slo}, but none has an ${objective} figure to rank by (${objective === 'cost' ? 'set cost.instance and run again' : "add the cpu or rapl probe"}); rank them by throughput instead with --objective throughput\n`)
+    out.write(` ${c.yellow('!')} ${result.withoutObjective} stored configuration${result.withoutObjective === 1 ? ' meets' : 's meet'} ${flags.slo}, but none has ${objective === 'energy' ? 'an' : 'a'} ${objective} figure to rank by (${objective === 'cost' ? 'set cost.instance and run again' : "add the cpu or rapl probe"}); rank them by throughput instead with --objective throughput\n`)
     return EXIT.ok
   }
   if (!result.meets.length) out.write(` ${c.yellow('!')} no stored configuration meets ${flags.slo}${list.length ? '; the closest:' : ''}\n\n`)

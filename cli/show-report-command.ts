@@ -1,6 +1,6 @@
 import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { extname, join, relative, resolve, sep } from 'node:path'
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path'
 import { loadConfig } from '../core/config.ts'
 import { EXIT, InferbenchError } from '../core/errors.ts'
 import type { TextSink } from '../core/plugin.ts'
@@ -22,11 +22,17 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
  * localhost and prints its URL, until Ctrl-C. `--run <id|latest|file.json>` writes the report of a
  * stored run or a JSON report there first.
  */
-export async function showReportCommand(dir: string | undefined, flags: ShowReportFlags, cwd: string, out: TextSink, signal?: AbortSignal): Promise<number> {
-  const folder = resolve(cwd, dir ?? DEFAULT_HTML_FILE.split('/')[0]!)
-  const index = join(folder, 'index.html')
-  if (flags.run !== undefined) await writeStoredReport(flags.run, flags, cwd, index)
-  else if (!existsSync(index)) {
+export async function showReportCommand(target: string | undefined, flags: ShowReportFlags, cwd: string, out: TextSink, signal?: AbortSignal): Promise<number> {
+  // A folder (its index.html) or a report file (--outputFile.html=out/report.html). A stored run
+  // gets a folder of its own, so it never overwrites the latest run's report.
+  const given = target === undefined ? undefined : resolve(cwd, target)
+  const isFile = given !== undefined && extname(given) === '.html'
+  const folder = isFile ? dirname(given!) : given ?? resolve(cwd, DEFAULT_HTML_FILE.split('/')[0]!, ...(flags.run !== undefined ? [`run-${flags.run.replace(/[^\w.-]/g, '_')}`] : []))
+  const index = isFile ? given! : join(folder, 'index.html')
+  if (flags.run !== undefined) {
+    await writeStoredReport(flags.run, flags, cwd, index)
+    out.write(`wrote ${relative(cwd, index) || index}\n`)
+  } else if (!existsSync(index)) {
     throw new InferbenchError('INFERBENCH_USAGE', `show-report: no report at ${relative(cwd, index) || index}: run npx inferbench --reporter html, or build one from a stored run with inferbench show-report --run latest`)
   }
   const port = flags.port === undefined ? 0 : Number(flags.port)
@@ -48,7 +54,7 @@ export async function showReportCommand(dir: string | undefined, flags: ShowRepo
     server.listen(port, host, done)
   })
   const bound = (server.address() as { port: number }).port
-  out.write(`inferbench report at http://${host.includes(':') ? `[${host}]` : host}:${bound}/ (serving ${relative(cwd, folder) || '.'}; Ctrl-C to stop)\n`)
+  out.write(`inferbench report at http://${host.includes(':') ? `[${host}]` : host}:${bound}/${isFile ? encodeURIComponent(basename(index)) : ''} (serving ${relative(cwd, folder) || '.'}; Ctrl-C to stop)\n`)
   await new Promise<void>((done) => {
     if (signal) signal.addEventListener('abort', () => done(), { once: true })
     else { process.once('SIGINT', done); process.once('SIGTERM', done) }

@@ -7,6 +7,7 @@ import { loadConfig } from '../core/config.ts'
 import { formatMs } from '../core/duration.ts'
 import { EXIT, InferbenchError } from '../core/errors.ts'
 import { hardwareLabel } from '../core/fingerprint.ts'
+import { resolveModel } from '../core/model-resolver.ts'
 import { planJobs } from '../core/plan.ts'
 import { createRegistry, type TextSink } from '../core/plugin.ts'
 import type { JobReport, JobStatus, Measurement, RunReport } from '../core/report.ts'
@@ -50,6 +51,7 @@ export async function tuneCommand(target: string | undefined, flags: TuneFlags, 
   const registry = createRegistry(withBuiltinPlugins(config.plugins))
   const model = modelData(target, flags.param ?? [], cwd, registry.names('generators'))
   const dimensions = space(flags, registry.names('backends'))
+  await checkModel(model, target, registry, config)
   const step = flags.step ?? '1s'
   const budget = flags.budget === undefined ? 16 : Number(flags.budget)
   if (!Number.isInteger(budget) || budget < 1) throw new InferbenchError('INFERBENCH_USAGE', `tune: --budget: expected a positive integer, received '${flags.budget}'`)
@@ -71,7 +73,8 @@ export async function tuneCommand(target: string | undefined, flags: TuneFlags, 
     const report = run.jobs[0]!
     reports.push(report)
     const goodput = report.status !== 'skipped' && 'peak' in report ? report.peak?.goodputSamplesPerSec : undefined
-    if (!flags.json) out.write(`  ${describe(cfg).padEnd(52)} ${goodput !== undefined ? `goodput ${c.bold(Math.round(goodput).toLocaleString('en-US'))} samples/s` : c.yellow(report.status === 'errored' ? `errored: ${report.error.message.split('\n')[0]}` : `no rate met ${flags.slo}${lastWhy(report)}`)}\n`)
+    const bound = report.status !== 'skipped' && 'peak' in report && report.peak?.boundBy === 'load-generator' ? c.yellow(' (≥: the load generator could not send faster on time)') : ''
+    if (!flags.json) out.write(`  ${describe(cfg).padEnd(52)} ${goodput !== undefined ? `goodput ${c.bold(Math.round(goodput).toLocaleString('en-US'))} samples/s${bound}` : c.yellow(report.status === 'errored' ? `errored: ${report.error.message.split('\n')[0]}` : `no rate met ${flags.slo}${lastWhy(report)}`)}\n`)
     return goodput
   }
 
@@ -84,7 +87,11 @@ export async function tuneCommand(target: string | undefined, flags: TuneFlags, 
   if (flags.json) {
     out.write(`${JSON.stringify({
       slo: flags.slo, method: result.method, runId: run,
-      explored: result.explored.map((e) => ({ config: e.config, goodputSamplesPerSec: e.score })),
+      explored: result.explored.map((e) => {
+        const peak = reports[result.explored.indexOf(e)]
+        const p = peak && peak.status !== 'skipped' && 'peak' in peak ? peak.peak : undefined
+        return { config: e.config, goodputSamplesPerSec: e.score, ...(p ? { boundBy: p.boundBy, steps: p.steps } : {}) }
+      }),
       best: result.best ? { config: result.best.config, goodputSamplesPerSec: result.best.score } : null,
       recommended: picked.meets.map((r) => ({ params: r.candidate.job.params, samplesPerSec: r.score, confidence: r.confidence, why: r.why })),
     }, null, 2)}\n`)
@@ -97,7 +104,7 @@ export async function tuneCommand(target: string | undefined, flags: TuneFlags, 
   }
   out.write(` ${c.bold('best')}: ${describe(result.best.config)}, goodput ${Math.round(result.best.score!).toLocaleString('en-US')} samples/s within ${flags.slo} on ${hardwareLabel(fingerprint!)}\n`)
   const best = reports.find((r) => r.status !== 'skipped' && 'peak' in r && r.peak?.goodputSamplesPerSec === result.best!.score) as (JobReport & Measurement) | undefined
-  if (best) out.write(c.dim(`   at ${best.peak!.goodputRps} req/s: p50 ${formatMs(best.latency.p50)}, p99 ${formatMs(best.latency.p99)}\n`))
+  if (best) out.write(c.dim(`   at ${Math.round(best.peak!.goodputRps!).toLocaleString('en-US')} req/s: ${latency.map((k) => `${k.metric} ${formatMs(best.latency[k.metric as 'p50'])}`).join(', ')} (limit ${flags.slo})\n`))
   if (picked.meets.length) {
     out.write(`\n ${c.bold('recommended')} (inferbench recommend ranks these with every stored run):\n`)
     picked.meets.forEach((r, i) => out.write(`  ${i + 1}. ${Object.entries(r.candidate.job.params).filter(([k]) => k !== 'model').map(([k, v]) => `${k}=${v}`).join(', ')}  ${Math.round(r.score).toLocaleString('en-US')} samples/s  ${c.dim(`confidence ${r.confidence}`)}\n`))
@@ -159,6 +166,20 @@ function modelData(target: string, params: string[], cwd: string, generators: st
   if (generators.includes(target)) return { generate: target, params: values }
   if (/\.onnx$/i.test(target)) throw new InferbenchError('INFERBENCH_MODEL_NOT_FOUND', `tune: no file ${path}`)
   return { repo: target }
+}
+
+/** The model is resolved once before the search: a typo costs a second, not every configuration. */
+async function checkModel(model: Record<string, unknown>, target: string, registry: ReturnType<typeof createRegistry>, config: Awaited<ReturnType<typeof loadConfig>>): Promise<void> {
+  if ('file' in model) return
+  if ('generate' in model) {
+    registry.generator(String(model.generate)).normalize(model.params as Record<string, unknown>)
+    return
+  }
+  try {
+    await resolveModel({ source: 'repo', ref: target }, registry, { cacheDir: config.cacheDir, repositoryDir: config.repository })
+  } catch (error) {
+    throw new InferbenchError('INFERBENCH_MODEL_NOT_FOUND', `tune: '${target}' is no file, no generator (${registry.names('generators').join(', ')}) and no model in the repository (${(error as Error).message.split('\n')[0]})`)
+  }
 }
 
 /** All the tuning's jobs as one PerfDB run (source 'tune'); undefined when the config stores nothing. */

@@ -50,7 +50,7 @@ const measured = {
   durationMs: nonNegative.optional(),
   probes: z.record(z.string(), probeResult).optional(),
   peak: z.looseObject({
-    goodputRps: nonNegative.optional(), goodputSamplesPerSec: nonNegative.optional(), slo: z.string(),
+    goodputRps: nonNegative.optional(), goodputSamplesPerSec: nonNegative.optional(), boundBy: z.enum(['slo', 'load-generator']).optional(), slo: z.string(),
     steps: z.array(z.looseObject({ rate: nonNegative, achievedRps: nonNegative, p50: num, p99: num, answers: nonNegative, valid: z.boolean(), stable: z.boolean(), meets: z.boolean(), why: z.string().optional() })),
     stoppedBy: z.enum(['precision', 'max-steps', 'high', 'low']),
   }).optional(),

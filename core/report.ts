@@ -104,6 +104,11 @@ export interface PeakResult {
   /** The highest rate that met the SLO (req/s), the offered rate of the reported measurement; undefined: none did. */
   goodputRps?: number
   goodputSamplesPerSec?: number
+  /**
+   * What ended the climb above the goodput: 'slo' (the next rate missed it) or 'load-generator'
+   * (the next rate could not be sent on time: the goodput is a lower bound, the SLO not reached).
+   */
+  boundBy?: 'slo' | 'load-generator'
   slo: string
   steps: Array<{ rate: number; achievedRps: number; p50: number; p99: number; answers: number; valid: boolean; stable: boolean; meets: boolean; why?: string }>
   /** Why the search ended: the bracket closed to `precision`, the step budget ran out, or a bound was reached. */

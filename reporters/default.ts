@@ -113,14 +113,24 @@ function detailLines(r: JobReport): string[] {
     const cost = costLine(r)
     if (cost) lines.push(c.dim(cost))
     if (r.peak) {
-      const steps = r.peak.steps.map((st) => `${st.rate}${st.meets ? '✓' : '✗'}`).join(' ')
-      lines.push(r.peak.goodputRps !== undefined
-        ? c.cyan(`goodput ${r.peak.goodputRps} req/s (${Math.round(r.peak.goodputSamplesPerSec!).toLocaleString('en-US')} samples/s) within ${r.peak.slo}; figures above at that rate; steps (req/s): ${steps}`)
-        : c.yellow(`findPeak: no rate met ${r.peak.slo}; steps (req/s): ${steps}`))
+      const steps = r.peak.steps.map((st) => `${Math.round(st.rate).toLocaleString('en-US')}${st.meets ? '✓' : `✗${stepCause(st.why)}`}`).join(' ')
+      const rps = r.peak.goodputRps !== undefined ? Math.round(r.peak.goodputRps).toLocaleString('en-US') : ''
+      lines.push(r.peak.goodputRps === undefined
+        ? c.yellow(`findPeak: no rate met ${r.peak.slo}; steps (req/s): ${steps}; figures above: the step nearest the limits`)
+        : r.peak.boundBy === 'load-generator'
+          ? c.yellow(`goodput ≥ ${rps} req/s within ${r.peak.slo}: the load generator could not send faster on time, so the SLO's limit was not reached; steps (req/s): ${steps}`)
+          : c.cyan(`goodput ${rps} req/s (${Math.round(r.peak.goodputSamplesPerSec!).toLocaleString('en-US')} samples/s) within ${r.peak.slo}; figures above at that rate; steps (req/s): ${steps}`))
     }
     if (r.extra) lines.push(c.cyan(Object.entries(r.extra).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')))
   }
   return lines
+}
+
+/** Why a peak-search step failed, in a word: 'late' (sends), 'slo', 'invalid' or 'unstable'. */
+function stepCause(why: string | undefined): string {
+  if (!why) return ''
+  if (why.includes('late-sends')) return 'late'
+  return why.startsWith('invalid') ? 'invalid' : why.startsWith('unstable') ? 'unstable' : 'slo'
 }
 
 /** Probe means and peaks in one line: `cpu 98% of a core (peak 100%), machine 51%; rss 189 MiB; gpu0 87%, 212 W`. */

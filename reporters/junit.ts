@@ -57,6 +57,7 @@ function testcase(job: JobReport): string[] {
       ['id', job.id], ['p50_ms', job.latency.p50], ['p99_ms', job.latency.p99], ['requests_per_sec', job.throughput?.requestsPerSec],
       ['samples_per_sec', job.throughput?.samplesPerSec], ['energy_j_per_request', job.cost?.energy?.perRequestJ],
       ['usd_per_million_requests', job.cost?.cloud?.perMillionRequestsUsd],
+      ['goodput_rps', job.peak?.goodputRps], ['goodput_bound_by', job.peak?.boundBy],
       ['stable', job.stability ? String(job.stability.stable) : undefined],
     ]
     for (const [k, v] of props) if (v !== undefined) body.push(`        <property name="${k}" value="${esc(typeof v === 'number' ? String(round(v)) : v)}"/>`)

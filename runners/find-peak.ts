@@ -31,13 +31,18 @@ export async function findPeak(job: ServingJob, backend: Backend, ctx: JobContex
   const search = (job.workload as OpenWorkloadPlan).search!
   const steps: Step[] = []
   let best: { rate: number; measured: Measured } | undefined
+  // No rate passing: the valid step nearest its limits is the one worth reporting.
+  let nearest: { ratio: number; measured: Measured } | undefined
   let last: Measured | undefined
+  let lastRatio = Number.POSITIVE_INFINITY
   const tryRate = async (rate: number): Promise<boolean> => {
     const measured = await stepAt(job, search, rate, backend, ctx, track)
     last = measured
     const step = judge(search, rate, measured, ctx.config.measurement.windows)
     steps.push(step)
+    lastRatio = worstRatio(search, measured)
     if (step.meets && (!best || rate > best.rate)) best = { rate, measured }
+    if (measured.validity.valid && (!nearest || lastRatio < nearest.ratio)) nearest = { ratio: lastRatio, measured }
     return step.meets
   }
 
@@ -45,6 +50,7 @@ export async function findPeak(job: ServingJob, backend: Backend, ctx: JobContex
   let fail: number | undefined
   let rate = search.low ?? await startingRate(job, backend, ctx, track)
   let stoppedBy: PeakResult['stoppedBy'] = 'max-steps'
+  let ratioBefore = Number.POSITIVE_INFINITY
   // Bracket: double from a pass, halve from a fail.
   while (steps.length < search.maxSteps && !ctx.signal.aborted) {
     if (await tryRate(rate)) {
@@ -53,9 +59,15 @@ export async function findPeak(job: ServingJob, backend: Backend, ctx: JobContex
       if (search.high !== undefined && rate >= search.high) { stoppedBy = 'high'; break }
       rate = search.high !== undefined ? Math.min(rate * 2, search.high) : rate * 2
     } else {
+      const previousRatio = ratioBefore
+      const valid = steps.at(-1)!.valid
+      ratioBefore = valid ? lastRatio : Number.POSITIVE_INFINITY
       fail = rate
       if (pass !== undefined) break
       if (rate <= 1) { stoppedBy = 'low'; break }
+      // Latency that does not fall as the rate halves is service time, not queueing: no lower
+      // rate will meet the SLO, and each would take longer to measure.
+      if (valid && lastRatio > previousRatio * 0.9) { stoppedBy = 'low'; break }
       rate = Math.max(1, rate / 2)
     }
   }
@@ -67,14 +79,23 @@ export async function findPeak(job: ServingJob, backend: Backend, ctx: JobContex
     else fail = mid
   }
   if (pass !== undefined && fail !== undefined && (fail - pass) / fail <= search.precision) stoppedBy = 'precision'
-  const chosen = best?.measured ?? last!
+  const chosen = best?.measured ?? nearest?.measured ?? last!
+  // The goodput is the SLO's only when the first failing rate above it failed the SLO; a rate the
+  // load generator could not send on time says nothing about the backend.
+  const above = best ? steps.filter((st) => !st.meets && st.rate > best!.rate).sort((a, b) => a.rate - b.rate)[0] : undefined
+  const boundBy: PeakResult['boundBy'] = above?.why?.includes('late-sends') ? 'load-generator' : 'slo'
   return {
     ...chosen,
     peak: {
-      ...(best ? { goodputRps: round(best.rate), goodputSamplesPerSec: round(best.rate * job.batch) } : {}),
+      ...(best ? { goodputRps: round(best.rate), goodputSamplesPerSec: round(best.rate * job.batch), boundBy } : {}),
       slo: search.sloLabel, steps, stoppedBy,
     },
   }
+}
+
+/** The worst of the SLO's latency figures against its limit (1 = at the limit). */
+function worstRatio(search: PeakSearch, m: Measured): number {
+  return Math.max(...Object.entries(search.slo).map(([k, limit]) => (m.latency[k as keyof typeof m.latency] as number) / (limit as number)))
 }
 
 /** Without a first rate: 70% of what one closed-loop client gets through in half a step. */

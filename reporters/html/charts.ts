@@ -1,7 +1,7 @@
 import { decodeHistogram } from '../../core/stats/histogram.ts'
 import type { Ceilings } from '../analysis/roofline.ts'
 import { placeOnRoofline } from '../analysis/roofline.ts'
-import { axesOf, loadOf, seriesLabel, sweptAxes, type MeasuredJob } from './job-rows.ts'
+import { axesOf, axisValue, loadOf, seriesLabel, sweptAxes, type MeasuredJob } from './job-rows.ts'
 
 /** A vega-lite specification (https://vega.github.io/vega-lite/docs/spec.html), as plain JSON. */
 export type VegaLiteSpec = Record<string, unknown>
@@ -16,7 +16,7 @@ export interface Chart {
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json'
 /** Legends name whole configurations: let them be long. */
-const CONFIG = { legend: { labelLimit: 320 }, axis: { labelLimit: 260 } }
+const CONFIG = { legend: { labelLimit: 320 }, axis: { labelLimit: 260 }, range: { category: { scheme: 'tableau20' } } }
 const WIDTH = 440
 const HEIGHT = 260
 const tooltip = (fields: Array<[string, string, ('quantitative' | 'nominal' | 'ordinal')?, string?]>) =>
@@ -32,6 +32,7 @@ export function suiteCharts(suiteId: string, jobs: readonly MeasuredJob[], ceili
     ...byBatch(jobs, swept),
     latencyCdf(jobs, swept),
     byLoad(jobs, swept),
+    peakSearch(jobs, swept),
     stages(jobs, swept),
     resources(jobs, swept),
     cost(jobs, swept),
@@ -101,7 +102,7 @@ function latencyCdf(jobs: readonly MeasuredJob[], swept: string[]): Omit<Chart, 
   }]
   if (slos.size) {
     layers.push({ data: { values: [...slos.values()] }, mark: { type: 'rule', color: '#d62728', strokeDash: [6, 3] }, encoding: { x: { field: 'ms', type: 'quantitative' }, tooltip: tooltip([['label', 'SLO', 'nominal']]) } })
-    layers.push({ data: { values: [...slos.values()] }, mark: { type: 'text', color: '#d62728', align: 'left', dx: 4, y: 8 }, encoding: { x: { field: 'ms', type: 'quantitative' }, text: { field: 'label' } } })
+    layers.push({ data: { values: [...slos.values()] }, mark: { type: 'text', color: '#d62728', align: 'right', dx: -4, y: HEIGHT - 10 }, encoding: { x: { field: 'ms', type: 'quantitative' }, text: { field: 'label' } } })
   }
   return {
     title: 'Latency distribution (CDF)',
@@ -114,7 +115,7 @@ function byLoad(jobs: readonly MeasuredJob[], swept: string[]): Omit<Chart, 'id'
   const loaded = jobs.map((j) => ({ j, load: loadOf(j) })).filter((x): x is { j: MeasuredJob; load: NonNullable<ReturnType<typeof loadOf>> } => x.load !== undefined)
   if (new Set(loaded.map((x) => x.load.value)).size < 2) return undefined
   const rows = loaded.map(({ j, load }) => ({
-    series: seriesLabel(j, ['concurrency', 'rate'], swept), load: load.value, kind: load.kind === 'rate' ? 'offered rate (req/s)' : 'concurrency (clients)',
+    series: seriesLabel(j, ['bench'], swept), load: load.value, kind: load.kind === 'rate' ? 'offered rate (req/s)' : 'concurrency (clients)',
     requestsPerSec: j.throughput.requestsPerSec, p99: j.latency.p99, p50: j.latency.p50,
   }))
   const kinds = new Set(rows.map((r) => r.kind))
@@ -162,6 +163,32 @@ function stages(jobs: readonly MeasuredJob[], swept: string[]): Omit<Chart, 'id'
   }
 }
 
+/** Each peak search's steps: the SLO's figure at every rate tried, passing or not, with the limit. */
+function peakSearch(jobs: readonly MeasuredJob[], swept: string[]): Omit<Chart, 'id'> | undefined {
+  const searched = jobs.filter((j) => j.peak)
+  if (searched.length === 0) return undefined
+  const rows = searched.flatMap((j) => j.peak!.steps.map((st) => ({
+    series: seriesLabel(j, [], swept), rate: st.rate, p99: st.p99, p50: st.p50, outcome: st.meets ? 'met the SLO' : st.why?.includes('late-sends') ? 'sent late (load generator)' : st.valid ? 'missed the SLO' : 'invalid',
+    why: st.why ?? '', goodput: j.peak!.goodputRps ?? 0,
+  })))
+  const outcomes = ['met the SLO', 'missed the SLO', 'sent late (load generator)', 'invalid']
+  return {
+    title: 'Peak search (findPeak): p99 at each rate tried',
+    note: `Goodput: ${searched.map((j) => `${seriesLabel(j, [], swept)} ${j.peak!.goodputRps === undefined ? 'none met' : `${j.peak!.boundBy === 'load-generator' ? '≥ ' : ''}${Math.round(j.peak!.goodputRps).toLocaleString('en-US')} req/s`}`).join('; ')} within ${searched[0]!.peak!.slo}. A step sent late says the load generator, not the backend, set the limit.`,
+    spec: {
+      $schema: SCHEMA, config: CONFIG, width: WIDTH, height: HEIGHT, data: { values: rows },
+      mark: { type: 'point', filled: true, size: 80 },
+      encoding: {
+        x: { field: 'rate', type: 'quantitative', scale: { type: 'log' }, title: 'offered rate (req/s, log scale)' },
+        y: { field: 'p99', type: 'quantitative', scale: { type: 'log' }, title: 'p99 (ms, log scale)' },
+        color: { field: 'series', type: 'nominal', title: 'configuration', sort: null },
+        shape: { field: 'outcome', type: 'nominal', title: 'step', scale: { domain: outcomes } },
+        tooltip: tooltip([['series', 'configuration', 'nominal'], ['rate', 'req/s', 'quantitative', ',.1f'], ['p50', 'p50 ms', 'quantitative', '.3f'], ['p99', 'p99 ms', 'quantitative', '.3f'], ['outcome', 'step', 'nominal'], ['why', 'why', 'nominal']]),
+      },
+    },
+  }
+}
+
 /** At most this many points per probe series and job: a long run's samples thinned evenly. */
 const MAX_POINTS = 300
 
@@ -185,9 +212,9 @@ function resources(jobs: readonly MeasuredJob[], swept: string[]): Omit<Chart, '
       $schema: SCHEMA, config: CONFIG, width: WIDTH, height: HEIGHT, data: { values: rows },
       params: [{ name: 'metric', value: metrics.find((m) => /cpu/i.test(m)) ?? metrics[0], bind: { input: 'select', options: metrics, name: 'series ' } }, legendPick],
       transform: [{ filter: 'datum.metric === metric' }],
-      mark: { type: 'line' },
+      mark: { type: 'line', point: true },
       encoding: {
-        x: { field: 't', type: 'quantitative', title: 'seconds into the measurement' }, y: { field: 'value', type: 'quantitative', title: 'value' },
+        x: { field: 't', type: 'quantitative', title: 'seconds into the measurement' }, y: { field: 'value', type: 'quantitative', title: 'the series picked below (its unit is in its name)' },
         color: { field: 'series', type: 'nominal', title: 'configuration', sort: null }, opacity: fadeUnpicked,
         tooltip: tooltip([['series', 'configuration', 'nominal'], ['metric', 'series', 'nominal'], ['t', 's', 'quantitative', '.2f'], ['value', 'value', 'quantitative', ',.3~f']]),
       },
@@ -232,10 +259,11 @@ function heatMaps(jobs: readonly MeasuredJob[], swept: string[]): Array<Omit<Cha
   for (let i = 0; i < axes.length && charts.length < 3; i++) {
     for (let k = i + 1; k < axes.length && charts.length < 3; k++) {
       const [a, b] = [axes[i]!, axes[k]!]
-      const rest = axes.filter((x) => x !== a && x !== b)
+      // The other swept axes (and the bench, when the suite has several) each get a panel.
+      const rest = [...(swept.includes('bench') ? ['bench'] : []), ...axes.filter((x) => x !== a && x !== b)]
       const rows = jobs.flatMap((j) => {
         const v = axesOf(j)
-        const panel = rest.map((r) => `${r}=${v[r]}`).join(', ') || 'all'
+        const panel = rest.map((r) => `${r}=${axisValue(j, r)}`).join(', ') || 'all'
         return [['p50 (ms)', j.latency.p50], ['p99 (ms)', j.latency.p99], ['samples/s', j.throughput.samplesPerSec]].map(([metric, value]) => ({ a: v[a], b: v[b], panel, metric, value }))
       })
       const panels = new Set(rows.map((r) => r.panel))
@@ -247,7 +275,7 @@ function heatMaps(jobs: readonly MeasuredJob[], swept: string[]): Array<Omit<Cha
         width: { step: 44 }, height: { step: 30 },
         layer: [
           { mark: 'rect', encoding: { color: { field: 'value', type: 'quantitative', title: null, scale: { scheme: 'viridis' } }, tooltip: tooltip([['a', a, 'ordinal'], ['b', b, 'ordinal'], ['metric', 'metric', 'nominal'], ['value', 'value', 'quantitative', ',.3~f']]) } },
-          { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'value', type: 'quantitative', format: ',.3~r' }, color: { value: 'white' } } },
+          { mark: { type: 'text', fontSize: 10 }, encoding: { text: { field: 'value', type: 'quantitative', format: ',.3~r' }, color: { value: 'white' }, tooltip: tooltip([['a', a, 'ordinal'], ['b', b, 'ordinal'], ['metric', 'metric', 'nominal'], ['value', 'value', 'quantitative', ',.3~f']]) } },
         ],
         encoding: { x: { field: 'a', type: 'ordinal', title: a, ...sortOf(a) }, y: { field: 'b', type: 'ordinal', title: b, ...sortOf(b) } },
       }
@@ -288,7 +316,7 @@ function roofline(jobs: readonly MeasuredJob[], swept: string[], ceilings: Ceili
       x: { field: 'intensity', type: 'quantitative', scale: { type: 'log' }, title: 'arithmetic intensity (FLOP/byte)' },
       y: { field: 'gflops', type: 'quantitative', scale: { type: 'log' }, title: 'attained GFLOP/s' },
       color: { field: 'series', type: 'nominal', title: 'configuration', sort: null }, shape: { field: 'bound', type: 'nominal', title: 'bound' }, opacity: fadeUnpicked,
-      tooltip: tooltip([['series', 'configuration', 'nominal'], ['intensity', 'FLOP/byte', 'quantitative', '.2f'], ['gflops', 'GFLOP/s', 'quantitative', ',.2f'], ['bound', 'bound', 'nominal'], ['efficiency', 'of attainable', 'quantitative', '.0%']]),
+      tooltip: tooltip([['series', 'configuration', 'nominal'], ['intensity', 'FLOP/byte', 'quantitative', '.2f'], ['gflops', 'GFLOP/s', 'quantitative', ',.2f'], ['bound', 'bound', 'nominal'], ...(ceilings ? [['efficiency', 'of attainable', 'quantitative', '.0%'] as [string, string, 'quantitative', string]] : [])]),
     },
   })
   return {

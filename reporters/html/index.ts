@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
-import { dirname, relative, resolve } from 'node:path'
+import { basename, dirname, relative, resolve } from 'node:path'
 import type { Fingerprint } from '../../core/fingerprint.ts'
 import type { Reporter, ReporterOptions } from '../../core/plugin.ts'
 import type { JobReport, RunReport } from '../../core/report.ts'
@@ -26,7 +26,8 @@ export function htmlReporter(options: ReporterOptions): Reporter {
       const path = resolve(options.root, options.outputFile ?? DEFAULT_HTML_FILE)
       mkdirSync(dirname(path), { recursive: true })
       writeFileSync(path, htmlReport(run, { root: options.root, perfDb: options.perfDb ?? false }))
-      options.notes?.write(` HTML report ${relative(process.cwd(), path) || path} (inferbench show-report ${relative(process.cwd(), dirname(path)) || '.'})\n`)
+      const shown = relative(process.cwd(), path) || path
+      options.notes?.write(` HTML report ${shown} (inferbench show-report ${basename(path) === 'index.html' ? relative(process.cwd(), dirname(path)) || '.' : shown})\n`)
     },
   }
 }

@@ -25,6 +25,11 @@ export function axesOf(job: MeasuredJob): Record<string, Scalar> {
   return axes
 }
 
+/** One axis's value for a job: 'bench' is its bench's name. */
+export function axisValue(job: MeasuredJob, axis: string): Scalar | undefined {
+  return axis === 'bench' ? job.name : axesOf(job)[axis]
+}
+
 /** Axes whose value differs between the jobs: what the suite swept ('bench' when it holds several benches). */
 export function sweptAxes(jobs: readonly MeasuredJob[]): string[] {
   const values = new Map<string, Set<string>>()

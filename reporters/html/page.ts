@@ -75,13 +75,14 @@ function resultsTable(jobs: JobReport[]): string {
   const rows = jobs.map((j) => {
     const params = Object.entries(j.params).map(([k, v]) => `${k}=${v}`).join(', ')
     const measured = j.status !== 'skipped' && 'latency' in j && j.latency
+    const peak = measured && j.peak ? (j.peak.goodputRps === undefined ? 'none' : `${j.peak.boundBy === 'load-generator' ? '≥ ' : ''}${Math.round(j.peak.goodputRps).toLocaleString('en-US')}`) : ''
     const figures = measured
-      ? `<td class="num">${esc(formatMs(j.latency!.p50))}</td><td class="num">${esc(formatMs(j.latency!.p99))}</td><td class="num">${Math.round(j.throughput!.samplesPerSec).toLocaleString('en-US')}</td>`
-      : '<td></td><td></td><td></td>'
+      ? `<td class="num">${esc(formatMs(j.latency!.p50))}</td><td class="num">${esc(formatMs(j.latency!.p99))}</td><td class="num">${Math.round(j.throughput!.samplesPerSec).toLocaleString('en-US')}</td><td class="num">${esc(peak)}</td>`
+      : '<td></td><td></td><td></td><td></td>'
     const detail = j.status === 'errored' ? esc(j.error.message) : j.status === 'skipped' ? esc(j.reason) : j.status === 'failed' ? esc(j.failures.join('; ')) : ''
     return `<tr class="${j.status}"><td>${esc(j.name)}</td><td>${esc(params)}</td><td>${esc(j.settings?.workload.label ?? '')}</td>${figures}<td>${esc(sloStatus(j))}</td><td class="status">${j.status}</td><td class="detail">${detail}</td></tr>`
   })
-  return `<table class="results"><thead><tr><th>bench</th><th>configuration</th><th>workload</th><th>p50</th><th>p99</th><th>samples/s</th><th>SLO</th><th>status</th><th></th></tr></thead><tbody>
+  return `<table class="results"><thead><tr><th>bench</th><th>configuration</th><th>workload</th><th>p50</th><th>p99</th><th>samples/s</th><th title="findPeak: the highest Poisson rate meeting the SLO">goodput req/s</th><th>SLO</th><th>status</th><th></th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table>`
 }

@@ -14,10 +14,12 @@ const project = tempProject({
   'bench/mlp.bench.ts': `import { bench, describe, model, workload } from 'inferbench'
 describe('mlp', { model: model.generate('fc', { layers: 1, width: [8, 32] }), batch: [1, 4] }, () => {
   bench('one client', { workload: workload.closed({ duration: '150ms' }), warmup: false, probes: ['cpu'], slo: { p99: '50ms' } })
+  bench('two clients', { workload: workload.closed({ concurrency: 2, duration: '150ms' }), warmup: false })
 })
 describe('load', { model: model.generate('fc', { layers: 1, width: 8 }) }, () => {
   bench('clients', { workload: workload.closed({ concurrency: 1, duration: '150ms' }), warmup: false })
   bench('more clients', { workload: workload.closed({ concurrency: 3, duration: '150ms' }), warmup: false })
+  bench('peak', { workload: workload.findPeak({ slo: { p90: '20ms' }, low: 200, step: '300ms', maxSteps: 3 }), warmup: false })
 })
 `,
 })
@@ -62,7 +64,15 @@ describe.skipIf(!CHROMIUM)(`HTML report in headless Chromium${CHROMIUM ? '' : ' 
     expect(titles).toEqual(expect.arrayContaining([
       'Latency vs batch size', 'Throughput vs batch size', 'Latency distribution (CDF)', 'Resources during the measurement',
       'Energy, CO2 and cloud cost per request', 'Heat map: batch × model.width', 'Roofline', 'Throughput and tail latency vs load',
+      'Peak search (findPeak): p99 at each rate tried',
     ]))
+    // Two benches in one suite: the heat map gets a panel per bench, not a collision.
+    const heat = page.locator('figure.chart', { hasText: 'Heat map: batch × model.width' })
+    await expect(heat.locator('figcaption').textContent()).resolves.toMatch(/one panel per bench/)
+    await expect(heat.locator('svg text', { hasText: 'bench=two clients' }).count()).resolves.toBe(1)
+    // The goodput column holds the peak search's result.
+    const goodput = await page.locator('section.suite', { hasText: 'load' }).locator('table.results tr', { hasText: 'peak' }).locator('td.num').nth(3).textContent()
+    expect(goodput).toMatch(/^(≥ )?[\d,]+$|^none$/)
     expect(state.rendered).toBe(titles.length)
     expect(await page.locator('div.vega svg.marks').count()).toBe(titles.length)
     expect(outside).toEqual([])
@@ -92,7 +102,7 @@ describe.skipIf(!CHROMIUM)(`HTML report in headless Chromium${CHROMIUM ? '' : ' 
 
   it('leaderboard: every stored configuration, sorted by a click, filtered by key=value', async () => {
     const rows = page.locator('table.leaderboard tbody tr')
-    await expect(rows.count()).resolves.toBe(6)
+    await expect(rows.count()).resolves.toBe(11)
     await page.locator('table.leaderboard th', { hasText: /^p99$/ }).click()
     const p99 = await page.$$eval('table.leaderboard tbody tr', (trs) => trs.map((tr) => Number((tr as HTMLTableRowElement).cells[8]!.dataset.sort)))
     expect(p99).toEqual([...p99].sort((a, b) => a - b))
@@ -101,8 +111,8 @@ describe.skipIf(!CHROMIUM)(`HTML report in headless Chromium${CHROMIUM ? '' : ' 
     expect(descending).toEqual([...p99].reverse())
     await page.fill('#leaderboard-filter', 'batch=4')
     const visible = await page.$$eval('table.leaderboard tbody tr:not([hidden])', (trs) => trs.map((tr) => (tr as HTMLTableRowElement).cells[3]!.textContent))
-    expect(visible).toEqual(['4', '4'])
-    await expect(page.locator('#leaderboard-count').textContent()).resolves.toBe('2 of 6 configurations')
+    expect(visible).toEqual(['4', '4', '4', '4'])
+    await expect(page.locator('#leaderboard-count').textContent()).resolves.toBe('4 of 11 configurations')
   })
 })
 
