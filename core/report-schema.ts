@@ -54,6 +54,7 @@ const measured = {
     steps: z.array(z.looseObject({ rate: nonNegative, achievedRps: nonNegative, p50: num, p99: num, answers: nonNegative, valid: z.boolean(), stable: z.boolean(), meets: z.boolean(), why: z.string().optional() })),
     stoppedBy: z.enum(['precision', 'max-steps', 'high', 'low']),
   }).optional(),
+  ramp: z.looseObject({ steps: z.array(z.looseObject({ rate: nonNegative, achievedRps: nonNegative, p50: num, p99: num, answers: nonNegative, valid: z.boolean(), stable: z.boolean(), meets: z.boolean(), why: z.string().optional() })) }).optional(),
   cost: z.looseObject({
     energy: z.looseObject({ perRequestJ: nonNegative, powerW: nonNegative, basis: z.enum(['measured', 'estimated', 'mixed']) }).optional(),
     co2: z.looseObject({ perRequestG: nonNegative, gramsPerKWh: nonNegative }).optional(),

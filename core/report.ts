@@ -96,6 +96,8 @@ export interface Measurement {
   attempts?: number
   /** A peak search (workload.findPeak): the goodput it found and every step it measured. */
   peak?: PeakResult
+  /** A ramp (workload.ramp): every rate's step; the job's own figures are its highest valid step's. */
+  ramp?: { steps: PeakResult['steps'] }
   /** Extra named figures returned by the bench's check. */
   extra?: Record<string, number>
 }

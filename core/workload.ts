@@ -1,3 +1,5 @@
+import { isAbsolute, resolve } from 'node:path'
+import { currentBenchFile } from './collector.ts'
 import type { ResolvedSlo } from './stats/slo.ts'
 import type { SloSpec } from './tree.ts'
 import type { Duration } from './types.ts'
@@ -25,6 +27,40 @@ export interface OpenWorkloadOptions {
   rate: number
   duration: Duration
   /** Requests in flight above which a new arrival is counted as overflow instead of sent. */
+  maxOutstanding?: number
+}
+
+export interface BurstWorkloadOptions {
+  rate: number
+  on: Duration
+  off: Duration
+  offRate?: number
+  duration: Duration
+  seed?: number
+  maxOutstanding?: number
+}
+
+export interface TraceWorkloadOptions {
+  /** CSV (a header naming `column`, or one unnamed column) or JSONL (objects with `column`). */
+  file: string
+  /** Units of the times: 's' (default), 'ms' or 'us'. */
+  unit?: 's' | 'ms' | 'us'
+  /** Default 'arrival'. */
+  column?: string
+  /** Replay faster (2) or slower (0.5) than recorded. */
+  speed?: number
+  maxOutstanding?: number
+}
+
+export interface RampWorkloadOptions {
+  /** First and last rate (req/s). */
+  from: number
+  to: number
+  /** Rates measured, evenly spaced from `from` to `to` (at least 2). */
+  steps: number
+  /** Length of each step. */
+  step: Duration
+  seed?: number
   maxOutstanding?: number
 }
 
@@ -63,6 +99,13 @@ export interface PoissonWorkloadOptions extends OpenWorkloadOptions {
   seed?: number
 }
 
+/** A path as the bench file names it: relative to the bench file's folder, as model.file() takes it. */
+export function fromBenchFile(path: string): string {
+  if (typeof path !== 'string' || isAbsolute(path)) return path
+  const file = currentBenchFile()
+  return resolve(file ? resolve(file, '..') : process.cwd(), path)
+}
+
 function ref(type: string, options: object): WorkloadRef {
   return { type, options: { ...options } }
 }
@@ -80,6 +123,12 @@ export const workload = {
    * perf_analyzer's binary search). The job reports the measurement at that rate.
    */
   findPeak: (options: PeakSearchOptions): WorkloadRef => ref('findPeak', options),
+  /** On/off traffic: Poisson at `rate` for `on`, at `offRate` (default 0) for `off`, repeating for `duration`. */
+  burst: (options: BurstWorkloadOptions): WorkloadRef => ref('burst', options),
+  /** Replays arrival times from a CSV or JSONL file (a relative path is taken from the bench file's folder). */
+  trace: (options: TraceWorkloadOptions): WorkloadRef => ref('trace', { ...options, file: fromBenchFile(options.file) }),
+  /** Poisson rates rising in steps, each measured and reported on its own: a throughput-vs-rate curve. */
+  ramp: (options: RampWorkloadOptions): WorkloadRef => ref('ramp', options),
   /** A workload from a plugin, by name. */
   use: (type: string, options: Record<string, unknown> = {}): WorkloadRef => ref(type, options),
 }
@@ -107,6 +156,8 @@ export interface OpenWorkloadPlan {
   maxOutstanding?: number
   /** A peak search: the runner measures step after step at rates it chooses (runners/find-peak.ts). */
   search?: PeakSearch
+  /** A ramp: the runner measures each of these rates in turn (runners/ramp.ts). */
+  ramp?: { rates: number[]; stepMs: number; seed: number }
 }
 
 export function isWorkloadRef(value: unknown): value is WorkloadRef {

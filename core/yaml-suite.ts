@@ -6,7 +6,7 @@ import { InferbenchError } from './errors.ts'
 import { model, type ModelRef } from './model-ref.ts'
 import { nearestName } from './axis-claims.ts'
 import type { BenchOptions, MatrixOptions } from './tree.ts'
-import type { WorkloadRef } from './workload.ts'
+import { fromBenchFile, type WorkloadRef } from './workload.ts'
 
 /**
  * `*.bench.yaml`: a suite as data — the paper's "few lines of config". Each key maps onto the
@@ -135,7 +135,8 @@ function modelRef(m: z.output<typeof modelSchema>): ModelRef {
 
 function workloadRef(w: z.output<typeof workloadSchema>): WorkloadRef {
   const { type, ...options } = w
-  return { type, options }
+  // A trace's file, like a model file, is taken from the suite's folder.
+  return { type, options: type === 'trace' && typeof options.file === 'string' ? { ...options, file: fromBenchFile(options.file) } : options }
 }
 
 /** The line a path points at in the YAML, for error messages. */

@@ -121,6 +121,9 @@ function detailLines(r: JobReport): string[] {
           ? c.yellow(`goodput ≥ ${rps} req/s within ${r.peak.slo}: the load generator could not send faster on time, so the SLO's limit was not reached; steps (req/s): ${steps}`)
           : c.cyan(`goodput ${rps} req/s (${Math.round(r.peak.goodputSamplesPerSec!).toLocaleString('en-US')} samples/s) within ${r.peak.slo}; figures above at that rate; steps (req/s): ${steps}`))
     }
+    if (r.ramp) {
+      lines.push(c.cyan(`ramp (offered → answered req/s, p99): ${r.ramp.steps.map((st) => `${Math.round(st.rate).toLocaleString('en-US')} → ${Math.round(st.achievedRps).toLocaleString('en-US')}, ${fmtMs(st.p99)}ms${st.meets ? '' : `✗${stepCause(st.why)}`}`).join(' · ')}`))
+    }
     if (r.extra) lines.push(c.cyan(Object.entries(r.extra).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')))
   }
   return lines

@@ -3,7 +3,7 @@ import { poissonArrivals } from '../core/loadgen/arrivals.ts'
 import type { ServingJob } from '../core/plan.ts'
 import type { Backend } from '../core/plugin.ts'
 import type { Measurement, PeakResult } from '../core/report.ts'
-import { answersToResolve, describeVerdict, evaluateSlo } from '../core/stats/slo.ts'
+import { answersToResolve, describeVerdict, evaluateSlo, type ResolvedSlo } from '../core/stats/slo.ts'
 import type { OpenWorkloadPlan, PeakSearch } from '../core/workload.ts'
 import { collectGarbage } from './collect-garbage.ts'
 import type { JobContext } from './job-context.ts'
@@ -38,7 +38,7 @@ export async function findPeak(job: ServingJob, backend: Backend, ctx: JobContex
   const tryRate = async (rate: number): Promise<boolean> => {
     const measured = await stepAt(job, search, rate, backend, ctx, track)
     last = measured
-    const step = judge(search, rate, measured, ctx.config.measurement.windows)
+    const step = judgeStep(search.slo, rate, measured, ctx.config.measurement.windows)
     steps.push(step)
     lastRatio = worstRatio(search, measured)
     if (step.meets && (!best || rate > best.rate)) best = { rate, measured }
@@ -107,10 +107,15 @@ async function startingRate(job: ServingJob, backend: Backend, ctx: JobContext, 
 async function stepAt(job: ServingJob, search: PeakSearch, rate: number, backend: Backend, ctx: JobContext, track: (r: LoadRecorder, phase: Phase) => void): Promise<Measured> {
   const needed = Math.max(...Object.keys(search.slo).map((k) => (QUANTILE[k] ? answersToResolve(QUANTILE[k]!) : 0)))
   const durationMs = Math.min(Math.max(search.stepMs, (needed / rate) * 1000 * 1.1), Math.max(search.stepMs * MAX_STEP_STRETCH, MAX_STEP_MS))
+  return measureAtRate(job, rate, durationMs, search.seed, backend, ctx, track)
+}
+
+/** One Poisson measurement at `rate`, taken again once when unstable (perf_analyzer's retry). */
+export async function measureAtRate(job: ServingJob, rate: number, durationMs: number, seed: number, backend: Backend, ctx: JobContext, track: (r: LoadRecorder, phase: Phase) => void): Promise<Measured> {
   const plan = job.workload as OpenWorkloadPlan
   const workload: OpenWorkloadPlan = {
-    kind: 'open', label: `poisson(${round(rate)}/s, ${(durationMs / 1000).toFixed(1)}s, seed=${search.seed})`, offeredRate: rate, durationMs,
-    arrivalsMs: poissonArrivals(rate, durationMs, search.seed), ...(plan.maxOutstanding ? { maxOutstanding: plan.maxOutstanding } : {}),
+    kind: 'open', label: `poisson(${round(rate)}/s, ${(durationMs / 1000).toFixed(1)}s, seed=${seed})`, offeredRate: rate, durationMs,
+    arrivalsMs: poissonArrivals(rate, durationMs, seed), ...(plan.maxOutstanding ? { maxOutstanding: plan.maxOutstanding } : {}),
   }
   collectGarbage()
   let measured = await measure({ ...job, workload }, backend, ctx, track)
@@ -127,8 +132,9 @@ async function stepAt(job: ServingJob, search: PeakSearch, rate: number, backend
  */
 const STABLE_WINDOW_ANSWERS = 100
 
-function judge(search: PeakSearch, rate: number, m: Measured, windows: number): Step {
-  const verdicts = evaluateSlo(search.slo, { latency: m.latency, requestsPerSec: m.throughput.requestsPerSec, errorRate: m.requests.errors / Math.max(1, m.requests.ok + m.requests.errors), answered: m.requests.ok })
+/** A step's verdict: valid, stable where its windows can tell, and within every limit of `slo`. */
+export function judgeStep(slo: ResolvedSlo, rate: number, m: Measured, windows: number): Step {
+  const verdicts = evaluateSlo(slo, { latency: m.latency, requestsPerSec: m.throughput.requestsPerSec, errorRate: m.requests.errors / Math.max(1, m.requests.ok + m.requests.errors), answered: m.requests.ok })
   const unmet = verdicts.filter((v) => !v.pass)
   const why = !m.validity.valid ? `invalid: ${m.validity.problems.map((p) => p.code).join(', ')}`
     : !m.stability.stable && m.requests.ok / windows >= STABLE_WINDOW_ANSWERS ? `unstable: ${m.stability.reason ?? 'windows disagree'}`

@@ -13,6 +13,7 @@ import type { CheckContext } from '../core/tree.ts'
 import { PROGRESS_INTERVAL_MS, type JobContext } from './job-context.ts'
 import { findPeak } from './find-peak.ts'
 import { measure, warmUp, type Phase } from './measure.ts'
+import { runRamp } from './ramp.ts'
 import { waitForIdle } from './idle-check.ts'
 import { jobSettings, reportBase } from './report-base.ts'
 
@@ -113,10 +114,14 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
     if (signal.aborted) throw signal.reason
     collectGarbage()
     const search = job.workload.kind === 'open' && job.workload.search
-    let measured: Measurement = { ...(search ? await findPeak(job, backend, ctx, track) : await measure(job, backend, ctx, track)), ...cold }
+    const stepped = Boolean(search) || (job.workload.kind === 'open' && job.workload.ramp !== undefined)
+    let measured: Measurement = {
+      ...(search ? await findPeak(job, backend, ctx, track) : stepped ? await runRamp(job, backend, ctx, track) : await measure(job, backend, ctx, track)),
+      ...cold,
+    }
     // perf_analyzer's practice: an unstable measurement is taken again before it is reported;
-    // the last attempt is the result, and it says how many it took. (A peak search retries per step.)
-    for (let attempt = 2; !search && attempt <= 1 + ctx.config.measurement.stabilityRetries; attempt++) {
+    // the last attempt is the result, and it says how many it took. (Stepped workloads retry per step.)
+    for (let attempt = 2; !stepped && attempt <= 1 + ctx.config.measurement.stabilityRetries; attempt++) {
       if (signal.aborted || measured.stability.stable || !measured.validity.valid) break
       collectGarbage()
       measured = { ...(await measure(job, backend, ctx, track)), ...cold, attempts: attempt }

@@ -24,3 +24,24 @@ export function poissonArrivals(rate: number, durationMs: number, seed: number):
   }
   return Float64Array.from(out)
 }
+
+/**
+ * On/off bursts: Poisson arrivals at `rate` during each `onMs` period and at `offRate` (often 0)
+ * during each `offMs` period, repeating until `durationMs`; one seeded stream throughout.
+ */
+export function burstArrivals(rate: number, offRate: number, onMs: number, offMs: number, durationMs: number, seed: number): Float64Array {
+  const rng = seededRng(seed)
+  const out: number[] = []
+  for (let start = 0; start < durationMs; start += onMs + offMs) {
+    for (const [from, length, r] of [[start, onMs, rate], [start + onMs, offMs, offRate]] as const) {
+      if (r <= 0) continue
+      const end = Math.min(from + length, durationMs)
+      let t = from + exponential(rng, r / 1000)
+      while (t < end) {
+        out.push(t)
+        t += exponential(rng, r / 1000)
+      }
+    }
+  }
+  return Float64Array.from(out)
+}

@@ -3,7 +3,10 @@ import {
   InferbenchError, constantArrivals, definePlugin, durationSchema, poissonArrivals, zodIssuesToMessage,
   type Plugin, type WorkloadFactory,
 } from '../../core/plugin-api.ts'
+import { burst } from './burst.ts'
 import { findPeak } from './find-peak.ts'
+import { ramp } from './ramp.ts'
+import { trace } from './trace.ts'
 
 const closedSchema = z.strictObject({
   concurrency: z.number().int().positive().default(1),
@@ -54,7 +57,7 @@ const poisson: WorkloadFactory = (options) => {
   }
 }
 
-/** The built-in workloads: closed loop, constant-rate and Poisson open loops, and the peak search. */
+/** The built-in workloads: closed loop; constant-rate, Poisson, burst and trace-replay open loops; the peak search. */
 export function workloads(): Plugin {
-  return definePlugin({ name: 'inferbench:workloads', workloads: { closed, constant, poisson, findPeak } })
+  return definePlugin({ name: 'inferbench:workloads', workloads: { closed, constant, poisson, burst, trace, ramp, findPeak } })
 }

@@ -112,12 +112,19 @@ function latencyCdf(jobs: readonly MeasuredJob[], swept: string[]): Omit<Chart, 
 }
 
 function byLoad(jobs: readonly MeasuredJob[], swept: string[]): Omit<Chart, 'id'> | undefined {
-  const loaded = jobs.map((j) => ({ j, load: loadOf(j) })).filter((x): x is { j: MeasuredJob; load: NonNullable<ReturnType<typeof loadOf>> } => x.load !== undefined)
-  if (new Set(loaded.map((x) => x.load.value)).size < 2) return undefined
-  const rows = loaded.map(({ j, load }) => ({
-    series: seriesLabel(j, ['bench'], swept), load: load.value, kind: load.kind === 'rate' ? 'offered rate (req/s)' : 'concurrency (clients)',
-    requestsPerSec: j.throughput.requestsPerSec, p99: j.latency.p99, p50: j.latency.p50,
-  }))
+  // A ramp is a curve by itself: each of its steps is a point.
+  const rows = jobs.flatMap((j) => {
+    if (j.ramp) {
+      return j.ramp.steps.map((st) => ({ series: seriesLabel(j, [], swept), load: st.rate, kind: 'offered rate (req/s)', requestsPerSec: st.achievedRps, p99: st.p99, p50: st.p50 }))
+    }
+    const load = loadOf(j)
+    if (!load || j.peak) return []
+    return [{
+      series: seriesLabel(j, ['bench'], swept), load: load.value, kind: load.kind === 'rate' ? 'offered rate (req/s)' : 'concurrency (clients)',
+      requestsPerSec: j.throughput.requestsPerSec, p99: j.latency.p99, p50: j.latency.p50,
+    }]
+  })
+  if (new Set(rows.map((r) => r.load)).size < 2) return undefined
   const kinds = new Set(rows.map((r) => r.kind))
   const x = { field: 'load', type: 'quantitative', title: kinds.size === 1 ? [...kinds][0] : 'load (clients or req/s)' }
   const base = { params: [legendPick], mark: { type: 'line', point: true } }
