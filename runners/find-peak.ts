@@ -25,7 +25,8 @@ const QUANTILE: Record<string, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0
  * (sent on time, enough answers), stable (taken again once if not; judged when its windows hold
  * enough answers to tell interference from Poisson noise), and meets every limit; each step
  * lasts long enough for the SLO's percentile to rest on 10 answers beyond it.
- * Returns the measurement at the best passing rate (or the last step when none passed) and every step.
+ * Returns the measurement at the best passing rate (when none passed, the valid step nearest its
+ * limits) and every step.
  */
 export async function findPeak(job: ServingJob, backend: Backend, ctx: JobContext, track: (r: LoadRecorder, phase: Phase) => void): Promise<Measured & { peak: PeakResult }> {
   const search = (job.workload as OpenWorkloadPlan).search!
@@ -67,7 +68,7 @@ export async function findPeak(job: ServingJob, backend: Backend, ctx: JobContex
       if (rate <= 1) { stoppedBy = 'low'; break }
       // Latency that does not fall as the rate halves is service time, not queueing: no lower
       // rate will meet the SLO, and each would take longer to measure.
-      if (valid && lastRatio > previousRatio * 0.9) { stoppedBy = 'low'; break }
+      if (valid && lastRatio > 1 && lastRatio > previousRatio * 0.9) { stoppedBy = 'low'; break }
       rate = Math.max(1, rate / 2)
     }
   }
