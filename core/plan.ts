@@ -157,6 +157,16 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
     requirePlugins(options.registry, backend, model, where)
     const batch = Number(params.batch ?? options.defaults.batch)
     checkAxesClaimed(params, backend, batch, model, axisContext, dimsCache, where)
+    if (params.network !== undefined) {
+      if (!options.registry.routes(backend)) {
+        throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: network: backend '${backend}' runs in this process, with no connection to put a link on; use a backend that connects over a socket (server, http, kserve, triton, tfserving)`)
+      }
+      try {
+        options.registry.link(String(params.network))
+      } catch (error) {
+        throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: network: ${(error as Error).message.replace(/^unknown network/, 'no network')}`, { cause: error })
+      }
+    }
     if (sharing && !options.registry.shares(backend)) {
       throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: sharing: backend '${backend}' cannot serve several copies of a model; use backend: 'server' (it starts one inferbench serve per copy)`)
     }

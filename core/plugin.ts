@@ -22,6 +22,10 @@ export interface Plugin {
   probes?: Record<string, ProbeFactory>
   /** Backends of this plugin that can run several copies of the model at once under a bench's `sharing`. */
   sharing?: string[]
+  /** Emulated network links by name (`network: 'lte'` on a bench): each puts a link in front of an address. */
+  links?: Record<string, LinkFactory>
+  /** Backends of this plugin that connect through BackendContext.route, so a `network` applies to them. */
+  routes?: string[]
   /** Turn a measurement into energy, CO2 and cloud cost per request (config `cost.model` picks one). */
   costModels?: Record<string, CostModel>
   /**
@@ -76,11 +80,21 @@ export interface BackendContext {
    */
   signal: AbortSignal
   /**
+   * The address to connect to for `address` ('http://host:port', 'grpc://host:port' or
+   * 'host:port'): itself, or, when the job names a `network`, a local port behind which the
+   * emulated link forwards to it. Backends listed in their plugin's `routes` call it; the runner
+   * always provides it (a test harness may not: then connect to `address` itself).
+   */
+  route?(address: string): Promise<string>
+  /**
    * Tells the runner the backend can no longer answer (its process or worker thread ended): the
    * job stops at once with this error as its own, keeping what it measured until then.
    */
   fail(error: Error): void
 }
+
+/** An emulated link in front of `target`: connect to the returned port instead. */
+export type LinkFactory = (target: { host: string; port: number }) => Promise<{ port: number; close(): Promise<void> }>
 
 export interface SharingSpec {
   /** Copies of the model served at once, each in its own process; requests go round-robin. */
@@ -275,11 +289,11 @@ export interface CostModel {
 
 // ---- registry ------------------------------------------------------------------------------
 
-type Capability = 'backends' | 'generators' | 'workloads' | 'reporters' | 'analyzers' | 'probes' | 'costModels'
-const CAPABILITIES: Capability[] = ['backends', 'generators', 'workloads', 'reporters', 'analyzers', 'probes', 'costModels']
+type Capability = 'backends' | 'generators' | 'workloads' | 'reporters' | 'analyzers' | 'probes' | 'costModels' | 'links'
+const CAPABILITIES: Capability[] = ['backends', 'generators', 'workloads', 'reporters', 'analyzers', 'probes', 'costModels', 'links']
 const NOUN: Record<Capability, string> = {
   backends: 'backend', generators: 'model generator', workloads: 'workload', reporters: 'reporter', analyzers: 'model analyzer', probes: 'probe',
-  costModels: 'cost model',
+  costModels: 'cost model', links: 'network',
 }
 
 export interface PluginRegistry {
@@ -290,6 +304,9 @@ export interface PluginRegistry {
   reporter(name: string): ReporterFactory
   probe(name: string): ProbeFactory
   costModel(name: string): CostModel
+  link(name: string): LinkFactory
+  /** Whether a backend connects through BackendContext.route (a `network` applies to it). */
+  routes(backend: string): boolean
   /** Every registered model analyzer, in plugin order. */
   analyzers(): ModelAnalyzer[]
   /** Every matrix parameter a plugin claims (backend options and plugin axes). */
@@ -339,6 +356,8 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
     reporter: (name) => lookup('reporters', name),
     probe: (name) => lookup('probes', name),
     costModel: (name) => lookup('costModels', name),
+    link: (name) => lookup('links', name),
+    routes: (backend) => plugins.some((p) => p.routes?.includes(backend)),
     analyzers: () => [...maps.analyzers.values()].map((e) => e.value as ModelAnalyzer),
     claims: () => plugins.flatMap((p) => [
       ...Object.entries(p.optionSchemas ?? {}).flatMap(([backend, schema]) => Object.keys(schema.shape).map((key) => ({ key, plugin: p.name, backend }))),

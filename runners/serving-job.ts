@@ -65,6 +65,7 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
   let model: JobModelInfo | undefined
   let backend: Backend | undefined
   let cold: Pick<Measurement, 'coldStartMs' | 'coldStart'> = {}
+  const links: Array<{ close(): Promise<void> }> = []
   const started = performance.now()
   let current: { recorder?: LoadRecorder; phase: Phase; lastOk: number; lastAt: number } = { phase: 'cold-start', lastOk: 0, lastAt: started }
   const track = (recorder: LoadRecorder, phase: Phase) => {
@@ -98,9 +99,10 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
     const load = job.workload.kind === 'closed'
       ? { open: false, concurrency: job.workload.concurrency }
       : { open: true, concurrency: job.workload.maxOutstanding ?? ctx.config.measurement.maxOutstanding }
+    const route = linkRouter(job, ctx, links)
     // A plugin's factory may return its backend or a promise of it.
     const starting = Promise.resolve(factory({
-      jobId: job.id, ...(resolved ? { model: resolved } : {}), ...(job.sharing ? { sharing: job.sharing } : {}), batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir, load, signal, fail,
+      jobId: job.id, ...(resolved ? { model: resolved } : {}), ...(job.sharing ? { sharing: job.sharing } : {}), batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir, load, signal, fail, route,
     }))
     backend = await abortable(starting, signal, (late) => late.close())
     const loadMs = performance.now() - t0
@@ -159,6 +161,24 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
   } finally {
     clearInterval(ticker)
     if (backend) await closeBackend(backend, job)
+    await Promise.all(links.map((l) => l.close()))
+  }
+}
+
+/**
+ * BackendContext.route: with `network` set, each address the backend connects to gets an
+ * emulated link in front of it (closed with the job); without, the address itself.
+ */
+function linkRouter(job: ServingJob, ctx: JobContext, links: Array<{ close(): Promise<void> }>): (address: string) => Promise<string> {
+  const name = job.params.network
+  if (name === undefined) return async (address) => address
+  const factory = ctx.registry.link(String(name))
+  return async (address) => {
+    const m = /^((?:[a-z]+:\/\/)?)(\[[^\]]+\]|[^:/]+):(\d+)(.*)$/.exec(address)
+    if (!m) throw new InferbenchError('INFERBENCH_BACKEND_FAILED', `network ${name}: cannot put a link in front of '${address}' (expected host:port)`)
+    const link = await factory({ host: m[2]!.replace(/^\[|\]$/g, ''), port: Number(m[3]) })
+    links.push(link)
+    return `${m[1]}127.0.0.1:${link.port}${m[4]}`
   }
 }
 

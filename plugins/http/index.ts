@@ -21,8 +21,10 @@ const paramsSchema = z.object({
 export function httpBackend(): Plugin {
   const factory: BackendFactory = async (ctx) => {
     const p = backendOptions(paramsSchema, ctx.params, {}, 'http')
+    // With a `network`, the connection goes through its emulated link; the request still names the server.
     const url = new URL(p.url)
-    const client = new RawHttpClient(url.hostname, Number(url.port || 80), p.connections ?? connectionsFor(ctx))
+    const via = new URL(ctx.route ? await ctx.route(`http://${url.host.includes(':') ? url.host : `${url.host}:80`}`) : p.url)
+    const client = new RawHttpClient(via.hostname, Number(via.port || 80), p.connections ?? connectionsFor(ctx))
     const request = encodeRequest(url, p.method, p.body, p.contentType)
     return {
       async infer() {
@@ -36,5 +38,5 @@ export function httpBackend(): Plugin {
       info: { url: p.url, method: p.method },
     }
   }
-  return definePlugin({ name: 'inferbench:http', backends: { http: factory }, optionSchemas: { http: paramsSchema } })
+  return definePlugin({ name: 'inferbench:http', backends: { http: factory }, optionSchemas: { http: paramsSchema }, routes: ['http'] })
 }

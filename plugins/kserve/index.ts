@@ -19,13 +19,14 @@ const optionsSchema = z.object({
 export type KserveOptions = z.input<typeof optionsSchema>
 
 function v2Factory(defaults: KserveOptions, fallbackUrl: Record<'http' | 'grpc', string> | undefined, backendName: string): BackendFactory {
-  return (ctx) => {
+  return async (ctx) => {
     const o = backendOptions(optionsSchema, ctx.params, defaults, backendName)
     const protocol = o.protocol ?? (o.url?.startsWith('grpc://') ? 'grpc' : 'http')
     const url = o.url ?? fallbackUrl?.[protocol]
     if (!url) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${backendName} backend: set url (e.g. url: 'http://127.0.0.1:8000') on the bench or describe`)
+    const direct = protocol === 'grpc' ? url.replace(/^grpc:\/\//, '') : url
     const target: V2Target = {
-      protocol, address: protocol === 'grpc' ? url.replace(/^grpc:\/\//, '') : url, modelName: o.modelName ?? (ctx.model?.name ?? '').replace(/@\d+$/, ''),
+      protocol, address: ctx.route ? await ctx.route(direct) : direct, modelName: o.modelName ?? (ctx.model?.name ?? '').replace(/@\d+$/, ''),
       encoding: o.encoding, connections: o.connections ?? connectionsFor(ctx), readyTimeoutMs: o.readyTimeoutMs, intHigh: o.intHigh,
     }
     return createV2Backend(ctx, target)
@@ -44,5 +45,6 @@ export function kserve(defaults: KserveOptions = {}): Plugin {
       triton: v2Factory(defaults, { http: 'http://127.0.0.1:8000', grpc: '127.0.0.1:8001' }, 'triton'),
     },
     optionSchemas: { kserve: optionsSchema, triton: optionsSchema },
+    routes: ['kserve', 'triton'],
   })
 }

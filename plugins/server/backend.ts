@@ -58,9 +58,11 @@ export function serverBackend(): Plugin {
       const ready = await Promise.all(servers.map((s) => s.ready(p.startTimeoutMs)))
       const spawnToReadyMs = performance.now() - launched
       const connections = Math.max(1, Math.ceil(connectionsFor(ctx) / copies))
-      const clients = await Promise.all(ready.map((r, i) => {
+      const clients = await Promise.all(ready.map(async (r, i) => {
         const address = p.protocol === 'http' ? `http://127.0.0.1:${r.http}` : `127.0.0.1:${r.grpc}`
-        return createV2Backend(ctx, { protocol: p.protocol, address, modelName, encoding: p.encoding, connections, readyTimeoutMs: 10_000, intHigh: 2 },
+        // Requests cross the job's emulated network, if it names one; the metrics scrape does not.
+        const via = ctx.route ? await ctx.route(address) : address
+        return createV2Backend(ctx, { protocol: p.protocol, address: via, modelName, encoding: p.encoding, connections, readyTimeoutMs: 10_000, intHigh: 2 },
           i === 0 ? { ...(p.protocol === 'http' ? { metricsUrl: `${address}/metrics` } : {}) } : {})
       }))
       const first = clients[0]!
@@ -92,7 +94,7 @@ export function serverBackend(): Plugin {
       throw error
     }
   }
-  return definePlugin({ name: 'inferbench:server', backends: { server: factory }, optionSchemas: { server: paramsSchema }, sharing: ['server'] })
+  return definePlugin({ name: 'inferbench:server', backends: { server: factory }, optionSchemas: { server: paramsSchema }, sharing: ['server'], routes: ['server'] })
 }
 
 /** The copies' counters added up; undefined when any copy keeps none. */

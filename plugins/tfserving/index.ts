@@ -30,7 +30,7 @@ export type TfServingOptions = z.input<typeof optionsSchema>
  */
 export function tfserving(defaults: TfServingOptions = {}): Plugin {
   const factory: BackendFactory = (ctx) => createTfServingBackend(ctx, defaults)
-  return definePlugin({ name: 'inferbench:tfserving', backends: { tfserving: factory }, optionSchemas: { tfserving: optionsSchema } })
+  return definePlugin({ name: 'inferbench:tfserving', backends: { tfserving: factory }, optionSchemas: { tfserving: optionsSchema }, routes: ['tfserving'] })
 }
 
 /** A TF Serving client backend for one job: plugin defaults, overridden by job parameters of the same names. */
@@ -38,13 +38,14 @@ export async function createTfServingBackend(ctx: BackendContext, defaults: TfSe
   const o = backendOptions(optionsSchema, ctx.params, defaults, 'tfserving')
   const model = requireModel(ctx, 'tfserving')
   const protocol = o.protocol ?? (o.url.startsWith('grpc://') ? 'grpc' : 'rest')
+  const url = ctx.route ? await ctx.route(o.url) : o.url
   const modelName = o.modelName ?? model.name.replace(/@\d+$/, '')
   const inputs = synthesizeInputs(onnxInputs(model.bytes, model.name), {
     modelName: model.name, batch: ctx.batch, params: { ...model.dims, ...ctx.params }, intHigh: o.intHigh, seed: seedFromString(ctx.jobId),
   })
   const info = { protocol, url: o.url, modelName, format: protocol === 'rest' ? o.format : 'tensor_content', inputs: inputs.map(({ data: _d, ...rest }) => rest) }
   if (protocol === 'rest') {
-    const client = new TfServingRestClient(o.url, modelName, o.modelVersion, o.connections)
+    const client = new TfServingRestClient(url, modelName, o.modelVersion, o.connections)
     try {
       await client.waitReady(o.readyTimeoutMs, ctx.signal)
       const body = client.prepare(inputs, o.format, o.signatureName)
@@ -54,7 +55,7 @@ export async function createTfServingBackend(ctx: BackendContext, defaults: TfSe
       throw error
     }
   }
-  const client = new TfServingGrpcClient(o.url.replace(/^grpc:\/\//, ''), modelName, o.modelVersion)
+  const client = new TfServingGrpcClient(url.replace(/^grpc:\/\//, ''), modelName, o.modelVersion)
   try {
     await client.waitReady(o.readyTimeoutMs, ctx.signal)
     const request = client.prepare(inputs, o.signatureName)
