@@ -9,18 +9,17 @@ import type { LinkProfile } from './profiles.ts'
  * and holds a "lost" chunk one more round trip (TCP's retransmission, as the receiver sees it).
  * No privileges needed; `tc netem` in a network namespace does the same in the kernel.
  */
-export async function startLinkProxy(target: { host: string; port: number }, profile: LinkProfile, seed = 1): Promise<{ port: number; close(): Promise<void>; bytes: { up: number; down: number } }> {
+export async function startLinkProxy(target: { host: string; port: number }, profile: LinkProfile, seed = 1): Promise<{ port: number; close(): Promise<void> }> {
   const rng = seededRng(seed)
   const sockets = new Set<Socket>()
-  const bytes = { up: 0, down: 0 }
   const server = createServer((client) => {
     const upstream = connect(target.port, target.host)
     sockets.add(client)
     sockets.add(upstream)
     client.setNoDelay(true)
     upstream.setNoDelay(true)
-    pipeThroughLink(client, upstream, profile.delayMs, profile.jitterMs, profile.upBps, profile.loss, rng, (n) => { bytes.up += n })
-    pipeThroughLink(upstream, client, profile.delayMs, profile.jitterMs, profile.downBps, profile.loss, rng, (n) => { bytes.down += n })
+    pipeThroughLink(client, upstream, profile.delayMs, profile.jitterMs, profile.upBps, profile.loss, rng)
+    pipeThroughLink(upstream, client, profile.delayMs, profile.jitterMs, profile.downBps, profile.loss, rng)
     const end = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream) }
     client.on('error', end).on('close', end)
     upstream.on('error', end).on('close', end)
@@ -28,7 +27,6 @@ export async function startLinkProxy(target: { host: string; port: number }, pro
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()))
   return {
     port: (server.address() as { port: number }).port,
-    bytes,
     close: () => new Promise<void>((resolve) => {
       for (const s of sockets) s.destroy()
       server.close(() => resolve())
@@ -37,7 +35,7 @@ export async function startLinkProxy(target: { host: string; port: number }, pro
 }
 
 /** One direction of the link: delay, jitter (order kept), bandwidth, retransmissions. */
-function pipeThroughLink(from: Socket, to: Socket, delayMs: number, jitterMs: number, bps: number, loss: number, rng: Rng, count: (n: number) => void): void {
+function pipeThroughLink(from: Socket, to: Socket, delayMs: number, jitterMs: number, bps: number, loss: number, rng: Rng): void {
   let linkFreeAt = 0 // when the link has finished serialising what it was given
   let lastDelivery = 0 // deliveries never overtake each other
   from.on('data', (chunk: Buffer) => {
@@ -49,9 +47,7 @@ function pipeThroughLink(from: Socket, to: Socket, delayMs: number, jitterMs: nu
     const at = Math.max(sendEnd + Math.max(0, delayMs + jitter) + retransmit, lastDelivery)
     lastDelivery = at
     const deliver = () => {
-      if (to.destroyed) return
-      count(chunk.length)
-      to.write(chunk)
+      if (!to.destroyed) to.write(chunk)
     }
     // Node's timers wait at least 1 ms: a sub-millisecond link (a LAN) is served on the next turn
     // of the event loop instead, or it would add a millisecond each way.
