@@ -122,7 +122,7 @@ function detailLines(r: JobReport): string[] {
           : c.cyan(`goodput ${rps} req/s (${Math.round(r.peak.goodputSamplesPerSec!).toLocaleString('en-US')} samples/s) within ${r.peak.slo}; figures above at that rate; steps (req/s): ${steps}`))
     }
     if (r.ramp) {
-      lines.push(c.cyan(`ramp (offered → answered req/s, p99): ${r.ramp.steps.map((st) => `${Math.round(st.rate).toLocaleString('en-US')} → ${Math.round(st.achievedRps).toLocaleString('en-US')}, ${fmtMs(st.p99)}ms${st.meets ? '' : `✗${stepCause(st.why)}`}`).join(' · ')}`))
+      lines.push(c.cyan(`ramp (offered → answered req/s, p99): ${r.ramp.steps.map((st) => `${Math.round(st.rate).toLocaleString('en-US')} → ${Math.round(st.achievedRps).toLocaleString('en-US')}, ${fmtMs(st.p99)}ms${st.meets ? '' : ` ✗${stepCause(st.why)}`}`).join(' · ')}; figures above: the highest valid step`))
     }
     if (r.extra) lines.push(c.cyan(Object.entries(r.extra).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`).join(', ')))
   }

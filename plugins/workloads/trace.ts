@@ -35,7 +35,9 @@ export const trace: WorkloadFactory = (options) => {
   }
   const times = /\.jsonl$/i.test(o.file) ? fromJsonl(text, o.file, o.column) : fromCsv(text, o.file, o.column)
   if (times.length === 0) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${o.file}: no arrival times`)
-  const first = Math.min(...times)
+  // A loop, not Math.min(...times): a recorded trace has hundreds of thousands of lines.
+  let first = Number.POSITIVE_INFINITY
+  for (const t of times) if (t < first) first = t
   const arrivals = Float64Array.from(times.map((t) => ((t - first) * TO_MS[o.unit]) / o.speed)).sort()
   const durationMs = arrivals[arrivals.length - 1]! + 1
   return {

@@ -45,6 +45,12 @@ describe('burst, trace and ramp workloads', () => {
     writeFileSync(bad, 'arrival\n1\nsoon\n')
     expect(() => plan('trace', { file: bad })).toThrow(/bad\.csv:3: 'soon' has no number in column 'arrival'/)
     expect(() => plan('trace', { file, column: 'time' })).toThrow(/arrivals\.csv:1: no column 'time' \(columns: user, arrival\)/)
+    // A recorded trace is long: 300,000 lines plan (no spread of arguments past the stack's size).
+    const big = join(project.dir, 'big.csv')
+    writeFileSync(big, `arrival\n${Array.from({ length: 300_000 }, (_, i) => (300_000 - i) / 1000).join('\n')}\n`)
+    const long = plan('trace', { file: big })
+    expect(long.arrivalsMs.length).toBe(300_000)
+    expect(long.arrivalsMs[0]).toBe(0)
   })
 
   it('ramp measures each rate on its own and trace replays a file relative to its bench', async () => {
