@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { InferbenchError, durationSchema, zodIssuesToMessage, type WorkloadFactory } from '../../core/plugin-api.ts'
+import { parseOptions } from './parse-options.ts'
+import { durationSchema, type WorkloadFactory } from '../../core/plugin-api.ts'
 import { burstArrivals } from '../../core/loadgen/arrivals.ts'
 
 const schema = z.strictObject({
@@ -18,9 +19,7 @@ const schema = z.strictObject({
  * and drains after it. Its offered rate is the mean over the whole run.
  */
 export const burst: WorkloadFactory = (options) => {
-  const parsed = schema.safeParse(options)
-  if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', zodIssuesToMessage(parsed.error))
-  const o = parsed.data
+  const o = parseOptions(schema, options)
   const mean = (o.rate * o.on + o.offRate * o.off) / (o.on + o.off)
   return {
     kind: 'open', label: `burst(${o.rate}/s ${o.on / 1000}s on, ${o.offRate ? `${o.offRate}/s ` : ''}${o.off / 1000}s off, ${o.duration / 1000}s, seed=${o.seed})`,

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { InferbenchError, durationSchema, zodIssuesToMessage, type WorkloadFactory } from '../../core/plugin-api.ts'
+import { parseOptions } from './parse-options.ts'
+import { durationSchema, type WorkloadFactory } from '../../core/plugin-api.ts'
 import { resolveSlo } from '../../core/stats/slo.ts'
 
 const schema = z.strictObject({
@@ -19,9 +20,7 @@ const schema = z.strictObject({
  * arrival rate (runners/find-peak.ts). Its duration is the step budget: what --list estimates.
  */
 export const findPeak: WorkloadFactory = (options) => {
-  const parsed = schema.safeParse(options)
-  if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', zodIssuesToMessage(parsed.error))
-  const o = parsed.data
+  const o = parseOptions(schema, options)
   const slo = resolveSlo(o.slo, 'findPeak')
   const sloLabel = Object.entries(slo).map(([k, v]) => `${k} ≤ ${v} ms`).join(', ')
   return {

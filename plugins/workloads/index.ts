@@ -1,10 +1,11 @@
 import { z } from 'zod'
 import {
-  InferbenchError, constantArrivals, definePlugin, durationSchema, poissonArrivals, zodIssuesToMessage,
+  constantArrivals, definePlugin, durationSchema, poissonArrivals,
   type Plugin, type WorkloadFactory,
 } from '../../core/plugin-api.ts'
 import { burst } from './burst.ts'
 import { findPeak } from './find-peak.ts'
+import { parseOptions } from './parse-options.ts'
 import { ramp } from './ramp.ts'
 import { trace } from './trace.ts'
 
@@ -24,14 +25,9 @@ const openSchema = z.strictObject({
 
 const poissonSchema = openSchema.extend({ seed: z.number().int().nonnegative().default(1) })
 
-function parse<S extends z.ZodType>(schema: S, options: unknown): z.output<S> {
-  const result = schema.safeParse(options)
-  if (!result.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', zodIssuesToMessage(result.error))
-  return result.data
-}
 
 const closed: WorkloadFactory = (options) => {
-  const o = parse(closedSchema, options)
+  const o = parseOptions(closedSchema, options)
   const bound = o.duration !== undefined ? `${o.duration / 1000}s` : `${o.requests} requests`
   return {
     kind: 'closed', label: `closed(c=${o.concurrency}, ${bound})`, concurrency: o.concurrency,
@@ -41,7 +37,7 @@ const closed: WorkloadFactory = (options) => {
 }
 
 const constant: WorkloadFactory = (options) => {
-  const o = parse(openSchema, options)
+  const o = parseOptions(openSchema, options)
   return {
     kind: 'open', label: `constant(${o.rate}/s, ${o.duration / 1000}s)`, offeredRate: o.rate, durationMs: o.duration,
     arrivalsMs: constantArrivals(o.rate, o.duration), ...(o.maxOutstanding ? { maxOutstanding: o.maxOutstanding } : {}),
@@ -49,7 +45,7 @@ const constant: WorkloadFactory = (options) => {
 }
 
 const poisson: WorkloadFactory = (options) => {
-  const o = parse(poissonSchema, options)
+  const o = parseOptions(poissonSchema, options)
   return {
     kind: 'open', label: `poisson(${o.rate}/s, ${o.duration / 1000}s, seed=${o.seed})`, offeredRate: o.rate,
     durationMs: o.duration, arrivalsMs: poissonArrivals(o.rate, o.duration, o.seed),

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { InferbenchError, durationSchema, zodIssuesToMessage, type WorkloadFactory } from '../../core/plugin-api.ts'
+import { parseOptions } from './parse-options.ts'
+import { durationSchema, type WorkloadFactory } from '../../core/plugin-api.ts'
 
 const schema = z.strictObject({
   from: z.number().positive(),
@@ -16,9 +17,7 @@ const schema = z.strictObject({
  * the offered rate, the curve whose knee is the backend's capacity.
  */
 export const ramp: WorkloadFactory = (options) => {
-  const parsed = schema.safeParse(options)
-  if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', zodIssuesToMessage(parsed.error))
-  const o = parsed.data
+  const o = parseOptions(schema, options)
   const rates = Array.from({ length: o.steps }, (_, i) => Math.round((o.from + ((o.to - o.from) * i) / (o.steps - 1)) * 10) / 10)
   return {
     kind: 'open', label: `ramp(${o.from}→${o.to}/s in ${o.steps} steps of ${o.step / 1000}s, seed=${o.seed})`, offeredRate: o.to,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { isAbsolute } from 'node:path'
 import { z } from 'zod'
-import { InferbenchError, zodIssuesToMessage, type WorkloadFactory } from '../../core/plugin-api.ts'
+import { parseOptions } from './parse-options.ts'
+import { InferbenchError, type WorkloadFactory } from '../../core/plugin-api.ts'
 
 const schema = z.strictObject({
   file: z.string().min(1),
@@ -23,9 +24,7 @@ const TO_MS = { s: 1000, ms: 1, us: 0.001 } as const
  * first request is sent at once, and divided by `speed`. A bad line is named by file and line.
  */
 export const trace: WorkloadFactory = (options) => {
-  const parsed = schema.safeParse(options)
-  if (!parsed.success) throw new InferbenchError('INFERBENCH_BENCH_INVALID', zodIssuesToMessage(parsed.error))
-  const o = parsed.data
+  const o = parseOptions(schema, options)
   if (!isAbsolute(o.file)) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `file: expected an absolute path (workload.trace resolves a relative one from the bench file), received ${o.file}`)
   let text: string
   try {
