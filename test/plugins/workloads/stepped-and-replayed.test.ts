@@ -12,7 +12,7 @@ const project = tempProject({
   'inferbench.config.ts': "export default { perfDb: false, reporters: [], measurement: { minDuration: '200ms', minRequests: 20 } }\n",
   'arrivals.csv': 'user,arrival\na,100.000\nb,100.010\nc,100.030\n\nd,100.100\n',
   'ramp.bench.ts': `import { bench, model, workload } from 'inferbench'
-bench('ramp', { model: model.generate('fc', { layers: 1, width: 16 }), warmup: false, slo: { p90: '50ms' }, workload: workload.ramp({ from: 100, to: 300, steps: 3, step: '400ms' }) })
+bench('ramp', { model: model.generate('fc', { layers: 1, width: 16 }), warmup: false, workload: workload.ramp({ from: 100, to: 300, steps: 3, step: '400ms' }) })
 bench('replay', { model: model.generate('fc', { layers: 1, width: 16 }), warmup: false, workload: workload.trace({ file: 'arrivals.csv' }) })
 `,
 })
