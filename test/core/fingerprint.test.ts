@@ -10,6 +10,9 @@ describe('run fingerprint', () => {
   it('reads the driver, the CUDA version and every GPU name from the nvidia-smi table', () => {
     const text = readFileSync(join(REPO_ROOT, 'fixtures/nvidia-smi/banner-two-gpus.txt'), 'utf8')
     expect(parseNvidiaSmiBanner(text)).toEqual({ driver: '550.54.15', cuda: '12.4', devices: ['NVIDIA H100 80GB HBM3', 'NVIDIA H100 80GB HBM3'] })
+    // Recorded on an H200 (driver 580, CUDA 13) with a process on it: the process table's rows are not GPUs.
+    const h200 = readFileSync(join(REPO_ROOT, 'fixtures/nvidia-smi/banner-h200.txt'), 'utf8')
+    expect(parseNvidiaSmiBanner(h200)).toEqual({ driver: '580.159.04', cuda: '13.0', devices: ['NVIDIA H200'] })
     expect(parseNvidiaSmiBanner('NVIDIA-SMI has failed because it couldn\'t communicate with the NVIDIA driver.')).toBeUndefined()
   })
 

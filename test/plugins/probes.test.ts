@@ -27,6 +27,9 @@ describe('probes', () => {
     expect(t4).not.toHaveProperty('powerDrawW')
     const [gtx] = parseNvidiaSmiCsv(fixture('nvidia-smi/not-supported.csv'))
     expect(gtx).toEqual({ index: 0, name: 'NVIDIA GeForce GTX 1650', driverVersion: '550.54.14', memoryTotalMiB: 4096, memoryUsedMiB: 512, smClockMHz: 1485 })
+    // Recorded on an H200, idle and under a bf16 matrix-product loop.
+    expect(parseNvidiaSmiCsv(fixture('nvidia-smi/h200-idle.csv'))).toEqual([{ index: 0, name: 'NVIDIA H200', driverVersion: '580.159.04', memoryTotalMiB: 143771, utilizationPct: 0, memoryUsedMiB: 0, powerDrawW: 98.32, smClockMHz: 345, temperatureC: 38 }])
+    expect(parseNvidiaSmiCsv(fixture('nvidia-smi/h200-busy.csv'))).toEqual([{ index: 0, name: 'NVIDIA H200', driverVersion: '580.159.04', memoryTotalMiB: 143771, utilizationPct: 100, memoryUsedMiB: 1011, powerDrawW: 691.7, smClockMHz: 1470, temperatureC: 58 }])
     expect(() => parseNvidiaSmiCsv('0, only, three')).toThrow(/expected 9 comma-separated fields .* found 3/)
   })
 
