@@ -6,6 +6,7 @@ import { compareCommand, historyCommand, importCommand, type StoreFlags } from '
 import { cancelCommand, followerCommand, leaderCommand, statusCommand, submitCommand } from './distributed-command.ts'
 import { leaderboardCommand } from './leaderboard-command.ts'
 import { mergeCommand } from './merge-command.ts'
+import { dataCommand } from './data-command.ts'
 import { modelCommand } from './model-command.ts'
 import { recommendCommand } from './recommend-command.ts'
 import { rooflineCommand } from './roofline-command.ts'
@@ -148,6 +149,14 @@ export async function main(argv: string[]): Promise<number> {
       exitCode = await showCommand(run, storeFlags(parsed), process.cwd(), process.stdout)
     })
   cli
+    .command('data <action> [...args]', 'Request data for pipelines: add <folder|file.jsonl> --name <name>, ls, rm <name>')
+    .option('-c, --config <file>', 'Path to a config file')
+    .option('--name <name>', 'add: the name benches use (pipeline: { data: name })')
+    .action(async (action: string, args: string[], parsed: Record<string, unknown>) => {
+      const options = { ...parsed, ...asTyped(argv, { config: 'c', name: undefined }, []) }
+      exitCode = await dataCommand(action, args, pickStrings(options, ['name', 'config']), process.cwd(), process.stdout)
+    })
+  cli
     .command('model <action> [...args]', 'Models: inspect <file|generator>, add <file> | --generate <family>, ls, show, update, rm <name[@version]>')
     .option('-c, --config <file>', 'Path to a config file')
     .option('--batch <n>', 'inspect: batch size for the input shapes (default 1)')
@@ -256,18 +265,19 @@ export async function main(argv: string[]): Promise<number> {
     .option('--intra-op-threads <n>', 'onnxruntime intra-op threads per session')
     .option('--execution-provider <names>', 'onnxruntime execution providers, comma-separated in order of preference (e.g. cuda,cpu; default cpu)')
     .option('--max-body-bytes <n>', 'Largest request accepted (default 256 MiB)')
+    .option('--preprocess <json>', 'Pre-process raw requests (one BYTES input) with a processor: \'{"type":"image","options":{"size":224}}\'')
     .option('--quiet', 'Print only errors on stderr (the ready line still goes to stdout)')
     .option('--drain-timeout <duration>', 'On SIGTERM/SIGINT: longest wait for requests already received (default 30s; then 503)')
     .action(async (parsed: Record<string, unknown>) => {
       const options = {
         ...parsed,
         ...asTyped(argv, Object.fromEntries(['model', 'host', 'httpPort', 'grpcPort', 'instances', 'instanceThread', 'maxBatch', 'maxQueueDelay', 'preferredBatch',
-          'intraOpThreads', 'executionProvider', 'maxBodyBytes', 'drainTimeout'].map((k) => [k, undefined])), ['model']),
+          'intraOpThreads', 'executionProvider', 'maxBodyBytes', 'drainTimeout', 'preprocess'].map((k) => [k, undefined])), ['model']),
       }
       exitCode = await serveCommand({
         quiet: Boolean(options.quiet),
         model: options.model === undefined ? [] : asStrings(options.model),
-        ...pickStrings(options, ['host', 'httpPort', 'grpcPort', 'instances', 'instanceThread', 'maxBatch', 'maxQueueDelay', 'preferredBatch', 'intraOpThreads', 'executionProvider', 'maxBodyBytes', 'drainTimeout']),
+        ...pickStrings(options, ['host', 'httpPort', 'grpcPort', 'instances', 'instanceThread', 'maxBatch', 'maxQueueDelay', 'preferredBatch', 'intraOpThreads', 'executionProvider', 'maxBodyBytes', 'drainTimeout', 'preprocess']),
       }, process.cwd(), process.stdout, process.stderr)
     })
   cli.help()

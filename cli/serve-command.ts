@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs'
 import { basename, extname, resolve } from 'node:path'
 import { parseDurationMs } from '../core/duration.ts'
 import { InferbenchError } from '../core/errors.ts'
-import type { TextSink } from '../core/plugin.ts'
+import { createRegistry, type ProcessorSpec, type TextSink } from '../core/plugin.ts'
+import { withBuiltinPlugins } from '../runners/builtin-plugins.ts'
 import { DEFAULT_DRAIN_TIMEOUT_MS, serve, type ServeOptions } from '../plugins/server/serve.ts'
 import { INFERBENCH_VERSION } from '../runners/local.ts'
 
@@ -20,6 +21,8 @@ export interface ServeFlags {
   executionProvider?: string
   maxBodyBytes?: string
   drainTimeout?: string
+  /** A processor as JSON ({"type":"image","options":{...}}): requests may send raw items as one BYTES input. */
+  preprocess?: string
   /** No informational lines on stderr (a parent process reads the ready line and errors only). */
   quiet?: boolean
 }
@@ -130,6 +133,37 @@ export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
     ...(flags.executionProvider !== undefined ? { executionProviders: providerList(flags.executionProvider) } : {}),
     maxBodyBytes: int(flags.maxBodyBytes, '--max-body-bytes', 256 * 1024 * 1024, 1),
     version: INFERBENCH_VERSION,
+    ...(flags.preprocess !== undefined ? { preprocess: rawPreprocess(flags.preprocess) } : {}),
+  }
+}
+
+/**
+ * --preprocess: the built-in processor it names, checked now (a typo fails before any model
+ * loads), created once the model's inputs are known. Elements become items as the processor
+ * reads them: bytes (image, video) or UTF-8 text.
+ */
+function rawPreprocess(json: string): NonNullable<ServeOptions['preprocess']> {
+  let spec: ProcessorSpec
+  try {
+    spec = JSON.parse(json) as ProcessorSpec
+  } catch (error) {
+    throw new InferbenchError('INFERBENCH_USAGE', `serve: --preprocess: expected JSON like '{"type":"image","options":{"size":224}}': ${(error as Error).message}`)
+  }
+  const registry = createRegistry(withBuiltinPlugins([]))
+  let processor
+  try {
+    processor = registry.processor(String(spec?.type))
+    if (processor.stage !== 'pre') throw new Error(`'${spec.type}' is a post-processor`)
+    processor.check(spec.options ?? {})
+  } catch (error) {
+    throw new InferbenchError('INFERBENCH_USAGE', `serve: --preprocess: ${(error as Error).message}`)
+  }
+  const pre = processor
+  return async (model) => {
+    const fn = await pre.create(spec.options ?? {}, model)
+    return async (elements) => fn(elements.map((bytes, i) => (pre.reads === 'text'
+      ? { source: `item ${i}`, text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') }
+      : { source: `item ${i}`, bytes })))
   }
 }
 

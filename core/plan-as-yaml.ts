@@ -35,6 +35,7 @@ export function planAsYamlSuite(jobs: readonly Job[], file: string, where: strin
 function servingBench(job: ServingJob, label: string): Record<string, unknown> {
   // params carries the model's and the sharing's labels for tables; the YAML names them as data.
   const { model: _modelLabel, sharing: _sharingLabel, ...axes } = job.params
+  if (job.pipeline && axes.data === job.pipeline.data) delete axes.data
   const path = job.suite.split(' > ').slice(1)
   const options = job.workloadRef.options
   checkPlainData(options, `${label}: workload`)
@@ -49,6 +50,7 @@ function servingBench(job: ServingJob, label: string): Record<string, unknown> {
     ...(Object.keys(job.slo).length ? { slo: job.slo } : {}),
     ...(job.probes ? { probes: job.probes } : {}),
     ...(job.sharing ? { sharing: job.sharing } : {}),
+    ...(job.pipeline ? { pipeline: job.pipeline } : {}),
   }
 }
 

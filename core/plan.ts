@@ -3,6 +3,7 @@ import { relative } from 'node:path'
 import { checkAxesClaimed } from './axis-claims.ts'
 import { describeValue } from './describe-value.ts'
 import { parseDurationMs } from './duration.ts'
+import { placementOf, resolvePipeline, type ResolvedPipeline } from './pipeline.ts'
 import { InferbenchError } from './errors.ts'
 import { sha256, stableStringify } from './hash.ts'
 import { isModelRef, modelLabel, type ModelRef } from './model-ref.ts'
@@ -51,6 +52,8 @@ export interface ServingJob extends JobBase {
   /** The bench's own probe list; absent: the config's measurement.probes. */
   probes?: string[]
   sharing?: SharingSpec
+  /** Request data and pre/post-processing (the bench's `pipeline`). */
+  pipeline?: ResolvedPipeline
   check?: CheckFn
 }
 
@@ -146,6 +149,7 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
   const slo = resolveSlo(benchOptions.slo, where)
   const probes = benchOptions.probes === undefined ? undefined : resolveProbes(benchOptions.probes, options.registry, where)
   const sharing = benchOptions.sharing === undefined ? undefined : resolveSharing(benchOptions.sharing, where)
+  const pipeline = benchOptions.pipeline === undefined ? undefined : resolvePipeline(benchOptions.pipeline, options.registry, options.root, where)
   const axisContext = { registry: options.registry, declared: options.axes ?? {}, ...(options.repositoryDir ? { repositoryDir: options.repositoryDir } : {}) }
   const dimsCache: Parameters<typeof checkAxesClaimed>[5] = new Map()
   const expanded = expandMatrix(merged, where)
@@ -167,17 +171,27 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
         throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: network: ${(error as Error).message.replace(/^unknown network/, 'no network')}`, { cause: error })
       }
     }
+    if (params.placement !== undefined && !pipeline) {
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: placement: says where a pipeline's pre-processing runs, and this bench has no pipeline`)
+    }
+    if (pipeline && placementOf(params, where) === 'server') {
+      if (!pipeline.pre) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: placement: 'server' moves the pipeline's pre-processing to the server, and it has none`)
+      if (!options.registry.processesOnServer(backend)) {
+        throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: placement: 'server': backend '${backend}' cannot run pre-processing on its server; use backend: 'server' (inferbench serve does), or placement: 'client'`)
+      }
+    }
     if (sharing && !options.registry.shares(backend)) {
       throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: sharing: backend '${backend}' cannot serve several copies of a model; use backend: 'server' (it starts one inferbench serve per copy)`)
     }
     // Sharing is part of what the job is: in its name, its table row and its id (2 copies ≠ 4).
     const fullParams: Record<string, Scalar> = {
       ...(model ? { model: modelLabel(model) } : {}), backend, batch, ...params,
+      ...(pipeline && params.data === undefined ? { data: pipeline.data } : {}),
       ...(sharing ? { sharing: `${sharing.instances} cop${sharing.instances === 1 ? 'y' : 'ies'}${sharing.mps ? ', mps' : ''}` } : {}),
     }
     return {
       ...base, kind: 'serving', id: benchOptions.id ?? idOf(fullParams), params: fullParams, fullName: `${titleOf(fullParams)} ${workload.label}`,
-      ...(model ? { model } : {}), backend, batch, workload, workloadRef, warmup, slo, ...(probes ? { probes } : {}), ...(sharing ? { sharing } : {}), ...(bench.check ? { check: bench.check } : {}),
+      ...(model ? { model } : {}), backend, batch, workload, workloadRef, warmup, slo, ...(probes ? { probes } : {}), ...(sharing ? { sharing } : {}), ...(pipeline ? { pipeline } : {}), ...(bench.check ? { check: bench.check } : {}),
       estimateMs: estimateServingMs(workload, warmup),
     } satisfies ServingJob
   })

@@ -4,7 +4,7 @@
 export { definePlugin, createRegistry, requireModel, connectionsFor } from './plugin.ts'
 export type {
   Plugin, PluginRegistry, Backend, BackendContext, BackendFactory, InferAnswer, ServerTimings, ServerStatistics, ResolvedModel,
-  ModelGenerator, ModelAnalyzer, ModelStats, WorkloadFactory, Reporter, ReporterFactory, ReporterOptions, AxisClaim, Probe, ProbeFactory, ProbeContext, ContainerRef, SharingSpec, CostModel, CostInput, LinkFactory,
+  ModelGenerator, ModelAnalyzer, Tensor, TensorMap, RunAnswer, ProcessorSpec, DataItem, DataSetContext, DataSetFactory, ProcessorModel, PreprocessFn, PostprocessFn, Processor, ModelStats, WorkloadFactory, Reporter, ReporterFactory, ReporterOptions, AxisClaim, Probe, ProbeFactory, ProbeContext, ContainerRef, SharingSpec, CostModel, CostInput, LinkFactory,
 } from './plugin.ts'
 export { InferbenchError, serializeError, type ErrorCode, type SerializedError } from './errors.ts'
 export { parseDurationMs, durationSchema, formatMs } from './duration.ts'

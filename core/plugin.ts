@@ -26,6 +26,12 @@ export interface Plugin {
   links?: Record<string, LinkFactory>
   /** Backends of this plugin that connect through BackendContext.route, so a `network` applies to them. */
   routes?: string[]
+  /** Pre- and post-processing stages by name (`pipeline: { pre: processor('image') }` on a bench). */
+  processors?: Record<string, Processor>
+  /** Request data sets by name (`pipeline: { data: 'images' }`), built without a download. */
+  dataSets?: Record<string, DataSetFactory>
+  /** Backends of this plugin whose server can run a bench's pre-processing itself (`placement: 'server'`). */
+  serverProcessing?: string[]
   /** Turn a measurement into energy, CO2 and cloud cost per request (config `cost.model` picks one). */
   costModels?: Record<string, CostModel>
   /**
@@ -87,6 +93,12 @@ export interface BackendContext {
    */
   route?(address: string): Promise<string>
   /**
+   * The bench's pipeline when its pre-processing runs on the server (`placement: 'server'`): a
+   * backend listed in its plugin's `serverProcessing` starts its server with this processor, and
+   * `run` then sends the raw items as one BYTES input named `raw`.
+   */
+  serverPre?: ProcessorSpec
+  /**
    * Tells the runner the backend can no longer answer (its process or worker thread ended): the
    * job stops at once with this error as its own, keeping what it measured until then.
    */
@@ -111,6 +123,8 @@ export interface ServerTimings {
 
 export interface InferAnswer {
   serverTimings?: ServerTimings
+  /** Time of each pipeline stage of this request (µs), by stage name: the prober's breakdown. */
+  stages?: Record<string, number>
   /**
    * µs the request waited in the client for a free connection (every one busy at the client's
    * cap): client queueing, booked apart from network time in the latency split.
@@ -118,9 +132,43 @@ export interface InferAnswer {
   clientQueueUs?: number
 }
 
+/**
+ * A tensor a pipeline builds from request data (pre-processing) or reads back (post-processing):
+ * numbers in ONNX Runtime's type names, or `bytes` (KServe v2 BYTES, one Uint8Array per element)
+ * for raw items a server processes itself.
+ */
+export interface Tensor {
+  type: 'float32' | 'float64' | 'float16' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'bytes'
+  dims: number[]
+  data: Float32Array | Float64Array | Uint16Array | Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Uint8Array[]
+}
+
+/** One request's inputs by model input name. */
+export type TensorMap = Record<string, Tensor>
+
+/** What `Backend.run` answers: the outputs, and the timings `infer` gives. */
+export interface RunAnswer extends InferAnswer {
+  outputs: TensorMap
+  /**
+   * Monotonic clock (process.hrtime, µs) when the server had read the whole request and when it
+   * began to send the answer: only from a server on this machine, whose clock is the same.
+   */
+  serverReceivedUs?: number
+  serverSentUs?: number
+  /** Server-side pre-processing of raw inputs (placement: 'server'), µs. */
+  preprocessUs?: number
+}
+
 export interface Backend {
   /** One request with the prepared inputs. Resolves when the answer is complete; rejects on error. */
   infer(): Promise<InferAnswer | void>
+  /**
+   * One request with these inputs, answering the outputs: what a pipeline (request data, pre-
+   * and post-processing) sends. Backends without it serve synthesised inputs only.
+   */
+  run?(inputs: TensorMap): Promise<RunAnswer>
+  /** The model's input and output names, for a pipeline's processors; set by backends with `run`. */
+  io?: ProcessorModel
   /** Processes the backend started (a server), for probes that sample per process. */
   pids?: number[]
   /** The server's Prometheus metrics URL, for the prometheus probe. */
@@ -171,6 +219,56 @@ export function requireModel(ctx: BackendContext, backend: string): ResolvedMode
 
 /** Creates a ready-to-serve backend for one job. Its run time counts as cold start. */
 export type BackendFactory = (ctx: BackendContext) => Promise<Backend>
+
+// ---- request data and processors -----------------------------------------------------------
+
+/** A processor as a bench names it: plain data, so it travels to a server or a follower. */
+export interface ProcessorSpec {
+  type: string
+  options: Record<string, unknown>
+}
+
+/** One request-data item: a file's bytes (image, video) or a text, named by where it came from (path, path:line). */
+export interface DataItem {
+  source: string
+  bytes?: Uint8Array
+  text?: string
+  /** Ready model inputs of one sample (a JSONL set's tensors), stacked into the batch as they are. */
+  tensors?: TensorMap
+}
+
+export interface DataSetContext {
+  cacheDir: string
+}
+
+/** Builds (or reads from the cache) a data set's items. */
+export type DataSetFactory = (ctx: DataSetContext) => Promise<DataItem[]>
+
+/** What a processor knows of the model it feeds or reads. */
+export interface ProcessorModel {
+  inputs: string[]
+  outputs: string[]
+}
+
+/** A pre-processing stage: a batch of items → the model's inputs. */
+export type PreprocessFn = (items: DataItem[]) => Promise<TensorMap> | TensorMap
+/** A post-processing stage: the model's outputs → a result (top-k labels, ...). */
+export type PostprocessFn = (outputs: TensorMap) => unknown
+
+export type Processor =
+  | {
+    stage: 'pre'
+    /** Which items it reads: the bytes of a file, or a text. */
+    reads: 'bytes' | 'text'
+    /** Checks the options and throws an Error naming the bad one (at plan time too). */
+    check(options: Record<string, unknown>): void
+    create(options: Record<string, unknown>, model: ProcessorModel): PreprocessFn | Promise<PreprocessFn>
+  }
+  | {
+    stage: 'post'
+    check(options: Record<string, unknown>): void
+    create(options: Record<string, unknown>, model: ProcessorModel): PostprocessFn | Promise<PostprocessFn>
+  }
 
 // ---- model generators ----------------------------------------------------------------------
 
@@ -289,11 +387,11 @@ export interface CostModel {
 
 // ---- registry ------------------------------------------------------------------------------
 
-type Capability = 'backends' | 'generators' | 'workloads' | 'reporters' | 'analyzers' | 'probes' | 'costModels' | 'links'
-const CAPABILITIES: Capability[] = ['backends', 'generators', 'workloads', 'reporters', 'analyzers', 'probes', 'costModels', 'links']
+type Capability = 'backends' | 'generators' | 'workloads' | 'reporters' | 'analyzers' | 'probes' | 'costModels' | 'links' | 'processors' | 'dataSets'
+const CAPABILITIES: Capability[] = ['backends', 'generators', 'workloads', 'reporters', 'analyzers', 'probes', 'costModels', 'links', 'processors', 'dataSets']
 const NOUN: Record<Capability, string> = {
   backends: 'backend', generators: 'model generator', workloads: 'workload', reporters: 'reporter', analyzers: 'model analyzer', probes: 'probe',
-  costModels: 'cost model', links: 'network',
+  costModels: 'cost model', links: 'network', processors: 'processor', dataSets: 'data set',
 }
 
 export interface PluginRegistry {
@@ -305,6 +403,10 @@ export interface PluginRegistry {
   probe(name: string): ProbeFactory
   costModel(name: string): CostModel
   link(name: string): LinkFactory
+  processor(name: string): Processor
+  dataSet(name: string): DataSetFactory
+  /** Whether a backend's server can run pre-processing itself (placement: 'server'). */
+  processesOnServer(backend: string): boolean
   /** Whether a backend connects through BackendContext.route (a `network` applies to it). */
   routes(backend: string): boolean
   /** Every registered model analyzer, in plugin order. */
@@ -357,6 +459,9 @@ export function createRegistry(plugins: readonly Plugin[]): PluginRegistry {
     probe: (name) => lookup('probes', name),
     costModel: (name) => lookup('costModels', name),
     link: (name) => lookup('links', name),
+    processor: (name) => lookup('processors', name),
+    dataSet: (name) => lookup('dataSets', name),
+    processesOnServer: (backend) => plugins.some((p) => p.serverProcessing?.includes(backend)),
     routes: (backend) => plugins.some((p) => p.routes?.includes(backend)),
     analyzers: () => [...maps.analyzers.values()].map((e) => e.value as ModelAnalyzer),
     claims: () => plugins.flatMap((p) => [

@@ -90,6 +90,17 @@ export interface Measurement {
    * connection cap): mean wait over all answers, and how many waited. Booked apart from network.
    */
   clientQueue?: { meanMs: number; queuedAnswers: number }
+  /**
+   * A pipeline's per-request stage times (the bench's `pipeline`), each summarised like
+   * `latency` (ms), in the order a request passes them: preprocess, request, queue, inference,
+   * server, response (or network), postprocess.
+   */
+  stages?: Record<string, LatencySummary>
+  /**
+   * The stages' means added up beside the mean latency: they cover the same time, so the two
+   * agree unless the load generator held requests back (open loop) or clocks disagree.
+   */
+  stageSum?: { sumOfMeansMs: number; latencyMeanMs: number }
   /** A sample of the request errors, when there were any. */
   firstError?: string
   /** Measurements taken: above 1 when an unstable one was taken again (measurement.stabilityRetries). */

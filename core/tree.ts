@@ -1,3 +1,4 @@
+import type { PipelineSpec } from './pipeline.ts'
 import type { ModelRef } from './model-ref.ts'
 import type { AxisValue, Duration, Scalar } from './types.ts'
 import type { WorkloadRef } from './workload.ts'
@@ -33,6 +34,11 @@ export interface BenchOptions extends MatrixOptions {
   probes?: string[]
   /** GPU sharing: serve `instances` copies of the model at once, under CUDA MPS with `mps: true` (backend 'server'). */
   sharing?: { instances: number; mps?: boolean }
+  /**
+   * Real requests instead of synthesised tensors: a data set, pre-processing (on the client, or on
+   * the server with `placement: 'server'`) and post-processing, each stage timed (jobs[].stages).
+   */
+  pipeline?: PipelineSpec
   /**
    * Pins the job's id instead of hashing file, describe path, name and parameters: what
    * `inferbench submit` writes so a cluster's results compare with the same job run locally.
@@ -98,4 +104,4 @@ export interface BenchNode {
   fnOptions?: FunctionBenchOptions
 }
 
-export const RESERVED_BENCH_KEYS = ['workload', 'warmup', 'slo', 'probes', 'sharing', 'id'] as const
+export const RESERVED_BENCH_KEYS = ['workload', 'warmup', 'slo', 'probes', 'sharing', 'pipeline', 'id'] as const

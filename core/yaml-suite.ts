@@ -1,3 +1,4 @@
+import type { PipelineSpec } from './pipeline.ts'
 import { readFileSync } from 'node:fs'
 import { parseDocument } from 'yaml'
 import { z } from 'zod'
@@ -42,7 +43,7 @@ const workloadSchema = z.looseObject({ type: z.string().min(1) }, { error: 'expe
 
 const modelsSchema = z.union([modelSchema, z.array(modelSchema).min(1)], { error: 'expected { file: path }, { generate: family, params }, { zoo: name }, { repo: name[@version] }, or a list of them' })
 
-const BENCH_KEYS = ['name', 'model', 'workload', 'warmup', 'slo', 'probes', 'sharing', 'skip', 'only', 'id']
+const BENCH_KEYS = ['name', 'model', 'workload', 'warmup', 'slo', 'probes', 'sharing', 'pipeline', 'skip', 'only', 'id']
 const benchSchema = z.object({
   name: z.string().min(1),
   model: modelsSchema.optional(),
@@ -55,6 +56,8 @@ const benchSchema = z.object({
   }).optional(),
   probes: z.array(z.string()).optional(),
   sharing: z.strictObject({ instances: z.number().int().positive(), mps: z.boolean().optional() }).optional(),
+  // Checked in full at plan time (data set, processor names and options), as in a .bench.ts.
+  pipeline: z.looseObject({ data: z.string() }, { error: "expected { data: images, pre: { type: image, options: {...} }, post: { type: topK } }" }).optional(),
   skip: z.boolean().optional(),
   only: z.boolean().optional(),
   id: z.string().optional(),
@@ -83,7 +86,7 @@ export function collectYamlSuite(file: string, displayName: string, text = readF
   const options: MatrixOptions = { ...suite.matrix, ...(models ? { model: models.length === 1 ? models[0]! : models } : {}) }
   describe(suite.name ?? displayName, options, () => {
     for (const b of suite.benches) {
-      const { name, model: benchModel, workload, warmup, slo, probes, sharing, skip, only, id, ...axes } = b
+      const { name, model: benchModel, workload, warmup, slo, probes, sharing, pipeline, skip, only, id, ...axes } = b
       const ownModels = benchModel === undefined ? undefined : (Array.isArray(benchModel) ? benchModel : [benchModel]).map(modelRef)
       const benchOptions: BenchOptions = {
         ...(axes as MatrixOptions),
@@ -93,6 +96,7 @@ export function collectYamlSuite(file: string, displayName: string, text = readF
         ...(slo ? { slo } : {}),
         ...(probes ? { probes } : {}),
         ...(sharing ? { sharing } : {}),
+        ...(pipeline ? { pipeline: pipeline as unknown as PipelineSpec } : {}),
         ...(id !== undefined ? { id } : {}),
       }
       ;(skip ? bench.skip : only ? bench.only : bench)(name, benchOptions)

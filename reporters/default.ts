@@ -95,7 +95,13 @@ function detailLines(r: JobReport): string[] {
     else if (attempts) lines.push(c.dim(`stable on measurement ${r.attempts}: the first was unstable`))
     // Thin-tail notes apply to most short runs; they stay in the JSON report rather than on every line.
     for (const w of r.validity.warnings) if (!w.code.startsWith('thin-tail')) lines.push(c.yellow(`note: ${w.message}; ${w.fix}`))
-    if (r.serverTimings) {
+    const skipped = (r.backendInfo?.pipeline as { skipped?: Array<{ source: string; reason: string }> } | undefined)?.skipped
+    if (skipped?.length) lines.push(c.yellow(`skipped ${skipped.length} bad data item${skipped.length === 1 ? '' : 's'} (onBadItem: 'skip'), e.g. ${skipped[0]!.source}: ${skipped[0]!.reason}`))
+    if (r.stages && r.stageSum) {
+      // The pipeline's own breakdown supersedes the coarser server split below.
+      const parts = Object.entries(r.stages).map(([name, s]) => `${name} ${fmtMs(s.mean)}`)
+      lines.push(c.dim(`mean ${fmtMs(r.latency.mean)}ms by stage: ${parts.join(' + ')} (sum ${fmtMs(r.stageSum.sumOfMeansMs)})`))
+    } else if (r.serverTimings) {
       const { queueMs = 0, computeMs = 0 } = r.serverTimings
       const clientQueueMs = r.clientQueue?.meanMs ?? 0
       const rest = r.latency.mean - queueMs - computeMs - clientQueueMs

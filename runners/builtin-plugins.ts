@@ -7,6 +7,7 @@ import { models } from '../plugins/models/index.ts'
 import { network } from '../plugins/network/index.ts'
 import { onnxruntime } from '../plugins/onnxruntime/index.ts'
 import { probes } from '../plugins/probes/index.ts'
+import { processors } from '../plugins/processors/index.ts'
 import { serverBackend } from '../plugins/server/backend.ts'
 import { tfserving } from '../plugins/tfserving/index.ts'
 import { workloads } from '../plugins/workloads/index.ts'
@@ -18,7 +19,7 @@ import { reporters } from '../reporters/index.ts'
  * `onReplace` hears of each, so the replacement is said, never silent.
  */
 export function withBuiltinPlugins(userPlugins: readonly Plugin[], onReplace: (name: string) => void = () => {}): Plugin[] {
-  const builtins = [onnxruntime(), serverBackend(), kserve(), tfserving(), dockerLauncher(), httpBackend(), models(), workloads(), reporters(), probes(), cost(), network()]
+  const builtins = [onnxruntime(), serverBackend(), kserve(), tfserving(), dockerLauncher(), httpBackend(), models(), workloads(), reporters(), probes(), cost(), network(), processors()]
   const userNames = new Set(userPlugins.map((p) => p.name))
   for (const b of builtins) if (userNames.has(b.name)) onReplace(b.name)
   return [...builtins.filter((p) => !userNames.has(p.name)), ...userPlugins]

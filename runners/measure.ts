@@ -127,6 +127,16 @@ export async function measure(
     histogram: encodeHistogram(recorder.histogram),
     ...serverTimings(recorder, statsBefore, statsAfter),
     ...(recorder.clientQueuedAnswers > 0 ? { clientQueue: { meanMs: recorder.clientQueueUs / recorder.ok / 1000, queuedAnswers: recorder.clientQueuedAnswers } } : {}),
+    ...stageSummaries(recorder),
     ...(recorder.firstError !== undefined ? { firstError: recorder.firstError } : {}),
+  }
+}
+
+export function stageSummaries(recorder: LoadRecorder): Pick<Measurement, 'stages' | 'stageSum'> {
+  if (!recorder.stages) return {}
+  const stages = Object.fromEntries([...recorder.stages].map(([name, h]) => [name, summarizeHistogram(h)]))
+  return {
+    stages,
+    stageSum: { sumOfMeansMs: Object.values(stages).reduce((sum, s) => sum + s.mean, 0), latencyMeanMs: recorder.histogram.mean / 1000 },
   }
 }

@@ -10,6 +10,8 @@ import { describeVerdict, evaluateSlo } from '../core/stats/slo.ts'
 import { describeProblem } from '../core/stats/validity.ts'
 import { collectGarbage } from './collect-garbage.ts'
 import type { CheckContext } from '../core/tree.ts'
+import { placementOf } from '../core/pipeline.ts'
+import { withPipeline } from './pipeline.ts'
 import { PROGRESS_INTERVAL_MS, type JobContext } from './job-context.ts'
 import { findPeak } from './find-peak.ts'
 import { measure, warmUp, type Phase } from './measure.ts'
@@ -103,10 +105,13 @@ async function runUntilAborted(job: ServingJob, ctx: JobContext, fail: (error: E
     // A plugin's factory may return its backend or a promise of it.
     const starting = Promise.resolve(factory({
       jobId: job.id, ...(resolved ? { model: resolved } : {}), ...(job.sharing ? { sharing: job.sharing } : {}), batch: job.batch, params: job.params, cacheDir: ctx.config.cacheDir, load, signal, fail, route,
+      ...(job.pipeline?.pre && placementOf(job.params, job.fullName) === 'server' ? { serverPre: job.pipeline.pre } : {}),
     }))
     backend = await abortable(starting, signal, (late) => late.close())
     const loadMs = performance.now() - t0
     Object.assign(ctx.versions, backend.versions)
+    // Reading and screening the request data is not the backend's cold start.
+    if (job.pipeline) backend = await abortable(withPipeline({ ...job, pipeline: job.pipeline }, backend, ctx), signal)
     const t1 = performance.now()
     await abortable(Promise.resolve(backend.infer()), signal)
     const firstInferMs = performance.now() - t1

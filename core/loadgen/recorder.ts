@@ -29,6 +29,8 @@ export class LoadRecorder {
   /** Client-side queueing for a connection, summed over the answers that waited (µs). */
   clientQueueUs = 0
   clientQueuedAnswers = 0
+  /** Pipeline stage times (µs) by stage, when answers carry them; created on the first such answer. */
+  stages: Map<string, LatencyHistogram> | undefined
   /** Set by the driver: time origin of the measurement (performance.now()). */
   startMs = 0
   endMs = 0
@@ -62,11 +64,21 @@ export class LoadRecorder {
       this.clientQueueUs += answer.clientQueueUs
       this.clientQueuedAnswers++
     }
+    if (answer?.stages) this.recordStages(answer.stages)
     const timings = answer?.serverTimings
     if (timings) {
       this.serverTimedAnswers++
       this.serverQueueUs += timings.queueUs ?? 0
       this.serverComputeUs += timings.computeUs ?? 0
+    }
+  }
+
+  private recordStages(stages: Record<string, number>): void {
+    this.stages ??= new Map()
+    for (const name in stages) {
+      let histogram = this.stages.get(name)
+      if (!histogram) this.stages.set(name, histogram = createLatencyHistogram())
+      histogram.recordValue(Math.max(0, Math.round(stages[name]!)))
     }
   }
 

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node'
 import {
   InferbenchError, backendOptions, definePlugin, requireModel, seedFromString, type Backend, type BackendContext, type BackendFactory,
-  type Plugin, type ResolvedModel,
+  type Plugin, type ResolvedModel, type Tensor, type TensorMap,
 } from '../../core/plugin-api.ts'
 import { onnxInputs } from '../shared/inputs/onnx-inputs.ts'
 import { synthesizeInputs, type InputDescriptor, type SynthesisedInput } from '../shared/inputs/synthesize.ts'
@@ -59,6 +59,8 @@ async function mainThreadBackend(ctx: BackendContext, model: ResolvedModel, opti
     const feeds = Object.fromEntries(synthesised.map((i) => [i.name, new ort.Tensor(i.type as ort.Tensor.Type, i.data, i.shape)]))
     return {
       infer: () => session.run(feeds).then(noAnswer),
+      run: async (inputs) => ({ outputs: fromOrtOutputs(await session.run(toOrtFeeds(inputs))) }),
+      io: { inputs: [...session.inputNames], outputs: [...session.outputNames] },
       close: () => session.release(),
       blocksCaller: true,
       versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
@@ -86,6 +88,8 @@ async function workerBackend(ctx: BackendContext, model: ResolvedModel, options:
   }
   return {
     infer: () => pool.run(),
+    run: (inputs) => pool.runWith(inputs),
+    io: pool.io,
     close: () => pool.close(),
     versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },
     info: { thread: 'worker', instances: options.instances, inputs: describe(synthesised), sessionOptions },
@@ -107,6 +111,18 @@ function describe(inputs: SynthesisedInput[]) {
 function unloadable(model: ResolvedModel, error: unknown): InferbenchError {
   return new InferbenchError('INFERBENCH_MODEL_UNLOADABLE',
     `onnxruntime could not load model ${model.name} (${model.path}): ${(error as Error).message}${providerHint((error as Error).message)}`, { cause: error })
+}
+
+/** A pipeline's tensors as onnxruntime feeds ('bytes' has no ONNX type: only a server takes raw items). */
+export function toOrtFeeds(inputs: TensorMap): Record<string, ort.Tensor> {
+  return Object.fromEntries(Object.entries(inputs).map(([name, t]) => {
+    if (t.type === 'bytes') throw new Error(`input '${name}' holds raw bytes; onnxruntime takes tensors (pre-process on the client)`)
+    return [name, new ort.Tensor(t.type, t.data as Exclude<Tensor['data'], Uint8Array[]>, t.dims)]
+  }))
+}
+
+export function fromOrtOutputs(outputs: ort.InferenceSession.ReturnType): TensorMap {
+  return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { type: t.type as Tensor['type'], dims: [...t.dims], data: t.data as Tensor['data'] }]))
 }
 
 // The outputs are not needed: dropping them lets the answer be collected at once.

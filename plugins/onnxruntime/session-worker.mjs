@@ -16,9 +16,23 @@ try {
       session.release().then(() => port.close())
       return
     }
+    if (message.inputs) {
+      // A pipeline's request: its own tensors in, the outputs back.
+      let own
+      try {
+        own = Object.fromEntries(Object.entries(message.inputs).map(([name, t]) => [name, new ort.Tensor(t.type, t.data, t.dims)]))
+      } catch (error) {
+        port.postMessage(String(error?.message ?? error))
+        return
+      }
+      session.run(own).then((outputs) => port.postMessage({
+        outputs: Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { type: t.type, dims: [...t.dims], data: t.data }])),
+      }), (error) => port.postMessage(String(error?.message ?? error)))
+      return
+    }
     session.run(feeds).then(() => port.postMessage(0), (error) => port.postMessage(String(error?.message ?? error)))
   })
-  port.postMessage('ready')
+  port.postMessage({ ready: { inputs: [...session.inputNames], outputs: [...session.outputNames] } })
 } catch (error) {
   port.postMessage({ failed: String(error?.message ?? error) })
 }

@@ -43,7 +43,9 @@ export function serverBackend(): Plugin {
       '--grpc-port', p.protocol === 'grpc' ? '0' : 'off', '--instances', String(p.instances), '--instance-thread', p.instanceThread, '--max-batch', String(p.maxBatch),
       '--max-queue-delay', delay, ...(p.preferredBatch !== undefined ? ['--preferred-batch', String(p.preferredBatch)] : []),
       ...(p.intraOpThreads !== undefined ? ['--intra-op-threads', String(p.intraOpThreads)] : []),
-      ...(p.executionProvider !== undefined ? ['--execution-provider', p.executionProvider] : [])]
+      ...(p.executionProvider !== undefined ? ['--execution-provider', p.executionProvider] : []),
+      ...(ctx.serverPre ? ['--preprocess', JSON.stringify(ctx.serverPre)] : [])]
+    if (ctx.serverPre && p.protocol !== 'http') throw new InferbenchError('INFERBENCH_BENCH_INVALID', `server backend: placement 'server' sends raw items over HTTP; protocol '${p.protocol}' is not supported for it yet`)
     // GPU sharing: the MPS daemon (checked and started before any server), then one server per copy.
     const copies = ctx.sharing?.instances ?? 1
     const mps = ctx.sharing?.mps ? await startMps() : undefined
@@ -76,6 +78,8 @@ export function serverBackend(): Plugin {
       return {
         // Round-robin over the copies: each sees 1/copies of the load.
         infer: copies === 1 ? first.infer : () => clients[next++ % copies]!.infer(),
+        ...(first.run ? { run: copies === 1 ? first.run : (inputs) => clients[next++ % copies]!.run!(inputs) } : {}),
+        ...(first.io ? { io: first.io } : {}),
         ...(first.statistics ? { statistics: () => summedStatistics(clients) } : {}),
         close: async () => {
           await Promise.all(clients.map((c) => c.close()))
@@ -94,7 +98,7 @@ export function serverBackend(): Plugin {
       throw error
     }
   }
-  return definePlugin({ name: 'inferbench:server', backends: { server: factory }, optionSchemas: { server: paramsSchema }, sharing: ['server'], routes: ['server'] })
+  return definePlugin({ name: 'inferbench:server', backends: { server: factory }, optionSchemas: { server: paramsSchema }, sharing: ['server'], routes: ['server'], serverProcessing: ['server'] })
 }
 
 /** The copies' counters added up; undefined when any copy keeps none. */

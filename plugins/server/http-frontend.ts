@@ -1,6 +1,7 @@
 import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
-import { BYTES_PER_ELEMENT, elementCount, fromJson, fromRaw, isV2Datatype, rawBytes, toJson } from '../shared/v2/datatypes.ts'
+import type { TensorMap } from '../../core/plugin-api.ts'
+import { BYTES_PER_ELEMENT, ORT_TO_V2, decodeBytesElements, elementCount, fromJson, fromRaw, isV2Datatype, rawBytes, toJson, type V2Datatype } from '../shared/v2/datatypes.ts'
 import { BadRequestError, InferenceServer, SERVER_EXTENSIONS, SERVER_NAME, UnknownModelError } from './inference-server.ts'
 import type { InputTensor, ServedModel } from './served-model.ts'
 
@@ -36,7 +37,16 @@ function afterLoopTurns(turns: number, fn: () => void): void {
  * KServe v2 over HTTP/REST: health, server and model metadata, readiness, inference with JSON
  * tensors or the binary tensor extension, Triton-style statistics, and Prometheus /metrics.
  */
-export function startHttpFrontend(server: InferenceServer, options: { host: string; port: number; maxBodyBytes: number; version: string }): Promise<HttpFrontend> {
+/** A request's raw elements (one BYTES input) → the model's input tensors. */
+export type RawPreprocess = (elements: Uint8Array[]) => Promise<TensorMap>
+
+interface FrontendOptions {
+  maxBodyBytes: number
+  version: string
+  preprocess?: RawPreprocess
+}
+
+export function startHttpFrontend(server: InferenceServer, options: FrontendOptions & { host: string; port: number }): Promise<HttpFrontend> {
   const unanswered = new Map<http.ServerResponse, http.IncomingMessage>()
   let draining = false
   /** Set once the drain timeout has passed: what is not answered by then gets 503. */
@@ -137,7 +147,7 @@ function refuseShuttingDown(req: http.IncomingMessage, res: http.ServerResponse,
   }
 }
 
-async function handle(server: InferenceServer, req: http.IncomingMessage, res: http.ServerResponse, options: { maxBodyBytes: number; version: string }): Promise<void> {
+async function handle(server: InferenceServer, req: http.IncomingMessage, res: http.ServerResponse, options: FrontendOptions): Promise<void> {
   const url = (req.url ?? '/').split('?')[0]!
   if (req.method === 'GET') {
     if (url === '/v2/health/live') return sendJson(res, 200, { live: true })
@@ -172,7 +182,7 @@ async function handle(server: InferenceServer, req: http.IncomingMessage, res: h
       const model = server.model(name, version) // unknown model: 404 before reading the body
       const body = await readBody(req, options.maxBodyBytes)
       if (body === undefined) return sendError(res, 413, `request body exceeds the limit of ${options.maxBodyBytes} bytes`)
-      return await infer(server, model, version, req, res, body)
+      return await infer(server, model, version, req, res, body, options.preprocess)
     }
     return sendError(res, 405, `${req.method} is not allowed on ${url}`)
   } catch (error) {
@@ -187,7 +197,11 @@ function metadata(server: InferenceServer, name: string, version: string | undef
   return { name: model.name, versions: [model.version], platform: 'onnxruntime_onnx', inputs: model.inputs, outputs: model.outputs }
 }
 
-async function infer(server: InferenceServer, model: ServedModel, version: string | undefined, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
+/** Monotonic µs (process.hrtime): a client on this machine reads the same clock, so it can split wire time into request and response. */
+const nowUs = (): number => Number(process.hrtime.bigint() / 1000n)
+
+async function infer(server: InferenceServer, model: ServedModel, version: string | undefined, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, preprocess?: RawPreprocess): Promise<void> {
+  const receivedUs = nowUs()
   const name = model.name
   const headerLength = req.headers[HEADER_LENGTH]
   const jsonLength = headerLength === undefined ? body.length : Number(headerLength)
@@ -201,8 +215,24 @@ async function infer(server: InferenceServer, model: ServedModel, version: strin
     throw new BadRequestError(`request is not valid JSON: ${(error as Error).message}`)
   }
   const request = inferRequest(parsed)
-  const tensors = parseInputs(request, body.subarray(jsonLength))
+  let tensors = parseInputs(request, body.subarray(jsonLength))
   if (request.outputs?.length) checkOutputNames(request.outputs, model.outputs)
+  let preprocessUs: number | undefined
+  const raw = tensors.find((t) => (t.datatype as string) === 'BYTES')
+  if (raw) {
+    if (!preprocess || tensors.length !== 1) {
+      throw new BadRequestError(`input '${raw.name}' is BYTES (raw items): ${preprocess ? 'send it alone' : 'this server pre-processes nothing; start it with --preprocess, or send the model\'s tensors'}`)
+    }
+    const started = nowUs()
+    let made: TensorMap
+    try {
+      made = await preprocess(raw.data as unknown as Uint8Array[])
+    } catch (error) {
+      throw new BadRequestError(`pre-processing failed: ${(error as Error).message}`)
+    }
+    tensors = Object.entries(made).map(([inputName, t]) => ({ name: inputName, datatype: ORT_TO_V2[t.type]!, shape: t.dims, data: t.data as InputTensor['data'] }))
+    preprocessUs = nowUs() - started
+  }
   const result = await server.infer(name, version, tensors)
   if (res.headersSent) return // answered 503 meanwhile: the drain timeout expired
   const binaryAll = request.parameters?.binary_data_output === true
@@ -217,7 +247,11 @@ async function infer(server: InferenceServer, model: ServedModel, version: strin
   })
   const header = Buffer.from(JSON.stringify({
     model_name: name, model_version: '1', ...(request.id !== undefined ? { id: request.id } : {}),
-    parameters: { queue_us: Math.round(result.queueNs / 1000), compute_us: Math.round(result.computeNs / 1000), batch_rows: result.batchRows },
+    parameters: {
+      queue_us: Math.round(result.queueNs / 1000), compute_us: Math.round(result.computeNs / 1000), batch_rows: result.batchRows,
+      ...(preprocessUs !== undefined ? { preprocess_us: preprocessUs } : {}),
+      received_us: receivedUs, sent_us: nowUs(),
+    },
     outputs,
   }))
   if (chunks.length === 0) {
@@ -272,6 +306,11 @@ export function parseInputs(request: V2InferRequest, tail: Uint8Array): InputTen
     if (seen.has(input.name)) throw new BadRequestError(`${where}: input '${input.name}' is given twice`)
     seen.add(input.name)
     if (input.parameters !== undefined && !isObject(input.parameters)) throw new BadRequestError(`${where}: 'parameters' must be an object`)
+    if (input.datatype === 'BYTES') {
+      const bytes = parseBytesInput(input as typeof input & { name: string }, where, tail, offset)
+      offset += bytes.consumed
+      return bytes.tensor
+    }
     if (typeof input.datatype !== 'string' || !isV2Datatype(input.datatype)) throw new BadRequestError(`${where}: unsupported datatype ${JSON.stringify(input.datatype)}`)
     if (!Array.isArray(input.shape) || !input.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new BadRequestError(`${where}: 'shape' must be an array of non-negative integers`)
     const shape = input.shape as number[]
@@ -294,6 +333,32 @@ export function parseInputs(request: V2InferRequest, tail: Uint8Array): InputTen
       throw new BadRequestError(`${where}: ${(error as Error).message}`)
     }
   })
+}
+
+/**
+ * A BYTES input (raw items for --preprocess): binary, as 4-byte little-endian lengths each
+ * followed by the element, or JSON `data` as an array of strings. Its `data` holds the elements.
+ */
+function parseBytesInput(input: NonNullable<V2InferRequest['inputs']>[number] & { name: string }, where: string, tail: Uint8Array, offset: number): { tensor: InputTensor; consumed: number } {
+  if (!Array.isArray(input.shape) || !input.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new BadRequestError(`${where}: 'shape' must be an array of non-negative integers`)
+  const shape = input.shape as number[]
+  const count = elementCount(shape)
+  const size = input.parameters?.binary_data_size
+  let elements: Uint8Array[]
+  let consumed = 0
+  if (size !== undefined) {
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0 || offset + size > tail.length) throw new BadRequestError(`${where}: binary_data_size ${JSON.stringify(size)} does not fit the ${tail.length - offset} bytes left`)
+    try {
+      elements = decodeBytesElements(tail.subarray(offset, offset + size), count)
+    } catch (error) {
+      throw new BadRequestError(`${where}: ${(error as Error).message}`)
+    }
+    consumed = size
+  } else {
+    if (!Array.isArray(input.data) || input.data.length !== count || !input.data.every((d) => typeof d === 'string')) throw new BadRequestError(`${where}: BYTES 'data' must be an array of ${count} strings`)
+    elements = (input.data as string[]).map((d) => Buffer.from(d))
+  }
+  return { tensor: { name: input.name, datatype: 'BYTES' as V2Datatype, shape, data: elements as unknown as InputTensor['data'] }, consumed }
 }
 
 /** The body, or undefined when it exceeds `limit` (the rest is discarded). */

@@ -4,7 +4,7 @@ import { InferbenchError } from '../../core/plugin-api.ts'
 import type { BatchingOptions } from './scheduler.ts'
 import type { InstanceThread } from './served-model.ts'
 import { startGrpcFrontend } from './grpc-frontend.ts'
-import { startHttpFrontend, type HttpFrontend } from './http-frontend.ts'
+import { startHttpFrontend, type HttpFrontend, type RawPreprocess } from './http-frontend.ts'
 import { InferenceServer } from './inference-server.ts'
 
 export interface ServeOptions {
@@ -21,6 +21,11 @@ export interface ServeOptions {
   executionProviders?: string[]
   maxBodyBytes: number
   version: string
+  /**
+   * Pre-processing of raw requests (a bench's pipeline with placement 'server'): built for the
+   * first model's inputs, it turns a request's BYTES input into that model's tensors.
+   */
+  preprocess?: (model: { inputs: string[]; outputs: string[] }) => Promise<RawPreprocess>
 }
 
 export interface RunningServer {
@@ -54,7 +59,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   let grpcPort: number | undefined
   try {
     if (options.httpPort !== undefined) {
-      http = await startHttpFrontend(server, { host: options.host, port: options.httpPort, maxBodyBytes: options.maxBodyBytes, version: options.version })
+      const first = server.model(server.modelNames()[0]!)
+      const preprocess = options.preprocess ? await options.preprocess({ inputs: first.inputs.map((i) => i.name), outputs: first.outputs.map((o) => o.name) }) : undefined
+      http = await startHttpFrontend(server, { host: options.host, port: options.httpPort, maxBodyBytes: options.maxBodyBytes, version: options.version, ...(preprocess ? { preprocess } : {}) })
         .catch((error: unknown) => { throw listenError(error, '--http-port', options.host, options.httpPort!) })
     }
     if (options.grpcPort !== undefined) {

@@ -12,12 +12,14 @@ import { collectYamlSuite } from '../../core/yaml-suite.ts'
 import { models } from '../../plugins/models/index.ts'
 import { onnxruntime } from '../../plugins/onnxruntime/index.ts'
 import { probes } from '../../plugins/probes/index.ts'
+import { processors } from '../../plugins/processors/index.ts'
+import { processor } from '../../core/pipeline.ts'
 import { workloads } from '../../plugins/workloads/index.ts'
 import { tempProject } from '../helpers/temp-project.ts'
 
 // A plugin's workload that takes any option, as a third party's may: a function among them cannot travel.
 const lenient = { name: 'lenient', workloads: { lenient: () => ({ kind: 'closed' as const, label: 'lenient', concurrency: 1, requests: 5 }) } }
-const registry = createRegistry([workloads(), onnxruntime(), models(), probes(), lenient])
+const registry = createRegistry([workloads(), onnxruntime(), models(), probes(), processors(), lenient])
 const defaults = { backend: 'onnxruntime', batch: 1, warmup: 100, workload: workload.closed({ concurrency: 1, duration: '1s' }) }
 const project = tempProject({})
 afterAll(() => project.cleanup())
@@ -34,7 +36,7 @@ async function planYaml(text: string): Promise<Job[]> {
 /** What a job measures, leaving out its name (the YAML suite adds one describe level). */
 const shape = (jobs: Job[]) => (jobs as ServingJob[]).filter((j) => !j.skip).map((j) => ({
   params: j.params, workload: j.workload.label, offered: j.workload.kind === 'open' ? [...j.workload.arrivalsMs] : j.workload.concurrency,
-  warmup: j.warmup, slo: j.slo, probes: j.probes, estimateMs: j.estimateMs,
+  warmup: j.warmup, slo: j.slo, probes: j.probes, pipeline: j.pipeline, estimateMs: j.estimateMs,
 }))
 
 describe('a .bench.ts plan as a YAML suite (what submit sends)', () => {
@@ -47,11 +49,15 @@ describe('a .bench.ts plan as a YAML suite (what submit sends)', () => {
         })
         bench.skip('skipped', {})
       })
+      suite('cnn', { model: model.generate('cnn', { layers: 1, channels: 8, imageSize: 32 }) }, () => {
+        bench('jpeg', { pipeline: { data: 'images', pre: processor('image', { size: 32 }), post: processor('topK', { k: 3 }), onBadItem: 'skip' } })
+      })
     })
     const sent = planAsYamlSuite(ts, join(project.dir, 'suite.bench.ts'), 'suite.bench.ts')
     expect(sent.name).toBe('suite.bench.yaml')
     const again = await planYaml(sent.yaml)
-    expect(again).toHaveLength(2 * 2 * 2 + 2)
+    expect(again).toHaveLength(2 * 2 * 2 + 2 + 1)
+    expect((again.at(-1) as ServingJob).pipeline).toEqual({ data: 'images', pre: { type: 'image', options: { size: 32 } }, post: { type: 'topK', options: { k: 3 } }, onBadItem: 'skip' })
     expect(shape(again)).toEqual(shape(ts))
     // The local ids ride along, so the cluster's results compare with local runs of the same jobs.
     expect(again.map((j) => j.id)).toEqual(ts.filter((j) => !j.skip).map((j) => j.id))

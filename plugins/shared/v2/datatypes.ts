@@ -33,7 +33,7 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1)
 }
 
-type TypedArray = ort.Tensor['data']
+export type TypedArray = ort.Tensor['data']
 
 /** A typed array view over raw little-endian bytes (copied when misaligned). */
 export function fromRaw(datatype: V2Datatype, raw: Uint8Array): TypedArray {
@@ -116,4 +116,35 @@ export function toJson(data: TypedArray): Array<number | boolean> {
 export function rawBytes(data: TypedArray): Uint8Array {
   const view = data as unknown as ArrayBufferView
   return new Uint8Array(view.buffer, view.byteOffset, view.byteLength)
+}
+
+/**
+ * BYTES elements in the binary tensor extension: each a 4-byte little-endian length, then its
+ * bytes (Triton's binary data format for variable-length elements).
+ */
+export function encodeBytesElements(elements: readonly Uint8Array[]): Buffer {
+  const out = Buffer.allocUnsafe(elements.reduce((n, e) => n + 4 + e.byteLength, 0))
+  let offset = 0
+  for (const e of elements) {
+    out.writeUInt32LE(e.byteLength, offset)
+    out.set(e, offset + 4)
+    offset += 4 + e.byteLength
+  }
+  return out
+}
+
+/** The elements of a binary BYTES tensor; throws when the lengths do not fit the payload or the count. */
+export function decodeBytesElements(raw: Uint8Array, count: number): Uint8Array[] {
+  const view = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+  const out: Uint8Array[] = []
+  let offset = 0
+  while (offset < view.length) {
+    if (offset + 4 > view.length) throw new Error(`BYTES payload ends inside an element's 4-byte length at offset ${offset}`)
+    const length = view.readUInt32LE(offset)
+    if (offset + 4 + length > view.length) throw new Error(`BYTES element ${out.length} claims ${length} bytes at offset ${offset}, past the payload's ${view.length}`)
+    out.push(view.subarray(offset + 4, offset + 4 + length))
+    offset += 4 + length
+  }
+  if (out.length !== count) throw new Error(`BYTES payload holds ${out.length} elements, the shape says ${count}`)
+  return out
 }

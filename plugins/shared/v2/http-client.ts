@@ -1,6 +1,6 @@
-import type { InferAnswer, ServerStatistics } from '../../../core/plugin-api.ts'
+import type { InferAnswer, RunAnswer, ServerStatistics, Tensor, TensorMap } from '../../../core/plugin-api.ts'
 import { RawHttpClient, encodeRequest, headerValue } from '../http/raw-client.ts'
-import { toJson } from './datatypes.ts'
+import { ORT_TO_V2, V2_TO_ORT, encodeBytesElements, fromJson, fromRaw, rawBytes, toJson, type TypedArray, type V2Datatype } from './datatypes.ts'
 import { sumStatistics, type TritonModelStatistics } from './statistics.ts'
 import type { V2Input } from './v2-inputs.ts'
 import { waitUntilReady } from '../wait-ready.ts'
@@ -47,6 +47,47 @@ export class KserveHttpClient {
     const p = json.parameters
     return {
       ...(p && p.queue_us !== undefined ? { serverTimings: { queueUs: p.queue_us, computeUs: p.compute_us ?? 0 } } : {}),
+      ...(answer.queuedUs > 0 ? { clientQueueUs: answer.queuedUs } : {}),
+    }
+  }
+
+  /**
+   * A pipeline's request: these tensors (raw items as BYTES), binary both ways, answering the
+   * outputs and what the server says of its timings and, from our own server, its clock.
+   */
+  async run(inputs: TensorMap): Promise<RunAnswer> {
+    const parts = Object.entries(inputs).map(([name, t]) => {
+      const datatype = t.type === 'bytes' ? 'BYTES' : ORT_TO_V2[t.type]
+      if (!datatype) throw new Error(`input '${name}' of type ${t.type} has no v2 datatype`)
+      const raw = t.type === 'bytes' ? encodeBytesElements(t.data as Uint8Array[]) : rawBytes(t.data as TypedArray)
+      return { name, datatype, shape: t.dims, raw }
+    })
+    const header = Buffer.from(JSON.stringify({
+      inputs: parts.map((p) => ({ name: p.name, datatype: p.datatype, shape: p.shape, parameters: { binary_data_size: p.raw.byteLength } })),
+      parameters: { binary_data_output: true },
+    }))
+    const body = Buffer.concat([header, ...parts.map((p) => p.raw)])
+    const answer = await this.raw.send(encodeRequest(this.inferUrl, 'POST', body, 'application/octet-stream', { 'Inference-Header-Content-Length': String(header.length) }))
+    if (answer.status !== 200) throw new Error(`HTTP ${answer.status} from ${this.inferUrl.href}: ${errorText(answer.body)}`)
+    const headerLength = Number(headerValue(answer.head, HEADER_LENGTH) ?? answer.body.length)
+    const json = JSON.parse(answer.body.toString('utf8', 0, headerLength)) as {
+      parameters?: { queue_us?: number; compute_us?: number; preprocess_us?: number; received_us?: number; sent_us?: number }
+      outputs?: Array<{ name: string; datatype: V2Datatype; shape: number[]; parameters?: { binary_data_size?: number }; data?: unknown }>
+    }
+    const outputs: TensorMap = {}
+    let offset = headerLength
+    for (const o of json.outputs ?? []) {
+      const size = o.parameters?.binary_data_size
+      const data = size === undefined ? fromJson(o.datatype, o.data) : fromRaw(o.datatype, answer.body.subarray(offset, offset + size))
+      if (size !== undefined) offset += size
+      outputs[o.name] = { type: V2_TO_ORT[o.datatype] as Tensor['type'], dims: o.shape, data: data as Tensor['data'] }
+    }
+    const p = json.parameters ?? {}
+    return {
+      outputs,
+      ...(p.queue_us !== undefined ? { serverTimings: { queueUs: p.queue_us, computeUs: p.compute_us ?? 0 } } : {}),
+      ...(p.received_us !== undefined && p.sent_us !== undefined ? { serverReceivedUs: p.received_us, serverSentUs: p.sent_us } : {}),
+      ...(p.preprocess_us !== undefined ? { preprocessUs: p.preprocess_us } : {}),
       ...(answer.queuedUs > 0 ? { clientQueueUs: answer.queuedUs } : {}),
     }
   }

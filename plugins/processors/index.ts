@@ -1,0 +1,119 @@
+import type { z } from 'zod'
+import { definePlugin, zodIssuesToMessage, type DataItem, type Plugin, type Processor, type ProcessorModel, type Tensor, type TensorMap } from '../../core/plugin-api.ts'
+import { imageOptionsSchema, imagePreprocess } from './image.ts'
+import { topKOptionsSchema, topKPostprocess } from './post.ts'
+import { stackTokens, textOptionsSchema, textPreprocess } from './text.ts'
+import { videoOptionsSchema, videoPreprocess } from './video.ts'
+import { syntheticImages, syntheticSentences, syntheticVideos } from './data-sets.ts'
+
+export { imagePreprocess, framePreprocess, normalise, IMAGENET_MEAN, IMAGENET_STD, type ImageOptions, type RgbFrame } from './image.ts'
+export { textPreprocess, stackTokens, type TextOptions, type TokenizedText } from './text.ts'
+export { videoPreprocess, requireFfmpeg, type VideoOptions } from './video.ts'
+export { softmax, topK, topKPostprocess, readLabels, type Prediction, type TopKOptions } from './post.ts'
+
+/**
+ * Request data and the stages around inference: image (sharp), video (ffmpeg), text (WordPiece)
+ * pre-processing, top-k post-processing, and built-in data sets (synthetic images, sentences,
+ * videos). The server backend runs the same pre-processors on its side (placement: 'server').
+ */
+export function processors(): Plugin {
+  return definePlugin({
+    name: 'inferbench:processors',
+    processors: { image: imageProcessor, video: videoProcessor, text: textProcessor, topK: topKProcessor },
+    dataSets: { images: syntheticImages, sentences: syntheticSentences, videos: syntheticVideos },
+    axes: { placement: "where a pipeline's pre-processing runs: 'client' (default) or 'server' (the server receives the raw bytes)" },
+  })
+}
+
+const imageProcessor: Processor = {
+  stage: 'pre',
+  reads: 'bytes',
+  check: (options) => checkOptions(imageOptionsSchema, options),
+  create(options, model) {
+    const one = imagePreprocess(options)
+    const input = inputName(options, model)
+    const size = imageOptionsSchema.parse(options).size
+    const nhwc = imageOptionsSchema.parse(options).layout === 'NHWC'
+    return async (items) => {
+      const rows = await Promise.all(items.map((item) => one(bytesOf(item)).catch((error: Error) => { throw itemError(item, error) })))
+      return { [input]: stack(rows, nhwc ? [items.length, size, size, 3] : [items.length, 3, size, size]) }
+    }
+  },
+}
+
+const videoProcessor: Processor = {
+  stage: 'pre',
+  reads: 'bytes',
+  check: (options) => checkOptions(videoOptionsSchema, options),
+  create(options, model) {
+    const one = videoPreprocess(options)
+    const s = videoOptionsSchema.parse(options)
+    const input = inputName(options, model)
+    return async (items) => {
+      const rows = await Promise.all(items.map((item) => one(bytesOf(item)).catch((error: Error) => { throw itemError(item, error) })))
+      // Frames are rows of the image model's batch: a clip of `frames` frames per item.
+      return { [input]: stack(rows, s.layout === 'NHWC' ? [items.length * s.frames, s.size, s.size, 3] : [items.length * s.frames, 3, s.size, s.size]) }
+    }
+  },
+}
+
+const textProcessor: Processor = {
+  stage: 'pre',
+  reads: 'text',
+  check: (options) => checkOptions(textOptionsSchema, options),
+  create(options, model) {
+    const tokenize = textPreprocess(options)
+    const seqLen = textOptionsSchema.parse(options).seqLen
+    if (!model.inputs.includes('input_ids')) throw new Error(`the text processor feeds input_ids (with attention_mask, token_type_ids), and the model's inputs are ${model.inputs.join(', ')}`)
+    return (items) => {
+      const all = stackTokens(items.map((item) => {
+        if (item.text === undefined) throw itemError(item, new Error('is not a text'))
+        return tokenize(item.text)
+      }), seqLen)
+      return Object.fromEntries(Object.entries(all).filter(([name]) => model.inputs.includes(name)))
+    }
+  },
+}
+
+const topKProcessor: Processor = {
+  stage: 'post',
+  check: (options) => checkOptions(topKOptionsSchema, options),
+  create(options, model) {
+    const predict = topKPostprocess(options)
+    const output = (options.output as string | undefined) ?? model.outputs[0]
+    if (!output || !model.outputs.includes(output)) throw new Error(`topK: the model has no output '${output}'; outputs: ${model.outputs.join(', ')}`)
+    return (outputs: TensorMap) => {
+      const logits = outputs[output]
+      if (!logits) throw new Error(`topK: the answer has no output '${output}'`)
+      return predict(logits)
+    }
+  },
+}
+
+function checkOptions(schema: z.ZodType, options: Record<string, unknown>): void {
+  const parsed = schema.safeParse(options)
+  if (!parsed.success) throw new Error(zodIssuesToMessage(parsed.error))
+}
+
+function inputName(options: Record<string, unknown>, model: ProcessorModel): string {
+  const input = (options.input as string | undefined) ?? model.inputs[0]
+  if (!input || !model.inputs.includes(input)) throw new Error(`the model has no input '${input}'; inputs: ${model.inputs.join(', ')}`)
+  return input
+}
+
+function bytesOf(item: DataItem): Uint8Array {
+  if (item.bytes) return item.bytes
+  if (item.text !== undefined) return Buffer.from(item.text)
+  throw itemError(item, new Error('has no bytes'))
+}
+
+function itemError(item: DataItem, error: Error): Error {
+  return new Error(`${item.source}: ${error.message}`, { cause: error })
+}
+
+function stack(rows: Float32Array[], dims: number[]): Tensor {
+  const size = rows[0]?.length ?? 0
+  const data = new Float32Array(rows.length * size)
+  rows.forEach((r, i) => data.set(r, i * size))
+  return { type: 'float32', dims, data }
+}

@@ -1,0 +1,144 @@
+import { describeBad, loadUserDataSet, readDataRegistry, type LoadedDataSet } from '../core/data/user-data-sets.ts'
+import { InferbenchError } from '../core/errors.ts'
+import { placementOf, type ResolvedPipeline } from '../core/pipeline.ts'
+import type { Backend, DataItem, InferAnswer, PostprocessFn, PreprocessFn, RunAnswer, Tensor, TensorMap } from '../core/plugin.ts'
+import type { ServingJob } from '../core/plan.ts'
+import type { JobContext } from './job-context.ts'
+
+/** Monotonic µs, the clock a server on this machine stamps its answers with (process.hrtime). */
+const nowUs = (): number => Number(process.hrtime.bigint() / 1000n)
+
+/**
+ * Puts a bench's pipeline around its backend: each request takes the next `batch` items of the
+ * data set (round robin), pre-processes them (here, or on the server with placement 'server'),
+ * runs the model through `backend.run` and post-processes the outputs. Every stage boundary is
+ * timestamped, so each answer carries its breakdown (`stages`, µs): preprocess, request, queue,
+ * inference, server, response, postprocess.
+ */
+export async function withPipeline(job: ServingJob & { pipeline: ResolvedPipeline }, backend: Backend, ctx: JobContext): Promise<Backend> {
+  const spec = job.pipeline
+  const where = `pipeline of ${job.fullName}`
+  const { run, io } = backend
+  if (!run || !io) {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: backend '${job.backend}' takes no request data (it only sends synthesised inputs); use onnxruntime, server (http) or kserve/triton over http`)
+  }
+  const placement = placementOf(job.params, where)
+  const loaded = await loadItems(spec.data, ctx)
+  const pre = spec.pre ? await createStage(ctx, spec.pre, 'pre', io) as PreprocessFn : undefined
+  const post = spec.post ? await createStage(ctx, spec.post, 'post', io) as PostprocessFn : undefined
+  const items = await screen(loaded, pre, spec)
+  const prepare = placement === 'server' ? rawTensor : pre ?? stackItemTensors
+  let cursor = 0
+  const next = () => Array.from({ length: job.batch }, () => items[cursor++ % items.length]!)
+  return {
+    ...backend,
+    async infer(): Promise<InferAnswer> {
+      const t0 = nowUs()
+      const inputs = await prepare(next())
+      const t1 = nowUs()
+      const answer = await run(inputs)
+      const t2 = nowUs()
+      if (post) post(answer.outputs)
+      const t3 = nowUs()
+      return { ...(answer.serverTimings ? { serverTimings: answer.serverTimings } : {}), stages: stagesOf(t0, t1, t2, t3, answer, placement) }
+    },
+    info: {
+      ...backend.info,
+      pipeline: {
+        data: spec.data, items: items.length, placement, ...(spec.pre ? { pre: spec.pre } : {}), ...(spec.post ? { post: spec.post } : {}),
+        ...(loaded.bad.length ? { skipped: loaded.bad } : {}),
+      },
+    },
+  }
+}
+
+/**
+ * One request's stages from the client's four timestamps and what the answer says. A server on
+ * this machine stamps when it had the request and when it began to answer on the same monotonic
+ * clock, which splits the wire time into request and response; a remote one cannot, and its
+ * wire time stays one `network` stage.
+ */
+export function stagesOf(t0: number, t1: number, t2: number, t3: number, answer: RunAnswer, placement: 'client' | 'server'): Record<string, number> {
+  const stages: Record<string, number> = { preprocess: placement === 'server' ? answer.preprocessUs ?? 0 : t1 - t0 }
+  const queue = answer.serverTimings?.queueUs
+  const compute = answer.serverTimings?.computeUs
+  const received = answer.serverReceivedUs
+  const sent = answer.serverSentUs
+  if (received !== undefined && sent !== undefined && received >= t0 && sent <= t2 && sent >= received) {
+    // Server placement: the client only packed the raw bytes; that counts with sending them.
+    stages.request = received - (placement === 'server' ? t0 : t1)
+    stages.queue = queue ?? 0
+    stages.inference = compute ?? 0
+    stages.server = Math.max(0, sent - received - stages.queue - stages.inference - (placement === 'server' ? stages.preprocess! : 0))
+    stages.response = t2 - sent
+  } else if (compute !== undefined) {
+    stages.queue = queue ?? 0
+    stages.inference = compute
+    stages.network = Math.max(0, t2 - t1 - stages.queue - compute - (placement === 'server' ? stages.preprocess! : 0))
+  } else {
+    stages.inference = t2 - t1
+  }
+  stages.postprocess = t3 - t2
+  return stages
+}
+
+async function loadItems(name: string, ctx: JobContext): Promise<LoadedDataSet> {
+  if (ctx.registry.names('dataSets').includes(name)) return { items: await ctx.registry.dataSet(name)({ cacheDir: ctx.config.cacheDir }), bad: [] }
+  const set = readDataRegistry(ctx.config.root)[name]
+  if (!set) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `pipeline: no data set '${name}' (add one with inferbench data add <folder|file.jsonl> --name ${name})`)
+  return loadUserDataSet(set)
+}
+
+async function createStage(ctx: JobContext, spec: { type: string; options: Record<string, unknown> }, stage: 'pre' | 'post', io: { inputs: string[]; outputs: string[] }) {
+  try {
+    return await ctx.registry.processor(spec.type).create(spec.options, io)
+  } catch (error) {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `pipeline: ${stage}: ${spec.type}: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+/**
+ * Every item through the pre-processing once, before any timing: an unreadable one is named
+ * with its path, and fails the job (onBadItem 'fail') or is left out of the rotation ('skip').
+ */
+async function screen(loaded: LoadedDataSet, pre: PreprocessFn | undefined, spec: ResolvedPipeline): Promise<DataItem[]> {
+  const good: DataItem[] = []
+  for (const item of loaded.items) {
+    try {
+      await (pre ? pre([item]) : stackItemTensors([item]))
+      good.push(item)
+    } catch (error) {
+      loaded.bad.push({ source: item.source, reason: (error as Error).message.replace(`${item.source}: `, '') })
+    }
+  }
+  if (loaded.bad.length && spec.onBadItem === 'fail') {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `pipeline: data set '${spec.data}': ${describeBad(loaded.bad)} (set onBadItem: 'skip' to run without them)`)
+  }
+  if (good.length === 0) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `pipeline: data set '${spec.data}' has no usable item`)
+  return good
+}
+
+/** Items sent as they are, one BYTES element each: the server pre-processes them. */
+function rawTensor(items: DataItem[]): TensorMap {
+  return { raw: { type: 'bytes', dims: [items.length], data: items.map((i) => i.bytes ?? Buffer.from(i.text ?? '')) } }
+}
+
+/** Items that carry their own tensors (a JSONL of tensors), stacked along a new batch axis. */
+function stackItemTensors(items: DataItem[]): TensorMap {
+  const first = items[0]?.tensors
+  if (!first) throw new Error(`${items[0]?.source ?? 'item'}: has no tensors, and the pipeline has no pre-processing to make them (set pre: processor('image' | 'text' | 'video'))`)
+  return Object.fromEntries(Object.entries(first).map(([name, t]) => {
+    const parts = items.map((item) => {
+      const own = item.tensors?.[name]
+      if (!own || own.type !== t.type || own.dims.join() !== t.dims.join()) throw new Error(`${item.source}: tensor '${name}' differs in type or dims from the first item's`)
+      return own.data as Exclude<Tensor['data'], Uint8Array[]>
+    })
+    const data = new (parts[0]!.constructor as new (n: number) => Exclude<Tensor['data'], Uint8Array[]>)(parts.reduce((n, p) => n + p.length, 0))
+    let offset = 0
+    for (const p of parts) {
+      (data as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(p, offset)
+      offset += p.length
+    }
+    return [name, { type: t.type, dims: [items.length, ...t.dims], data } satisfies Tensor]
+  }))
+}
