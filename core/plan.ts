@@ -171,6 +171,7 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
         throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: network: ${(error as Error).message.replace(/^unknown network/, 'no network')}`, { cause: error })
       }
     }
+    const jobWorkload = scenarioWorkload(workload, batch, where)
     if (params.placement !== undefined && !pipeline) {
       throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: placement: says where a pipeline's pre-processing runs, and this bench has no pipeline`)
     }
@@ -191,10 +192,24 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
     }
     return {
       ...base, kind: 'serving', id: benchOptions.id ?? idOf(fullParams), params: fullParams, fullName: `${titleOf(fullParams)} ${workload.label}`,
-      ...(model ? { model } : {}), backend, batch, workload, workloadRef, warmup, slo, ...(probes ? { probes } : {}), ...(sharing ? { sharing } : {}), ...(pipeline ? { pipeline } : {}), ...(bench.check ? { check: bench.check } : {}),
-      estimateMs: estimateServingMs(workload, warmup),
+      ...(model ? { model } : {}), backend, batch, workload: jobWorkload, workloadRef, warmup, slo, ...(probes ? { probes } : {}), ...(sharing ? { sharing } : {}), ...(pipeline ? { pipeline } : {}), ...(bench.check ? { check: bench.check } : {}),
+      estimateMs: estimateServingMs(jobWorkload, warmup),
     } satisfies ServingJob
   })
+}
+
+/**
+ * An MLPerf scenario fixes the samples per query: SingleStream and Server send one, MultiStream
+ * `samplesPerQuery` (the bench's batch), Offline its samples as requests of `batch` each.
+ */
+function scenarioWorkload(plan: WorkloadPlan, batch: number, where: string): WorkloadPlan {
+  const scenario = plan.scenario
+  if (!scenario) return plan
+  if (scenario.name === 'Offline') return { ...plan, kind: 'closed', requests: Math.ceil(scenario.samplesPerQuery / batch) } as WorkloadPlan
+  if (batch !== scenario.samplesPerQuery) {
+    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: workload: MLPerf ${scenario.name} sends ${scenario.samplesPerQuery} sample${scenario.samplesPerQuery === 1 ? '' : 's'} per query; set batch: ${scenario.samplesPerQuery}${scenario.name === 'Server' ? ' (the server may still batch queries dynamically)' : ''}, not ${batch}`)
+  }
+  return plan
 }
 
 /**

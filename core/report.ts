@@ -1,6 +1,7 @@
 import type { SerializedError } from './errors.ts'
 import type { Fingerprint } from './fingerprint.ts'
 import type { LatencySummary } from './stats/histogram.ts'
+import type { MlperfResult } from './stats/mlperf.ts'
 import type { SloVerdict } from './stats/slo.ts'
 import type { Stability } from './stats/stability.ts'
 import type { Validity } from './stats/validity.ts'
@@ -101,6 +102,8 @@ export interface Measurement {
    * agree unless the load generator held requests back (open loop) or clocks disagree.
    */
   stageSum?: { sumOfMeansMs: number; latencyMeanMs: number }
+  /** An MLPerf scenario's metric and LoadGen's verdict on the run (workload.singleStream/multiStream/server/offline). */
+  mlperf?: MlperfResult
   /** A sample of the request errors, when there were any. */
   firstError?: string
   /** Measurements taken: above 1 when an unstable one was taken again (measurement.stabilityRetries). */

@@ -94,6 +94,46 @@ export interface PeakSearch {
   seed: number
 }
 
+export interface SingleStreamOptions {
+  /** Default LoadGen's minimum, 600 s: shorter gives an estimate the report marks as such. */
+  duration?: Duration
+  queries?: number
+}
+
+export interface MultiStreamOptions extends SingleStreamOptions {
+  /** Samples per query (LoadGen: 8); the bench's batch must equal it. */
+  samplesPerQuery?: number
+}
+
+export interface ServerScenarioOptions {
+  /** Target queries per second. */
+  rate: number
+  /** The 99th-percentile latency bound (ResNet-50: '15ms', BERT: '130ms'). */
+  latencyBound: Duration
+  duration?: Duration
+  seed?: number
+  maxOutstanding?: number
+}
+
+export interface OfflineOptions {
+  /** Samples in the one query; default LoadGen's 24,576. Sent as requests of `batch` samples. */
+  samples?: number
+  /** Requests in flight at once. Default 8. */
+  concurrency?: number
+}
+
+/** An MLPerf LoadGen scenario a plan follows: its metric and rules (plugins/workloads/mlperf.ts cites them). */
+export interface MlperfScenario {
+  name: 'SingleStream' | 'MultiStream' | 'Server' | 'Offline'
+  /** The percentile the metric or the bound is about (0.9, 0.99). */
+  percentile: number
+  samplesPerQuery: number
+  minDurationMs: number
+  minQueries?: number
+  minSamples?: number
+  latencyBoundMs?: number
+}
+
 export interface PoissonWorkloadOptions extends OpenWorkloadOptions {
   /** Seed of the arrival schedule; the same seed gives the same schedule. Default 1. */
   seed?: number
@@ -129,6 +169,14 @@ export const workload = {
   trace: (options: TraceWorkloadOptions): WorkloadRef => ref('trace', { ...options, file: fromBenchFile(options.file) }),
   /** Poisson rates rising in steps, each measured and reported on its own: a throughput-vs-rate curve. */
   ramp: (options: RampWorkloadOptions): WorkloadRef => ref('ramp', options),
+  /** MLPerf SingleStream: one sample per query, back to back; metric the 90th percentile, LoadGen's early-stopping estimate beside it. */
+  singleStream: (options: SingleStreamOptions = {}): WorkloadRef => ref('singleStream', options),
+  /** MLPerf MultiStream: `samplesPerQuery` (8) samples per query, back to back; metric the 99th-percentile query latency. */
+  multiStream: (options: MultiStreamOptions = {}): WorkloadRef => ref('multiStream', options),
+  /** MLPerf Server: Poisson queries at `rate`; valid when the 99th percentile is within `latencyBound` and early stopping passes. */
+  server: (options: ServerScenarioOptions): WorkloadRef => ref('server', options),
+  /** MLPerf Offline: all `samples` at once, the system batching freely; metric samples per second. */
+  offline: (options: OfflineOptions = {}): WorkloadRef => ref('offline', options),
   /** A workload from a plugin, by name. */
   use: (type: string, options: Record<string, unknown> = {}): WorkloadRef => ref(type, options),
 }
@@ -145,6 +193,7 @@ export interface ClosedWorkloadPlan {
   concurrency: number
   durationMs?: number
   requests?: number
+  scenario?: MlperfScenario
 }
 
 export interface OpenWorkloadPlan {
@@ -158,6 +207,7 @@ export interface OpenWorkloadPlan {
   search?: PeakSearch
   /** A ramp: the runner measures each of these rates in turn (runners/ramp.ts). */
   ramp?: { rates: number[]; stepMs: number; seed: number }
+  scenario?: MlperfScenario
 }
 
 export function isWorkloadRef(value: unknown): value is WorkloadRef {

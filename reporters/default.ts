@@ -1,5 +1,6 @@
 import c from 'picocolors'
 import { formatMs } from '../core/duration.ts'
+import type { MlperfResult } from '../core/stats/mlperf.ts'
 import type { Job } from '../core/plan.ts'
 import type { Reporter, ReporterOptions } from '../core/plugin.ts'
 import type { JobProgress, JobReport, Measurement, RunReport } from '../core/report.ts'
@@ -95,6 +96,7 @@ function detailLines(r: JobReport): string[] {
     else if (attempts) lines.push(c.dim(`stable on measurement ${r.attempts}: the first was unstable`))
     // Thin-tail notes apply to most short runs; they stay in the JSON report rather than on every line.
     for (const w of r.validity.warnings) if (!w.code.startsWith('thin-tail')) lines.push(c.yellow(`note: ${w.message}; ${w.fix}`))
+    if (r.mlperf) lines.push(...mlperfLines(r.mlperf))
     const skipped = (r.backendInfo?.pipeline as { skipped?: Array<{ source: string; reason: string }> } | undefined)?.skipped
     if (skipped?.length) lines.push(c.yellow(`skipped ${skipped.length} bad data item${skipped.length === 1 ? '' : 's'} (onBadItem: 'skip'), e.g. ${skipped[0]!.source}: ${skipped[0]!.reason}`))
     if (r.stages && r.stageSum) {
@@ -225,4 +227,14 @@ function fitLine(name: string, status: string, columns: number): string {
   const room = Math.max(10, columns - 1 - status.length)
   const shown = name.length > room ? `${name.slice(0, room - 1)}…` : name
   return `${c.yellow(shown.slice(0, 2))}${shown.slice(2)}${c.dim(status)}`
+}
+
+/** LoadGen's summary in two lines: the metric and its verdict, then the rules the run did not meet. */
+function mlperfLines(m: MlperfResult): string[] {
+  const value = m.metric.unit === 'ms' ? `${fmtMs(m.metric.value)} ms` : `${m.metric.value.toFixed(1)} ${m.metric.unit}`
+  const bound = m.latencyBound ? `; p99 ${fmtMs(m.latencyBound.percentileMs)} ms ${m.latencyBound.met ? '≤' : '>'} bound ${fmtMs(m.latencyBound.boundMs)} ms` : ''
+  const lines = [`MLPerf ${m.scenario}: ${m.metric.name} ${value}${bound}${m.earlyStopping ? `; early stopping: ${m.earlyStopping.detail}` : ''}`]
+  const unmet = m.minimums.filter((r) => !r.met).map((r) => `${r.rule} ${r.actual.toLocaleString('en-US', { maximumFractionDigits: 1 })} < ${r.required.toLocaleString('en-US')}`)
+  lines.push(m.valid ? 'LoadGen rules met: a valid result' : `not a valid MLPerf result${unmet.length ? ` (below LoadGen's minimums: ${unmet.join(', ')}): a performance estimate` : ''}`)
+  return lines.map((l, i) => (i === 0 ? c.dim(l) : m.valid ? c.dim(l) : c.yellow(l)))
 }

@@ -8,6 +8,7 @@ import type { JobProgress, Measurement } from '../core/report.ts'
 import { encodeHistogram, summarizeHistogram } from '../core/stats/histogram.ts'
 import { assessStability } from '../core/stats/stability.ts'
 import { assessValidity } from '../core/stats/validity.ts'
+import { judgeScenario } from '../core/stats/mlperf.ts'
 import type { JobContext } from './job-context.ts'
 
 export type Phase = JobProgress['phase']
@@ -128,6 +129,7 @@ export async function measure(
     ...serverTimings(recorder, statsBefore, statsAfter),
     ...(recorder.clientQueuedAnswers > 0 ? { clientQueue: { meanMs: recorder.clientQueueUs / recorder.ok / 1000, queuedAnswers: recorder.clientQueuedAnswers } } : {}),
     ...stageSummaries(recorder),
+    ...(plan.scenario ? { mlperf: judgeScenario(plan.scenario, recorder.histogram, { durationMs, batch: job.batch }) } : {}),
     ...(recorder.firstError !== undefined ? { firstError: recorder.firstError } : {}),
   }
 }

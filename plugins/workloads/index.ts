@@ -6,6 +6,7 @@ import {
 import { burst } from './burst.ts'
 import { findPeak } from './find-peak.ts'
 import { parseOptions } from './parse-options.ts'
+import { multiStream, offline, server, singleStream } from './mlperf.ts'
 import { ramp } from './ramp.ts'
 import { trace } from './trace.ts'
 
@@ -53,7 +54,7 @@ const poisson: WorkloadFactory = (options) => {
   }
 }
 
-/** The built-in workloads: closed loop; constant-rate, Poisson, burst and trace-replay open loops; the peak search. */
+/** The built-in workloads: closed loop; constant-rate, Poisson, burst, ramp and trace-replay open loops; the peak search; the MLPerf scenarios. */
 export function workloads(): Plugin {
-  return definePlugin({ name: 'inferbench:workloads', workloads: { closed, constant, poisson, burst, trace, ramp, findPeak } })
+  return definePlugin({ name: 'inferbench:workloads', workloads: { closed, constant, poisson, burst, trace, ramp, findPeak, singleStream, multiStream, server, offline } })
 }
