@@ -142,23 +142,34 @@ function byLoad(jobs: readonly MeasuredJob[], swept: string[]): Omit<Chart, 'id'
   }
 }
 
+/** Pipeline stages in the order a request passes them, then the server split of plain jobs. */
+const STAGE_ORDER = ['preprocess', 'request', 'queue', 'inference', 'server', 'response', 'network', 'postprocess']
+const SPLIT_ORDER = ['queue (server)', 'compute (server)', 'client + network']
+
 function stages(jobs: readonly MeasuredJob[], swept: string[]): Omit<Chart, 'id'> | undefined {
-  const timed = jobs.filter((j) => j.serverTimings && (j.serverTimings.queueMs !== undefined || j.serverTimings.computeMs !== undefined))
+  const timed = jobs.filter((j) => j.stages || (j.serverTimings && (j.serverTimings.queueMs !== undefined || j.serverTimings.computeMs !== undefined)))
   if (timed.length === 0) return undefined
-  const order = ['queue (server)', 'compute (server)', 'client + network']
   const rows = timed.flatMap((j) => {
+    const series = seriesLabel(j, [], swept)
+    if (j.stages) {
+      // A pipeline's own per-request stages (jobs[].stages), as in the paper's Fig. 14.
+      return Object.entries(j.stages).map(([stage, s]) => ({ series, stage, ms: s.mean, order: STAGE_ORDER.indexOf(stage) }))
+    }
     const queue = j.serverTimings!.queueMs ?? 0
     const compute = j.serverTimings!.computeMs ?? 0
-    const series = seriesLabel(j, [], swept)
     return [
-      { series, stage: order[0], ms: queue, order: 0 },
-      { series, stage: order[1], ms: compute, order: 1 },
-      { series, stage: order[2], ms: Math.max(0, j.latency.mean - queue - compute), order: 2 },
+      { series, stage: SPLIT_ORDER[0], ms: queue, order: 10 },
+      { series, stage: SPLIT_ORDER[1], ms: compute, order: 11 },
+      { series, stage: SPLIT_ORDER[2], ms: Math.max(0, j.latency.mean - queue - compute), order: 12 },
     ]
   })
+  const order = [...STAGE_ORDER, ...SPLIT_ORDER].filter((stage) => rows.some((r) => r.stage === stage))
+  const piped = timed.some((j) => j.stages)
   return {
     title: 'Where the time goes (mean per request)',
-    note: 'Queue and compute as the server reported them; the rest of the mean latency is the client and the network.',
+    note: piped
+      ? 'Each stage of the pipeline, timed per request: pre-processing, sending the request, the server\'s queue, inference and its own overhead, the answer\'s way back, post-processing.'
+      : 'Queue and compute as the server reported them; the rest of the mean latency is the client and the network.',
     spec: {
       $schema: SCHEMA, config: CONFIG, width: WIDTH, height: { step: 22 }, data: { values: rows }, mark: 'bar',
       encoding: {

@@ -9,10 +9,12 @@ function bert(name: string, layers: number, hidden: number, heads: number) {
   return defineGenerator({
     name,
     version: 1,
-    description: `${name} (L=${layers}, H=${hidden}, A=${heads}), inputs input_ids, attention_mask, token_type_ids [batch, seqLen]`,
+    description: `${name} (L=${layers}, H=${hidden}, A=${heads}), inputs input_ids, attention_mask, token_type_ids [batch, seqLen]; classes: n adds a classifier (logits [batch, n])`,
     schema: z.strictObject({
       seqLen: z.number().int().min(1).max(512).default(128),
       vocab: z.number().int().min(2).max(1_000_000).default(30522),
+      /** A sequence-classification head on the pooled output (BertForSequenceClassification): a 'logits' [batch, classes] output. */
+      classes: z.number().int().min(1).max(100_000).optional(),
     }),
     build(g, p) {
       const dims = ['batch', p.seqLen]
@@ -31,6 +33,10 @@ function bert(name: string, layers: number, hidden: number, heads: number) {
       g.node('Identity', [pooled], {}, ['pooler_output'])
       g.output('last_hidden_state', DType.FLOAT, ['batch', p.seqLen, hidden])
       g.output('pooler_output', DType.FLOAT, ['batch', hidden])
+      if (p.classes !== undefined) {
+        g.node('Identity', [linear(g, pooled, hidden, p.classes, 'classifier')], {}, ['logits'])
+        g.output('logits', DType.FLOAT, ['batch', p.classes])
+      }
     },
   })
 }
