@@ -1,5 +1,6 @@
 import { InferbenchError } from './errors.ts'
 import { describeValue } from './describe-value.ts'
+import { fromBenchFile } from './workload.ts'
 import { readDataRegistry } from './data/user-data-sets.ts'
 import type { PluginRegistry, ProcessorSpec } from './plugin.ts'
 
@@ -21,9 +22,13 @@ export interface PipelineSpec {
 
 export type ResolvedPipeline = Required<Pick<PipelineSpec, 'data' | 'onBadItem'>> & Pick<PipelineSpec, 'pre' | 'post'>
 
-/** A processor by name with its options, for a bench's `pipeline`. */
+/**
+ * A processor by name with its options, for a bench's `pipeline`. An option that is a path
+ * starting with ./ or ../ (a label file, a vocabulary) is taken from the bench file's folder, as
+ * model.file() takes its path.
+ */
 export function processor(type: string, options: Record<string, unknown> = {}): ProcessorSpec {
-  return { type, options: { ...options } }
+  return { type, options: Object.fromEntries(Object.entries(options).map(([k, v]) => [k, typeof v === 'string' && /^\.\.?\//.test(v) ? fromBenchFile(v) : v])) }
 }
 
 const KEYS = ['data', 'pre', 'post', 'onBadItem']

@@ -26,7 +26,7 @@ export async function withPipeline(job: ServingJob & { pipeline: ResolvedPipelin
   const loaded = await loadItems(spec.data, ctx)
   const pre = spec.pre ? await createStage(ctx, spec.pre, 'pre', io) as PreprocessFn : undefined
   const post = spec.post ? await createStage(ctx, spec.post, 'post', io) as PostprocessFn : undefined
-  const items = await screen(loaded, pre, spec)
+  const items = await screen(loaded, pre, spec, screenedIn(ctx, `${spec.data}\0${JSON.stringify(spec.pre ?? null)}\0${io.inputs.join()}`))
   const prepare = placement === 'server' ? rawTensor : pre ?? stackItemTensors
   let cursor = 0
   const next = () => Array.from({ length: job.batch }, () => items[cursor++ % items.length]!)
@@ -97,19 +97,37 @@ async function createStage(ctx: JobContext, spec: { type: string; options: Recor
   }
 }
 
+/** Items already screened in this run, by data set and pre-processing: a sweep screens once. */
+const screenings = new WeakMap<object, Map<string, Map<string, string | undefined>>>()
+
+function screenedIn(ctx: JobContext, key: string): Map<string, string | undefined> {
+  let run = screenings.get(ctx.config)
+  if (!run) screenings.set(ctx.config, run = new Map())
+  let verdicts = run.get(key)
+  if (!verdicts) run.set(key, verdicts = new Map())
+  return verdicts
+}
+
 /**
  * Every item through the pre-processing once, before any timing: an unreadable one is named
  * with its path, and fails the job (onBadItem 'fail') or is left out of the rotation ('skip').
+ * `verdicts` (source → why it is bad, or undefined when good) carries what earlier jobs of the
+ * run found, so a sweep over batch sizes and networks does not decode every image again.
  */
-async function screen(loaded: LoadedDataSet, pre: PreprocessFn | undefined, spec: ResolvedPipeline): Promise<DataItem[]> {
+async function screen(loaded: LoadedDataSet, pre: PreprocessFn | undefined, spec: ResolvedPipeline, verdicts: Map<string, string | undefined>): Promise<DataItem[]> {
   const good: DataItem[] = []
   for (const item of loaded.items) {
-    try {
-      await (pre ? pre([item]) : stackItemTensors([item]))
-      good.push(item)
-    } catch (error) {
-      loaded.bad.push({ source: item.source, reason: (error as Error).message.replace(`${item.source}: `, '') })
+    if (!verdicts.has(item.source)) {
+      try {
+        await (pre ? pre([item]) : stackItemTensors([item]))
+        verdicts.set(item.source, undefined)
+      } catch (error) {
+        verdicts.set(item.source, (error as Error).message.replace(`${item.source}: `, ''))
+      }
     }
+    const reason = verdicts.get(item.source)
+    if (reason === undefined) good.push(item)
+    else loaded.bad.push({ source: item.source, reason })
   }
   if (loaded.bad.length && spec.onBadItem === 'fail') {
     throw new InferbenchError('INFERBENCH_BENCH_INVALID', `pipeline: data set '${spec.data}': ${describeBad(loaded.bad)} (set onBadItem: 'skip' to run without them)`)

@@ -34,10 +34,43 @@ export async function startLinkProxy(target: { host: string; port: number }, pro
   }
 }
 
-/** One direction of the link: delay, jitter (order kept), bandwidth, retransmissions. */
+/**
+ * One direction of the link: delay, jitter (order kept), bandwidth, retransmissions. Chunks wait
+ * in one FIFO drained by one timer: a timer per chunk let a chunk due within the next millisecond
+ * (sent on the next event-loop turn) overtake an earlier one whose timer had not fired yet, and
+ * the reordered bytes broke the HTTP stream (seen as a stalled connection over lte).
+ */
 function pipeThroughLink(from: Socket, to: Socket, delayMs: number, jitterMs: number, bps: number, loss: number, rng: Rng): void {
   let linkFreeAt = 0 // when the link has finished serialising what it was given
   let lastDelivery = 0 // deliveries never overtake each other
+  const queue: Array<{ at: number; chunk: Buffer }> = []
+  let head = 0
+  let scheduled = false
+  let ended = false
+  const drain = () => {
+    scheduled = false
+    const now = performance.now()
+    // Node's timers wait at least 1 ms: what is due within it goes now, or a sub-millisecond
+    // link (a LAN) would add a millisecond each way.
+    while (head < queue.length && queue[head]!.at - now < 1) {
+      const { chunk } = queue[head++]!
+      if (!to.destroyed) to.write(chunk)
+    }
+    if (head === queue.length) {
+      queue.length = 0
+      head = 0
+      if (ended && !to.destroyed) to.end()
+      return
+    }
+    schedule()
+  }
+  const schedule = () => {
+    if (scheduled || head === queue.length) return
+    scheduled = true
+    const wait = queue[head]!.at - performance.now()
+    if (wait < 1) setImmediate(drain)
+    else setTimeout(drain, wait)
+  }
   from.on('data', (chunk: Buffer) => {
     const now = performance.now()
     const sendEnd = Math.max(now, linkFreeAt) + (chunk.length * 8 * 1000) / bps
@@ -46,16 +79,13 @@ function pipeThroughLink(from: Socket, to: Socket, delayMs: number, jitterMs: nu
     const retransmit = loss > 0 && rng() < loss ? 2 * delayMs : 0
     const at = Math.max(sendEnd + Math.max(0, delayMs + jitter) + retransmit, lastDelivery)
     lastDelivery = at
-    const deliver = () => {
-      if (!to.destroyed) to.write(chunk)
-    }
-    // Node's timers wait at least 1 ms: a sub-millisecond link (a LAN) is served on the next turn
-    // of the event loop instead, or it would add a millisecond each way.
-    const wait = at - now
-    if (wait < 1) setImmediate(deliver)
-    else setTimeout(deliver, wait)
+    queue.push({ at, chunk })
+    schedule()
   })
-  from.on('end', () => setTimeout(() => to.end(), Math.max(0, lastDelivery - performance.now())))
+  from.on('end', () => {
+    ended = true
+    if (head === queue.length && !scheduled && !to.destroyed) to.end()
+  })
 }
 
 /** A standard normal draw (Box–Muller). */

@@ -201,3 +201,53 @@ describe('inferbench serve as a process', () => {
     expect(await exited).toBe(0)
   })
 })
+
+describe('raw requests: one BYTES input, pre-processed by the server (--preprocess)', () => {
+  let raw: RunningServer
+  beforeAll(async () => {
+    // A pre-processor of the test's own: each element is text "a,b,c,d", one row of the model's input.
+    raw = await serve({
+      models: [{ path: modelPath }], host: '127.0.0.1', httpPort: 0, instances: 1, maxBodyBytes: 1 << 20, version: 'test',
+      preprocess: async (model) => async (elements) => ({
+        [model.inputs[0]!]: { type: 'float32', dims: [elements.length, 4], data: Float32Array.from(elements.flatMap((e) => Buffer.from(e).toString().split(',').map(Number))) },
+      }),
+    })
+  })
+  afterAll(() => raw.stop())
+
+  const bytesRequest = (elements: string[], claimed?: number) => {
+    const payload = Buffer.concat(elements.map((e) => { const b = Buffer.from(e); const n = Buffer.alloc(4); n.writeUInt32LE(claimed ?? b.length); return Buffer.concat([n, b]) }))
+    const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'raw', datatype: 'BYTES', shape: [elements.length], parameters: { binary_data_size: payload.length } }], parameters: { binary_data_output: true } }))
+    return { body: Buffer.concat([header, payload]), headers: { 'inference-header-content-length': String(header.length) } }
+  }
+
+  it('decodes length-prefixed elements, runs the pre-processor, and times it on the server\'s clock', async () => {
+    const before = Number(process.hrtime.bigint() / 1000n)
+    const { body, headers } = bytesRequest(['0,0.5,1,0.25', '1,1,0,0'])
+    const answer = await post(raw, '/v2/models/mlp/infer', body, headers)
+    const after = Number(process.hrtime.bigint() / 1000n)
+    expect(answer.status, answer.body.toString()).toBe(200)
+    const length = Number(answer.headers['inference-header-content-length'])
+    const meta = JSON.parse(answer.body.subarray(0, length).toString())
+    const out = new Float32Array(answer.body.buffer.slice(answer.body.byteOffset + length, answer.body.byteOffset + answer.body.length))
+    const want = await expected(Float32Array.from([0, 0.5, 1, 0.25, 1, 1, 0, 0]), 2)
+    Array.from(out).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 5))
+    const p = meta.parameters
+    expect(p.preprocess_us).toBeGreaterThanOrEqual(0)
+    // The server stamps with the monotonic clock this process reads too.
+    expect(p.received_us).toBeGreaterThanOrEqual(before)
+    expect(p.sent_us).toBeGreaterThanOrEqual(p.received_us)
+    expect(p.sent_us).toBeLessThanOrEqual(after)
+  })
+
+  it('answers 400 for raw items the server cannot take, naming why', async () => {
+    const { body, headers } = bytesRequest(['1,2,3,4'])
+    const refused = await post(plain, '/v2/models/mlp/infer', body, headers)
+    expect(refused.status).toBe(400)
+    expect(refused.body.toString()).toMatch(/BYTES \(raw items\): this server pre-processes nothing; start it with --preprocess/)
+    const lying = bytesRequest(['1,2,3,4'], 400)
+    const bad = await post(raw, '/v2/models/mlp/infer', lying.body, lying.headers)
+    expect(bad.status).toBe(400)
+    expect(bad.body.toString()).toMatch(/BYTES element 0 claims 400 bytes/)
+  })
+})
