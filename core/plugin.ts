@@ -163,10 +163,11 @@ export interface Backend {
   /** One request with the prepared inputs. Resolves when the answer is complete; rejects on error. */
   infer(): Promise<InferAnswer | void>
   /**
-   * One request with these inputs, answering the outputs: what a pipeline (request data, pre-
-   * and post-processing) sends. Backends without it serve synthesised inputs only.
+   * One request with these inputs, answering the outputs (only those named in `outputs`, when
+   * given): what a pipeline (request data, pre- and post-processing) sends. Backends without it
+   * serve synthesised inputs only.
    */
-  run?(inputs: TensorMap): Promise<RunAnswer>
+  run?(inputs: TensorMap, outputs?: string[]): Promise<RunAnswer>
   /** The model's input and output names, for a pipeline's processors; set by backends with `run`. */
   io?: ProcessorModel
   /** Processes the backend started (a server), for probes that sample per process. */
@@ -268,6 +269,8 @@ export type Processor =
     stage: 'post'
     check(options: Record<string, unknown>): void
     create(options: Record<string, unknown>, model: ProcessorModel): PostprocessFn | Promise<PostprocessFn>
+    /** The model outputs it reads: only these are asked for (a service answers labels, not every hidden state). Default: all. */
+    outputs?(options: Record<string, unknown>, model: ProcessorModel): string[]
   }
 
 // ---- model generators ----------------------------------------------------------------------

@@ -26,6 +26,7 @@ export async function withPipeline(job: ServingJob & { pipeline: ResolvedPipelin
   const loaded = await loadItems(spec.data, ctx)
   const pre = spec.pre ? await createStage(ctx, spec.pre, 'pre', io) as PreprocessFn : undefined
   const post = spec.post ? await createStage(ctx, spec.post, 'post', io) as PostprocessFn : undefined
+  const wanted = spec.post ? outputsRead(ctx, spec.post, io) : undefined
   const items = await screen(loaded, pre, spec, screenedIn(ctx, `${spec.data}\0${JSON.stringify(spec.pre ?? null)}\0${io.inputs.join()}`))
   const prepare = placement === 'server' ? rawTensor : pre ?? stackItemTensors
   let cursor = 0
@@ -36,7 +37,7 @@ export async function withPipeline(job: ServingJob & { pipeline: ResolvedPipelin
       const t0 = nowUs()
       const inputs = await prepare(next())
       const t1 = nowUs()
-      const answer = await run(inputs)
+      const answer = await run(inputs, wanted)
       const t2 = nowUs()
       if (post) post(answer.outputs)
       const t3 = nowUs()
@@ -106,6 +107,11 @@ function screenedIn(ctx: JobContext, key: string): Map<string, string | undefine
   let verdicts = run.get(key)
   if (!verdicts) run.set(key, verdicts = new Map())
   return verdicts
+}
+
+function outputsRead(ctx: JobContext, spec: { type: string; options: Record<string, unknown> }, io: { inputs: string[]; outputs: string[] }): string[] | undefined {
+  const processor = ctx.registry.processor(spec.type)
+  return processor.stage === 'post' ? processor.outputs?.(spec.options, io) : undefined
 }
 
 /**

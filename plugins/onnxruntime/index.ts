@@ -59,7 +59,7 @@ async function mainThreadBackend(ctx: BackendContext, model: ResolvedModel, opti
     const feeds = Object.fromEntries(synthesised.map((i) => [i.name, new ort.Tensor(i.type as ort.Tensor.Type, i.data, i.shape)]))
     return {
       infer: () => session.run(feeds).then(noAnswer),
-      run: async (inputs) => ({ outputs: fromOrtOutputs(await session.run(toOrtFeeds(inputs))) }),
+      run: async (inputs, outputs) => ({ outputs: fromOrtOutputs(await (outputs ? session.run(toOrtFeeds(inputs), outputs) : session.run(toOrtFeeds(inputs)))) }),
       io: { inputs: [...session.inputNames], outputs: [...session.outputNames] },
       close: () => session.release(),
       blocksCaller: true,
@@ -88,7 +88,7 @@ async function workerBackend(ctx: BackendContext, model: ResolvedModel, options:
   }
   return {
     infer: () => pool.run(),
-    run: (inputs) => pool.runWith(inputs),
+    run: (inputs, outputs) => pool.runWith(inputs, outputs),
     io: pool.io,
     close: () => pool.close(),
     versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },

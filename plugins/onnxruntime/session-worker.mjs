@@ -25,7 +25,8 @@ try {
         port.postMessage(String(error?.message ?? error))
         return
       }
-      session.run(own).then((outputs) => port.postMessage({
+      const ran = message.outputs ? session.run(own, message.outputs) : session.run(own)
+      ran.then((outputs) => port.postMessage({
         outputs: Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { type: t.type, dims: [...t.dims], data: t.data }])),
       }), (error) => port.postMessage(String(error?.message ?? error)))
       return

@@ -37,10 +37,10 @@ export class WorkerSessionPool {
   }
 
   /** A pipeline's request: its tensors go to the worker (copied: they are small beside a run) and the outputs come back. */
-  async runWith(inputs: TensorMap): Promise<RunAnswer> {
+  async runWith(inputs: TensorMap, outputs?: string[]): Promise<RunAnswer> {
     const worker = await this.queue.acquire()
     try {
-      const result = await exchange<{ outputs: TensorMap } | string>(worker, { op: 'run', inputs })
+      const result = await exchange<{ outputs: TensorMap } | string>(worker, { op: 'run', inputs, ...(outputs ? { outputs } : {}) })
       if (typeof result === 'string') throw new Error(result)
       return { outputs: result.outputs }
     } finally {

@@ -78,6 +78,7 @@ const textProcessor: Processor = {
 const topKProcessor: Processor = {
   stage: 'post',
   check: (options) => checkOptions(topKOptionsSchema, options),
+  outputs: (options, model) => [(options.output as string | undefined) ?? model.outputs[0]!],
   create(options, model) {
     const predict = topKPostprocess(options)
     const output = (options.output as string | undefined) ?? model.outputs[0]

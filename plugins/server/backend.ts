@@ -78,7 +78,7 @@ export function serverBackend(): Plugin {
       return {
         // Round-robin over the copies: each sees 1/copies of the load.
         infer: copies === 1 ? first.infer : () => clients[next++ % copies]!.infer(),
-        ...(first.run ? { run: copies === 1 ? first.run : (inputs) => clients[next++ % copies]!.run!(inputs) } : {}),
+        ...(first.run ? { run: copies === 1 ? first.run : (inputs, outputs) => clients[next++ % copies]!.run!(inputs, outputs) } : {}),
         ...(first.io ? { io: first.io } : {}),
         ...(first.statistics ? { statistics: () => summedStatistics(clients) } : {}),
         close: async () => {

@@ -55,7 +55,7 @@ export class KserveHttpClient {
    * A pipeline's request: these tensors (raw items as BYTES), binary both ways, answering the
    * outputs and what the server says of its timings and, from our own server, its clock.
    */
-  async run(inputs: TensorMap): Promise<RunAnswer> {
+  async run(inputs: TensorMap, wanted?: string[]): Promise<RunAnswer> {
     const parts = Object.entries(inputs).map(([name, t]) => {
       const datatype = t.type === 'bytes' ? 'BYTES' : ORT_TO_V2[t.type]
       if (!datatype) throw new Error(`input '${name}' of type ${t.type} has no v2 datatype`)
@@ -64,6 +64,7 @@ export class KserveHttpClient {
     })
     const header = Buffer.from(JSON.stringify({
       inputs: parts.map((p) => ({ name: p.name, datatype: p.datatype, shape: p.shape, parameters: { binary_data_size: p.raw.byteLength } })),
+      ...(wanted ? { outputs: wanted.map((name) => ({ name, parameters: { binary_data: true } })) } : {}),
       parameters: { binary_data_output: true },
     }))
     const body = Buffer.concat([header, ...parts.map((p) => p.raw)])

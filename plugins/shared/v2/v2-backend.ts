@@ -37,7 +37,7 @@ export async function createV2Backend(ctx: BackendContext, target: V2Target, ext
       const prepared = client.prepare(inputs, target.encoding)
       return {
         infer: () => client.infer(prepared),
-        run: (tensors) => client.run(tensors),
+        run: (tensors, outputs) => client.run(tensors, outputs),
         io: { inputs: (meta.body.inputs ?? []).map((i) => i.name), outputs: (meta.body.outputs ?? []).map((o) => o.name) },
         statistics: () => client.statistics(),
         close: async () => { await client.close(); await extra.close?.() },
