@@ -135,6 +135,12 @@ function checkOutputFiles(config: ResolvedConfig, registry: PluginRegistry): voi
       }
     }
   }
+  // One path for several file reporters: each would write it and the last would win (a JSON
+  // report overwritten by the HTML page).
+  const writers = config.reporters.filter((name) => name !== 'default')
+  if (typeof config.outputFile === 'string' && writers.length > 1) {
+    throw new InferbenchError('INFERBENCH_USAGE', `outputFile ${config.outputFile} is one path and reporters ${writers.join(' and ')} would each write it; give each its own: ${writers.map((w) => `--outputFile.${w}=<path>`).join(' ')}`)
+  }
   // The built-in console and JSON reporters write to stdout (JSON when given no file): both there
   // would interleave, and a JSON report mixed with the console table is no longer JSON.
   const onStdout = config.reporters.filter((name) => name === 'default' || (name === 'json' && outputFileOf(config, name) === undefined))

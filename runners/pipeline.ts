@@ -65,9 +65,10 @@ export function stagesOf(t0: number, t1: number, t2: number, t3: number, answer:
   const compute = answer.serverTimings?.computeUs
   const received = answer.serverReceivedUs
   const sent = answer.serverSentUs
-  if (received !== undefined && sent !== undefined && received >= t0 && sent <= t2 && sent >= received) {
-    // Server placement: the client only packed the raw bytes; that counts with sending them.
-    stages.request = received - (placement === 'server' ? t0 : t1)
+  // Server placement: the client only packed the raw bytes; that counts with sending them.
+  const sending = placement === 'server' ? t0 : t1
+  if (received !== undefined && sent !== undefined && received >= sending && sent <= t2 && sent >= received) {
+    stages.request = received - sending
     stages.queue = queue ?? 0
     stages.inference = compute ?? 0
     stages.server = Math.max(0, sent - received - stages.queue - stages.inference - (placement === 'server' ? stages.preprocess! : 0))

@@ -25,37 +25,34 @@ export function processors(): Plugin {
   })
 }
 
-const imageProcessor: Processor = {
-  stage: 'pre',
-  reads: 'bytes',
-  check: (options) => checkOptions(imageOptionsSchema, options),
-  create(options, model) {
-    const one = imagePreprocess(options)
-    const input = inputName(options, model)
-    const size = imageOptionsSchema.parse(options).size
-    const nhwc = imageOptionsSchema.parse(options).layout === 'NHWC'
-    return async (items) => {
-      const rows = await Promise.all(items.map((item) => one(bytesOf(item)).catch((error: Error) => { throw itemError(item, error) })))
-      return { [input]: stack(rows, nhwc ? [items.length, size, size, 3] : [items.length, 3, size, size]) }
-    }
-  },
+/**
+ * A pre-processor of encoded pixels (an image, a video's frames): each item to `framesOf`
+ * float32 rows of size × size × 3, stacked as the model's batch in the chosen layout.
+ */
+function pixelProcessor<S extends typeof imageOptionsSchema | typeof videoOptionsSchema>(
+  schema: S, prepare: (options: Record<string, unknown>) => (encoded: Uint8Array) => Promise<Float32Array>, framesOf: (settings: z.output<S>) => number,
+): Processor {
+  return {
+    stage: 'pre',
+    reads: 'bytes',
+    check: (options) => checkOptions(schema, options),
+    create(options, model) {
+      const one = prepare(options)
+      const s = schema.parse(options) as z.output<S>
+      const input = inputName(options, model)
+      const frames = framesOf(s)
+      return async (items) => {
+        const rows = await Promise.all(items.map((item) => one(bytesOf(item)).catch((error: Error) => { throw itemError(item, error) })))
+        const n = items.length * frames
+        return { [input]: stack(rows, s.layout === 'NHWC' ? [n, s.size, s.size, 3] : [n, 3, s.size, s.size]) }
+      }
+    },
+  }
 }
 
-const videoProcessor: Processor = {
-  stage: 'pre',
-  reads: 'bytes',
-  check: (options) => checkOptions(videoOptionsSchema, options),
-  create(options, model) {
-    const one = videoPreprocess(options)
-    const s = videoOptionsSchema.parse(options)
-    const input = inputName(options, model)
-    return async (items) => {
-      const rows = await Promise.all(items.map((item) => one(bytesOf(item)).catch((error: Error) => { throw itemError(item, error) })))
-      // Frames are rows of the image model's batch: a clip of `frames` frames per item.
-      return { [input]: stack(rows, s.layout === 'NHWC' ? [items.length * s.frames, s.size, s.size, 3] : [items.length * s.frames, 3, s.size, s.size]) }
-    }
-  },
-}
+const imageProcessor = pixelProcessor(imageOptionsSchema, imagePreprocess, () => 1)
+// Frames are rows of the image model's batch: a clip of `frames` frames per item.
+const videoProcessor = pixelProcessor(videoOptionsSchema, videoPreprocess, (s) => s.frames)
 
 const textProcessor: Processor = {
   stage: 'pre',

@@ -69,6 +69,10 @@ describe('inferbench show, per-bench probes and cost', () => {
     const both = await cli('--reporter', 'default', '--reporter', 'json')
     expect(both.code).toBe(2)
     expect(both.stderr).toMatch(/reporters default and json would all write to stdout; give json a file: --outputFile\.json=<path>/)
+    // One path for two file reporters: the HTML page would overwrite the JSON report.
+    const shared = await cli('--reporter', 'json', '--reporter', 'html', '--outputFile', 'r.json')
+    expect(shared.code).toBe(2)
+    expect(shared.stderr).toMatch(/outputFile r\.json is one path and reporters json and html would each write it; give each its own: --outputFile\.json=<path> --outputFile\.html=<path>/)
     const ignored = await cli('--outputFile.json=x.json', '-t', 'nothing matches')
     expect(ignored.stderr).toMatch(/outputFile\.json is set but the json reporter is not used in this run, so nothing is written there; add --reporter json --reporter default/)
     const region = await cli('-c', 'bad-region.config.ts', '--list')
