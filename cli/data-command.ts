@@ -16,13 +16,15 @@ export async function dataCommand(action: string, args: string[], flags: { name?
     if (args.length !== 1 || !flags.name) throw new InferbenchError('INFERBENCH_USAGE', 'data add: expected one folder or .jsonl file and --name <name>, e.g. inferbench data add ./photos --name photos')
     const builtIn = createRegistry(withBuiltinPlugins(config.plugins)).names('dataSets')
     if (builtIn.includes(flags.name)) throw new InferbenchError('INFERBENCH_USAGE', `data add: '${flags.name}' is a built-in data set; choose another --name`)
+    const earlier = readDataRegistry(config.root)[flags.name]
     const { set, bad } = addDataSet(config.root, args[0]!, flags.name)
-    out.write(`${c.green('✓')} data set '${set.name}': ${set.items} item${set.items === 1 ? '' : 's'} from ${set.path}; use it as pipeline: { data: '${set.name}' }\n`)
+    out.write(`${c.green('✓')} data set '${set.name}': ${set.items} item${set.items === 1 ? '' : 's'} read from ${set.path}${earlier ? ` (replaces the one from ${earlier.path})` : ''}; use it as pipeline: { data: '${set.name}' }. A bench's pre-processing decodes every item before timing and names those it cannot\n`)
     if (bad.length) out.write(c.yellow(`  ${describeBad(bad, cwd)} (a bench skips them with onBadItem: 'skip', or fails on them)\n`))
     return 0
   }
   if (action === 'rm') {
     if (args.length !== 1) throw new InferbenchError('INFERBENCH_USAGE', 'data rm: expected the name of one data set')
+    if (createRegistry(withBuiltinPlugins(config.plugins)).names('dataSets').includes(args[0]!)) throw new InferbenchError('INFERBENCH_USAGE', `data rm: '${args[0]}' is a built-in data set; only sets added with data add can be removed`)
     removeDataSet(config.root, args[0]!)
     out.write(`removed data set '${args[0]}' (its files are untouched)\n`)
     return 0

@@ -1,3 +1,4 @@
+import { basename } from 'node:path'
 import { InferbenchError } from './errors.ts'
 import { describeValue } from './describe-value.ts'
 import { fromBenchFile } from './workload.ts'
@@ -76,6 +77,19 @@ function checkProcessor(value: unknown, stage: 'pre' | 'post', registry: PluginR
     fail(`${stage}: ${spec.type}: ${(error as Error).message.replace(/\s+/g, ' ')}`, error)
   }
   return { type: spec.type, options: spec.options ?? {} }
+}
+
+/**
+ * A processor as a table shows it and a job's id hashes it: `image(size=224)`, `topK(k=5,labels=imagenet.txt)`.
+ * Paths show their file name; options in key order, so the same processor always reads the same.
+ */
+export function processorLabel(spec: ProcessorSpec): string {
+  const parts = Object.keys(spec.options).sort().map((k) => {
+    const v = spec.options[k]
+    const shown = typeof v === 'string' && v.includes('/') ? basename(v) : typeof v === 'object' ? JSON.stringify(v) : String(v)
+    return `${k}=${shown}`
+  })
+  return parts.length ? `${spec.type}(${parts.join(',')})` : spec.type
 }
 
 /** Where pre-processing runs for a job: its `placement` parameter, 'client' by default. */

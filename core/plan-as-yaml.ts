@@ -1,3 +1,4 @@
+import { processorLabel } from './pipeline.ts'
 import { basename } from 'node:path'
 import { stringify } from 'yaml'
 import { InferbenchError } from './errors.ts'
@@ -35,7 +36,12 @@ export function planAsYamlSuite(jobs: readonly Job[], file: string, where: strin
 function servingBench(job: ServingJob, label: string): Record<string, unknown> {
   // params carries the model's and the sharing's labels for tables; the YAML names them as data.
   const { model: _modelLabel, sharing: _sharingLabel, ...axes } = job.params
-  if (job.pipeline && axes.data === job.pipeline.data) delete axes.data
+  // The pipeline's labels in params are the plan's, written out as the pipeline itself.
+  if (job.pipeline) {
+    if (axes.data === job.pipeline.data) delete axes.data
+    if (job.pipeline.pre && axes.pre === processorLabel(job.pipeline.pre)) delete axes.pre
+    if (job.pipeline.post && axes.post === processorLabel(job.pipeline.post)) delete axes.post
+  }
   const path = job.suite.split(' > ').slice(1)
   const options = job.workloadRef.options
   checkPlainData(options, `${label}: workload`)

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs'
 import { relative } from 'node:path'
-import { checkAxesClaimed } from './axis-claims.ts'
+import { checkAxesClaimed, nearestName } from './axis-claims.ts'
 import { describeValue } from './describe-value.ts'
 import { parseDurationMs } from './duration.ts'
-import { placementOf, resolvePipeline, type ResolvedPipeline } from './pipeline.ts'
+import { placementOf, processorLabel, resolvePipeline, type ResolvedPipeline } from './pipeline.ts'
 import { InferbenchError } from './errors.ts'
 import { sha256, stableStringify } from './hash.ts'
 import { isModelRef, modelLabel, type ModelRef } from './model-ref.ts'
@@ -147,6 +147,10 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
   const workload = planWorkload(workloadRef, options.registry, where)
   const warmup = resolveWarmup(benchOptions.warmup ?? options.defaults.warmup, where)
   const slo = resolveSlo(benchOptions.slo, where)
+  // MLPerf Server: the latency bound is the scenario's constraint, so it is the job's verdict too
+  // (an SLO of the bench's own p99 wins).
+  const bound = workload.scenario?.latencyBoundMs
+  if (bound !== undefined && slo.p99 === undefined) slo.p99 = bound
   const probes = benchOptions.probes === undefined ? undefined : resolveProbes(benchOptions.probes, options.registry, where)
   const sharing = benchOptions.sharing === undefined ? undefined : resolveSharing(benchOptions.sharing, where)
   const pipeline = benchOptions.pipeline === undefined ? undefined : resolvePipeline(benchOptions.pipeline, options.registry, options.root, where)
@@ -187,7 +191,10 @@ function planBench(bench: BenchNode, chain: SuiteNode[], axes: MatrixOptions, sk
     // Sharing is part of what the job is: in its name, its table row and its id (2 copies ≠ 4).
     const fullParams: Record<string, Scalar> = {
       ...(model ? { model: modelLabel(model) } : {}), backend, batch, ...params,
+      // The pipeline is part of what the job is: in its row, its name and its id.
       ...(pipeline && params.data === undefined ? { data: pipeline.data } : {}),
+      ...(pipeline?.pre && params.pre === undefined ? { pre: processorLabel(pipeline.pre) } : {}),
+      ...(pipeline?.post && params.post === undefined ? { post: processorLabel(pipeline.post) } : {}),
       ...(sharing ? { sharing: `${sharing.instances} cop${sharing.instances === 1 ? 'y' : 'ies'}${sharing.mps ? ', mps' : ''}` } : {}),
     }
     return {
@@ -271,8 +278,10 @@ function asList<T>(value: T | readonly T[]): T[] {
 
 function checkScalar(axis: string, value: unknown, index: number | undefined, where: string): Scalar {
   if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return value
+  // An object where an axis needs a value is most often a misspelt bench option (pipelin: {...}).
+  const near = value !== null && typeof value === 'object' ? nearestName(axis, RESERVED_BENCH_KEYS.map((name) => ({ name }))) : undefined
   throw new InferbenchError('INFERBENCH_BENCH_INVALID',
-    `${where}: ${axis}${index === undefined ? '' : `[${index}]`}: expected a string, number or boolean (or an array of them), received ${describeValue(value)}`)
+    `${where}: ${axis}${index === undefined ? '' : `[${index}]`}: expected a string, number or boolean (or an array of them), received ${describeValue(value)}${near ? `; did you mean the bench option ${near.name}?` : ''}`)
 }
 
 function planWorkload(ref: WorkloadRef, registry: PluginRegistry, where: string): WorkloadPlan {

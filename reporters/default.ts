@@ -234,7 +234,7 @@ function mlperfLines(m: MlperfResult): string[] {
   const value = m.metric.unit === 'ms' ? `${fmtMs(m.metric.value)} ms` : `${m.metric.value.toFixed(1)} ${m.metric.unit}`
   const bound = m.latencyBound ? `; p99 ${fmtMs(m.latencyBound.percentileMs)} ms ${m.latencyBound.met ? '≤' : '>'} bound ${fmtMs(m.latencyBound.boundMs)} ms` : ''
   const lines = [`MLPerf ${m.scenario}: ${m.metric.name} ${value}${bound}${m.earlyStopping ? `; early stopping: ${m.earlyStopping.detail}` : ''}`]
-  const unmet = m.minimums.filter((r) => !r.met).map((r) => `${r.rule} ${r.actual.toLocaleString('en-US', { maximumFractionDigits: 1 })} < ${r.required.toLocaleString('en-US')}`)
+  const unmet = m.minimums.filter((r) => !r.met).map((r) => `${r.rule} ${r.actual.toLocaleString('en-US', { maximumSignificantDigits: 3 })} < ${r.required.toLocaleString('en-US')}`)
   lines.push(m.valid ? 'LoadGen rules met: a valid result' : `not a valid MLPerf result${unmet.length ? ` (below LoadGen's minimums: ${unmet.join(', ')}): a performance estimate` : ''}`)
   return lines.map((l, i) => (i === 0 ? c.dim(l) : m.valid ? c.dim(l) : c.yellow(l)))
 }

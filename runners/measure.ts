@@ -102,6 +102,7 @@ export async function measure(
   const stability = assessStability(recorder.windowStats(), m.stabilityTolerance)
   const validity = assessValidity({
     durationMs, ok: recorder.ok, minDurationMs: m.minDuration, minRequests: m.minRequests,
+    errors: recorder.errors, ...(job.slo.errorRate !== undefined ? { maxErrorRate: job.slo.errorRate } : {}),
     ...(open && rate ? {
       open: { scheduled: open.scheduled, overflow: recorder.overflow, late: recorder.late, offeredRate: rate.scheduled, achievedRate: rate.achieved },
     } : {}),

@@ -20,31 +20,40 @@ export async function withPipeline(job: ServingJob & { pipeline: ResolvedPipelin
   const where = `pipeline of ${job.fullName}`
   const { run, io } = backend
   if (!run || !io) {
-    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: backend '${job.backend}' takes no request data (it only sends synthesised inputs); use onnxruntime, server (http) or kserve/triton over http`)
+    throw new InferbenchError('INFERBENCH_DATA_INVALID', `${where}: backend '${job.backend}' takes no request data (it only sends synthesised inputs); use onnxruntime, server (http) or kserve/triton over http`)
   }
   const placement = placementOf(job.params, where)
   const loaded = await loadItems(spec.data, ctx)
   const pre = spec.pre ? await createStage(ctx, spec.pre, 'pre', io) as PreprocessFn : undefined
   const post = spec.post ? await createStage(ctx, spec.post, 'post', io) as PostprocessFn : undefined
   const wanted = spec.post ? outputsRead(ctx, spec.post, io) : undefined
-  const items = await screen(loaded, pre, spec, screenedIn(ctx, `${spec.data}\0${JSON.stringify(spec.pre ?? null)}\0${io.inputs.join()}`))
+  const items = await screen(loaded, pre ?? tensorCheck(io.inputs), spec, screenedIn(ctx, `${spec.data}\0${JSON.stringify(spec.pre ?? null)}\0${io.inputs.join()}`))
   const prepare = placement === 'server' ? rawTensor : pre ?? stackItemTensors
   let cursor = 0
   const next = () => Array.from({ length: job.batch }, () => items[cursor++ % items.length]!)
   return {
     ...backend,
     async infer(): Promise<InferAnswer> {
+      const batch = next()
       const t0 = nowUs()
-      const inputs = await prepare(next())
+      const inputs = await prepare(batch)
       const t1 = nowUs()
-      const answer = await run(inputs, wanted)
+      // A failure names the items it carried: the error of a bad item then points at its file.
+      const answer = await run(inputs, wanted).catch((error: Error) => { throw new Error(`${describeItems(batch)}: ${error.message}`, { cause: error }) })
       const t2 = nowUs()
-      if (post) post(answer.outputs)
+      if (post) {
+        try {
+          post(answer.outputs)
+        } catch (error) {
+          throw new Error(`post-processing (${spec.post!.type}): ${(error as Error).message}`, { cause: error })
+        }
+      }
       const t3 = nowUs()
       return { ...(answer.serverTimings ? { serverTimings: answer.serverTimings } : {}), stages: stagesOf(t0, t1, t2, t3, answer, placement) }
     },
     info: {
-      ...backend.info,
+      // The backend's synthesised inputs are not what the pipeline sends.
+      ...withoutSynthesised(backend.info),
       pipeline: {
         data: spec.data, items: items.length, placement, ...(spec.pre ? { pre: spec.pre } : {}), ...(spec.post ? { post: spec.post } : {}),
         ...(loaded.bad.length ? { skipped: loaded.bad } : {}),
@@ -87,7 +96,7 @@ export function stagesOf(t0: number, t1: number, t2: number, t3: number, answer:
 async function loadItems(name: string, ctx: JobContext): Promise<LoadedDataSet> {
   if (ctx.registry.names('dataSets').includes(name)) return { items: await ctx.registry.dataSet(name)({ cacheDir: ctx.config.cacheDir }), bad: [] }
   const set = readDataRegistry(ctx.config.root)[name]
-  if (!set) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `pipeline: no data set '${name}' (add one with inferbench data add <folder|file.jsonl> --name ${name})`)
+  if (!set) throw new InferbenchError('INFERBENCH_DATA_INVALID', `pipeline: no data set '${name}' (add one with inferbench data add <folder|file.jsonl> --name ${name})`)
   return loadUserDataSet(set)
 }
 
@@ -95,7 +104,7 @@ async function createStage(ctx: JobContext, spec: { type: string; options: Recor
   try {
     return await ctx.registry.processor(spec.type).create(spec.options, io)
   } catch (error) {
-    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `pipeline: ${stage}: ${spec.type}: ${(error as Error).message}`, { cause: error })
+    throw new InferbenchError('INFERBENCH_DATA_INVALID', `pipeline: ${stage}: ${spec.type}: ${(error as Error).message}`, { cause: error })
   }
 }
 
@@ -137,10 +146,45 @@ async function screen(loaded: LoadedDataSet, pre: PreprocessFn | undefined, spec
     else loaded.bad.push({ source: item.source, reason })
   }
   if (loaded.bad.length && spec.onBadItem === 'fail') {
-    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `pipeline: data set '${spec.data}': ${describeBad(loaded.bad)} (set onBadItem: 'skip' to run without them)`)
+    throw new InferbenchError('INFERBENCH_DATA_INVALID', `pipeline: data set '${spec.data}': ${describeBad(loaded.bad)} (set onBadItem: 'skip' to run without them)`)
   }
-  if (good.length === 0) throw new InferbenchError('INFERBENCH_BENCH_INVALID', `pipeline: data set '${spec.data}' has no usable item`)
+  if (good.length === 0) throw new InferbenchError('INFERBENCH_DATA_INVALID', `pipeline: data set '${spec.data}' has no usable item: ${describeBad(loaded.bad)}`)
   return good
+}
+
+function withoutSynthesised(info: Record<string, unknown> | undefined): Record<string, unknown> {
+  const { inputs: _synthesised, ...rest } = info ?? {}
+  return rest
+}
+
+function describeItems(items: DataItem[]): string {
+  const names = [...new Set(items.map((i) => i.source))]
+  return `request of ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`
+}
+
+/**
+ * Screening of items that carry their own tensors (no pre-processing): each must give every
+ * model input and no other, each tensor the type and dims of the first good item's.
+ */
+function tensorCheck(modelInputs: string[]): PreprocessFn {
+  let first: { source: string; signature: Map<string, string> } | undefined
+  return (items) => {
+    const [item] = items
+    const tensors = item?.tensors
+    if (!item || !tensors) throw new Error(`${item?.source ?? 'item'}: has no tensors, and the pipeline has no pre-processing to make them (set pre: processor('image' | 'text' | 'video'))`)
+    const names = Object.keys(tensors)
+    const missing = modelInputs.filter((n) => !names.includes(n))
+    const unknown = names.filter((n) => !modelInputs.includes(n))
+    if (missing.length || unknown.length) {
+      throw new Error(`${item.source}: ${unknown.length ? `tensor${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not a model input` : ''}${unknown.length && missing.length ? '; ' : ''}${missing.length ? `no tensor for input ${missing.join(', ')}` : ''} (model inputs: ${modelInputs.join(', ')})`)
+    }
+    const signature = new Map(names.map((n) => [n, `${tensors[n]!.type} [${tensors[n]!.dims.join(', ')}]`]))
+    if (!first) first = { source: item.source, signature }
+    for (const [name, sig] of signature) {
+      if (first.signature.get(name) !== sig) throw new Error(`${item.source}: tensor '${name}' is ${sig}, the first item's (${first.source}) is ${first.signature.get(name)}`)
+    }
+    return stackItemTensors(items)
+  }
 }
 
 /** Items sent as they are, one BYTES element each: the server pre-processes them. */

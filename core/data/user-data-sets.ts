@@ -63,7 +63,7 @@ export function removeDataSet(root: string, name: string): void {
 /** Every item of a registered set, read now: files as bytes, JSONL lines as texts or tensors. */
 export function loadUserDataSet(set: RegisteredDataSet): LoadedDataSet {
   if (!existsSync(set.path)) {
-    throw new InferbenchError('INFERBENCH_BENCH_INVALID', `data set '${set.name}': ${set.path} no longer exists; register it again with inferbench data add`)
+    throw new InferbenchError('INFERBENCH_DATA_INVALID', `data set '${set.name}': ${set.path} no longer exists; register it again with inferbench data add`)
   }
   return set.kind === 'files' ? loadFolder(set.path) : loadJsonl(set.path)
 }

@@ -21,10 +21,15 @@ export interface ValidityInput {
   ok: number
   minDurationMs: number
   minRequests: number
+  /** Requests that failed, and the share of all requests that may (default 1%; the SLO's errorRate when it sets one). */
+  errors?: number
+  maxErrorRate?: number
   open?: { scheduled: number; overflow: number; late: number; offeredRate: number; achievedRate: number }
 }
 
 const LATE_FRACTION = 0.01
+/** Failed requests a valid measurement may hold: beyond this the figures describe the errors' path, not the service's. */
+const ERROR_FRACTION = 0.01
 /**
  * Late sends a run may have whatever its length: on a shared machine a scheduler hiccup delays a
  * send or two by a few ms (their latency still counts from the intended time), and in a short run
@@ -51,6 +56,15 @@ export function assessValidity(input: ValidityInput): Validity {
       code: 'too-few-requests',
       message: `${input.ok} answered requests, under the minimum of ${input.minRequests}`,
       fix: 'run longer, or raise the rate or concurrency',
+    })
+  }
+  const errors = input.errors ?? 0
+  const allowed = input.maxErrorRate ?? ERROR_FRACTION
+  if (errors > 0 && errors / (errors + input.ok) > allowed) {
+    problems.push({
+      code: 'request-errors',
+      message: `${errors} of ${errors + input.ok} requests failed (${((errors / (errors + input.ok)) * 100).toFixed(1)}%, over ${(allowed * 100).toFixed(allowed < 0.01 ? 2 : 0)}%)`,
+      fix: 'fix what the first error names; an SLO errorRate sets the share a run may fail',
     })
   }
   for (const [name, p] of [['p99', 0.99], ['p99.9', 0.999]] as const) {

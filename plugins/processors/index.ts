@@ -75,11 +75,10 @@ const textProcessor: Processor = {
 const topKProcessor: Processor = {
   stage: 'post',
   check: (options) => checkOptions(topKOptionsSchema, options),
-  outputs: (options, model) => [(options.output as string | undefined) ?? model.outputs[0]!],
+  outputs: (options, model) => [logitsOutput(options, model)],
   create(options, model) {
     const predict = topKPostprocess(options)
-    const output = (options.output as string | undefined) ?? model.outputs[0]
-    if (!output || !model.outputs.includes(output)) throw new Error(`topK: the model has no output '${output}'; outputs: ${model.outputs.join(', ')}`)
+    const output = logitsOutput(options, model)
     return (outputs: TensorMap) => {
       const logits = outputs[output]
       if (!logits) throw new Error(`topK: the answer has no output '${output}'`)
@@ -91,6 +90,22 @@ const topKProcessor: Processor = {
 function checkOptions(schema: z.ZodType, options: Record<string, unknown>): void {
   const parsed = schema.safeParse(options)
   if (!parsed.success) throw new Error(zodIssuesToMessage(parsed.error))
+}
+
+/**
+ * The output topK reads: its `output` option, else the model's only output, else one named
+ * 'logits'. A model with several and none of that name (BERT's hidden states beside its
+ * classifier) must be told, or topK would rank hidden units as if they were classes.
+ */
+function logitsOutput(options: Record<string, unknown>, model: ProcessorModel): string {
+  const named = options.output as string | undefined
+  if (named !== undefined) {
+    if (!model.outputs.includes(named)) throw new Error(`the model has no output '${named}'; outputs: ${model.outputs.join(', ')}`)
+    return named
+  }
+  if (model.outputs.length === 1) return model.outputs[0]!
+  if (model.outputs.includes('logits')) return 'logits'
+  throw new Error(`the model has ${model.outputs.length} outputs (${model.outputs.join(', ')}); name the one holding the class scores with output: '<name>'`)
 }
 
 function inputName(options: Record<string, unknown>, model: ProcessorModel): string {

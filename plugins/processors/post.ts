@@ -6,7 +6,7 @@ export const topKOptionsSchema = z.object({
   k: z.number().int().positive().default(5),
   /** A label file, one class name per line (class id = line number from 0); default: 'class <id>'. */
   labels: z.string().optional(),
-  /** The model output holding the logits; default: the first output. */
+  /** The model output holding the logits; default: the model's only output, or one named 'logits'. */
   output: z.string().optional(),
   /** Apply softmax first (the model answers logits); false when it already answers probabilities. */
   softmax: z.boolean().default(true),
@@ -51,7 +51,7 @@ export function readLabels(path: string): string[] {
   try {
     text = readFileSync(path, 'utf8')
   } catch (error) {
-    throw new Error(`topK: cannot read the label file ${path}: ${(error as Error).message}`, { cause: error })
+    throw new Error(`cannot read the label file ${path}: ${(error as Error).message}`, { cause: error })
   }
   const lines = text.split(/\r?\n/)
   if (lines.at(-1) === '') lines.pop()
@@ -66,10 +66,10 @@ export function topKPostprocess(options: TopKOptions = {}): (logits: Tensor) => 
   const s = topKOptionsSchema.parse(options)
   const labels = s.labels ? readLabels(s.labels) : undefined
   return (logits) => {
-    if (logits.type !== 'float32' && logits.type !== 'float64') throw new Error(`topK: expected float logits, got ${logits.type}`)
+    if (logits.type !== 'float32' && logits.type !== 'float64') throw new Error(`expected float logits, got ${logits.type}`)
     const data = logits.data as Float32Array | Float64Array
     const classes = logits.dims.at(-1) ?? data.length
-    if (labels && labels.length < classes) throw new Error(`topK: the label file has ${labels.length} labels, the model answers ${classes} classes`)
+    if (labels && labels.length < classes) throw new Error(`the label file ${s.labels} has ${labels.length} labels, the model answers ${classes} classes`)
     const rows = logits.dims[0] ?? 1
     const perRow = data.length / rows
     const result: Prediction[][] = []

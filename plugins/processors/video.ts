@@ -7,9 +7,9 @@ import { framePreprocess, imageOptionsSchema } from './image.ts'
 
 export const videoOptionsSchema = imageOptionsSchema.extend({
   /** Frames taken per second of video. */
-  fps: z.number().positive().default(1),
-  /** At most this many frames per video (from its start); every item yields exactly this many, the last repeated if the video is short. */
-  frames: z.number().int().positive().default(8),
+  fps: z.number().positive().default(2),
+  /** Frames per video from its start (default: 2 s at 2 a second); every item yields exactly this many, the last repeated if the video is shorter. */
+  frames: z.number().int().positive().default(4),
   /** ffmpeg binary; default: `ffmpeg` on PATH. */
   ffmpeg: z.string().default('ffmpeg'),
 }).strict()

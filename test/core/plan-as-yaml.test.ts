@@ -57,6 +57,8 @@ describe('a .bench.ts plan as a YAML suite (what submit sends)', () => {
     expect(sent.name).toBe('suite.bench.yaml')
     const again = await planYaml(sent.yaml)
     expect(again).toHaveLength(2 * 2 * 2 + 2 + 1)
+    // The pipeline is in the job's row and id: labels of its data set and processors.
+    expect(again.at(-1)!.params).toMatchObject({ data: 'images', pre: 'image(size=32)', post: 'topK(k=3)' })
     expect((again.at(-1) as ServingJob).pipeline).toEqual({ data: 'images', pre: { type: 'image', options: { size: 32 } }, post: { type: 'topK', options: { k: 3 } }, onBadItem: 'skip' })
     expect(shape(again)).toEqual(shape(ts))
     // The local ids ride along, so the cluster's results compare with local runs of the same jobs.
@@ -80,5 +82,19 @@ describe('a .bench.ts plan as a YAML suite (what submit sends)', () => {
     expect(refuse(ts.filter((j) => j.name !== 'custom workload'))).toThrow(/x\.bench\.ts > mixed > fn: a function benchmark is code[\s\S]*mixed > checked .*: its check callback is code[\s\S]*mixed > hooked > served .*: its describe has beforeAll\/afterAll hooks/)
     expect(refuse(ts.filter((j) => j.name === 'custom workload'))).toThrow(/custom workload .*: workload\.onDone: a function cannot be sent as data/)
     expect(refuse(ts.map((j) => ({ ...j, skip: '-t' })))).toThrow(/x\.bench\.ts plans no job to run/)
+  })
+})
+
+describe('MLPerf scenarios in the plan', () => {
+  it('Server\'s latency bound is the job\'s p99 SLO unless the bench sets one; MultiStream checks the batch', async () => {
+    const jobs = await planTs(() => {
+      suite('fc', { model: model.generate('fc', { layers: 1, width: 16 }) }, () => {
+        bench('server', { workload: workload.server({ rate: 50, latencyBound: '15ms', duration: '2s' }) })
+        bench('own p99', { workload: workload.server({ rate: 50, latencyBound: '15ms', duration: '2s' }), slo: { p99: '20ms' } })
+      })
+    }) as ServingJob[]
+    expect(jobs.map((j) => j.slo.p99)).toEqual([15, 20])
+    await expect(planTs(() => { bench('ms', { model: model.generate('fc', { layers: 1, width: 16 }), workload: workload.multiStream({ duration: '1s' }) }) }))
+      .rejects.toThrow(/MLPerf MultiStream sends 8 samples per query; set batch: 8, not 1/)
   })
 })

@@ -118,6 +118,15 @@ describe('validity', () => {
     expect(v.problems[2]!.fix).toMatch(/lower the rate/)
     expect(v.warnings.map((w) => w.code)).toContain('saturated')
   })
+  it('a run with more than 1% of its requests failed is invalid, or more than the SLO\'s errorRate allows', () => {
+    const base = { durationMs: 5000, ok: 1000, minDurationMs: 1000, minRequests: 100 }
+    expect(assessValidity({ ...base, errors: 10 }).valid).toBe(true) // 10 of 1,010: under 1%
+    const failing = assessValidity({ ...base, errors: 4000 })
+    expect(failing.problems.map((p) => p.code)).toEqual(['request-errors'])
+    expect(failing.problems[0]!.message).toBe('4000 of 5000 requests failed (80.0%, over 1%)')
+    expect(assessValidity({ ...base, errors: 40, maxErrorRate: 0.05 }).valid).toBe(true)
+    expect(assessValidity({ ...base, errors: 1, maxErrorRate: 0 }).valid).toBe(false)
+  })
   it('flags percentiles resting on too few tail samples', () => {
     const v = assessValidity({ durationMs: 5000, ok: 500, minDurationMs: 1000, minRequests: 100 })
     expect(v.valid).toBe(true)

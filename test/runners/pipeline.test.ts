@@ -19,6 +19,17 @@ const counter = definePlugin({ name: 'row-counter', processors: { countRows: {
 export default defineConfig({ cacheDir: ${JSON.stringify(TEST_CACHE_DIR)}, plugins: [counter], reporters: ['json'], outputFile: 'report.json',
   measurement: { minDuration: '50ms', minRequests: 10 } })
 `,
+    'tensors.jsonl': [
+      JSON.stringify({ tensors: { input: { dims: [8], data: [1, 2, 3, 4, 5, 6, 7, 8] } } }),
+      JSON.stringify({ tensors: { input: { dims: [4], data: [1, 2, 3, 4] } } }),
+      JSON.stringify({ tensors: { x: { dims: [8], data: [1, 2, 3, 4, 5, 6, 7, 8] } } }),
+      JSON.stringify({ tensors: { input: { data: [8, 7, 6, 5, 4, 3, 2, 1] } } }),
+    ].join('\n'),
+    'tensors.bench.ts': `import { bench, model, workload } from 'inferbench'
+const load = { model: model.generate('fc', { layers: 1, width: 8, inputDim: 8 }), workload: workload.closed({ duration: '100ms' }), warmup: { requests: 2 } }
+bench('tensors', { ...load, batch: 2, pipeline: { data: 'tensors' } })
+bench('tensors skipped', { ...load, batch: 2, pipeline: { data: 'tensors', onBadItem: 'skip' } })
+`,
     'pipeline.bench.ts': `import { bench, describe, model, processor, workload } from 'inferbench'
 const image = processor('image', { size: 32 })
 const load = { workload: workload.closed({ requests: 24 }), warmup: { requests: 3 } }
@@ -51,7 +62,7 @@ describe('images', { model: model.generate('cnn', { layers: 1, channels: 8, imag
   it('runs each stage, reports jobs[].stages that add up to the latency, and screens bad items', async () => {
     const g = globalThis as { __rows?: number }
     g.__rows = 0
-    const report = await runBenchmarks({ cwd: project.dir })
+    const report = await runBenchmarks({ cwd: project.dir, filters: ['pipeline.bench.ts'] })
     const byName = (name: string, backend?: string) => report.jobs.find((j) => j.name === name && (!backend || j.params.backend === backend))!
     for (const job of [byName('client', 'onnxruntime'), byName('client', 'server'), byName('on server')]) {
       expect(job.status, JSON.stringify((job as { error?: unknown }).error)).toMatch(/passed|failed/)
@@ -87,6 +98,23 @@ describe('images', { model: model.generate('cnn', { layers: 1, channels: 8, imag
     expect((skipped.backendInfo?.pipeline as { skipped: unknown[] }).skipped).toHaveLength(2)
   }, 120_000)
 
+  it('screens items that carry their own tensors against the model\'s inputs and the first item', async () => {
+    const added = await runCli(['data', 'add', 'tensors.jsonl', '--name', 'tensors'], project.dir)
+    expect(added.code, added.stderr).toBe(0)
+    const report = await runBenchmarks({ cwd: project.dir, filters: ['tensors.bench.ts'] })
+    const failed = report.jobs.find((j) => j.name === 'tensors')!
+    expect(failed.status).toBe('errored')
+    const message = (failed as { error: { message: string; code: string } }).error
+    expect(message.code).toBe('INFERBENCH_DATA_INVALID')
+    expect(message.message).toMatch(/tensors\.jsonl:2: tensor 'input' is float32 \[4\], the first item's \(.*tensors\.jsonl:1\) is float32 \[8\]/)
+    expect(message.message).toMatch(/tensors\.jsonl:3: tensor x is not a model input; no tensor for input input \(model inputs: input\)/)
+    const skipped = report.jobs.find((j) => j.name === 'tensors skipped') as Measured
+    expect(skipped.status, JSON.stringify((skipped as { failures?: string[] }).failures)).toBe('passed')
+    expect(skipped.requests.errors).toBe(0)
+    expect(skipped.requests.ok).toBeGreaterThan(10)
+    expect(skipped.backendInfo?.pipeline).toMatchObject({ items: 2 })
+  }, 60_000)
+
   it('refuses at plan time: an unknown data set, a processor option typo, server placement on an in-process backend', async () => {
     const cases: Array<[string, RegExp]> = [
       [`pipeline: { data: 'imgs' }`, /pipeline: data: no data set 'imgs'; built in: images, sentences, videos.*inferbench data add/],
@@ -94,6 +122,7 @@ describe('images', { model: model.generate('cnn', { layers: 1, channels: 8, imag
       [`pipeline: { data: 'images', pre: processor('topK') }`, /'topK' is a post-processor; it belongs in 'post'/],
       [`placement: 'server', pipeline: { data: 'images', pre: processor('image') }`, /backend 'onnxruntime' cannot run pre-processing on its server/],
       [`placement: 'server'`, /placement: .*this bench has no pipeline/],
+      [`pipelin: { data: 'images' }`, /pipelin: expected a string, number or boolean .*; did you mean the bench option pipeline\?/],
     ]
     for (const [options, message] of cases) {
       writeFileSync(join(project.dir, 'typo.bench.ts'), `import { bench, model, processor } from 'inferbench'

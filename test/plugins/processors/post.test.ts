@@ -28,3 +28,16 @@ describe('post-processing', () => {
     expect(() => predict({ type: 'float32', dims: [1, 4], data: new Float32Array(4) })).toThrow(/3 labels, the model answers 4 classes/)
   })
 })
+
+describe('topK as a pipeline processor: which output holds the class scores', () => {
+  it('reads the only output, or one named logits, and asks when it cannot tell', async () => {
+    const { processors } = await import('../../../plugins/processors/index.ts')
+    const topKProcessor = processors().processors!.topK!
+    if (topKProcessor.stage !== 'post') throw new Error('topK is a post-processor')
+    const io = (outputs: string[]) => ({ inputs: ['input_ids'], outputs })
+    expect(topKProcessor.outputs!({}, io(['output']))).toEqual(['output'])
+    expect(topKProcessor.outputs!({}, io(['last_hidden_state', 'pooler_output', 'logits']))).toEqual(['logits'])
+    expect(() => topKProcessor.outputs!({}, io(['last_hidden_state', 'pooler_output']))).toThrow(/2 outputs \(last_hidden_state, pooler_output\); name the one holding the class scores with output/)
+    expect(() => topKProcessor.outputs!({ output: 'scores' }, io(['logits']))).toThrow(/no output 'scores'; outputs: logits/)
+  })
+})

@@ -7,7 +7,7 @@ import { TEST_CACHE_DIR } from '../../helpers/temp-project.ts'
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0
 
 describe('video pre-processing (ffmpeg)', () => {
-  it.runIf(hasFfmpeg)('decodes frames at the asked rate through the image chain (ffmpeg present)', async () => {
+  it.runIf(hasFfmpeg)(`decodes frames at the asked rate through the image chain${hasFfmpeg ? '' : ' (skipped: no ffmpeg on PATH)'}`, async () => {
     const clips = await syntheticVideos({ cacheDir: TEST_CACHE_DIR })
     expect(clips).toHaveLength(4)
     // 3-second clips at 2 frames a second give 6 frames; asking for 4 takes the first 4.
