@@ -61,7 +61,10 @@ describe('burst, trace and ramp workloads', () => {
     expect(ramp.ramp!.steps.map((s) => s.rate)).toEqual([100, 200, 300])
     // Each step answered about its own rate (Poisson over 0.4 s: within 35%).
     for (const s of ramp.ramp!.steps) expect(Math.abs(s.achievedRps - s.rate) / s.rate).toBeLessThan(0.35)
-    expect(ramp.rate!.offered).toBe(300)
+    // The job's own row is its highest valid step (300/s unless a busy machine sent that one late).
+    const valid = ramp.ramp!.steps.filter((s) => s.valid).map((s) => s.rate)
+    expect(valid.length).toBeGreaterThan(0)
+    expect(ramp.rate!.offered).toBe(Math.max(...valid))
     const replay = report.jobs.find((j) => j.name === 'replay')!
     expect(replay.status === 'skipped' ? 0 : replay.requests?.scheduled).toBe(4)
   }, 60_000)
