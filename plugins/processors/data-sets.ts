@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import sharp from 'sharp'
 import { seededRng, type DataItem, type DataSetContext, type Rng } from '../../core/plugin-api.ts'
+import { loadSharp } from './image.ts'
 import { requireFfmpeg } from './video.ts'
 
 /** Frame sizes of camera and web images: landscape and portrait, small to HD. */
@@ -18,6 +18,7 @@ const VERSION = 1
  */
 export async function syntheticImages(ctx: DataSetContext): Promise<DataItem[]> {
   return cached(ctx, 'images', async (dir) => {
+    const sharp = await loadSharp()
     const rng = seededRng(20261130)
     for (let i = 0; i < IMAGE_COUNT; i++) {
       const [width, height] = IMAGE_SIZES[i % IMAGE_SIZES.length]!

@@ -1,5 +1,16 @@
-import sharp, { type Sharp } from 'sharp'
+import type { Sharp } from 'sharp'
 import { z } from 'zod'
+
+/**
+ * sharp (libvips) on first use: loading it costs ~90 ms, which every CLI start and every spawned
+ * server would otherwise pay whether or not it touches an image.
+ */
+type SharpFactory = typeof import('sharp').default
+let sharpModule: Promise<SharpFactory> | undefined
+export function loadSharp(): Promise<SharpFactory> {
+  sharpModule ??= import('sharp').then((m) => m.default)
+  return sharpModule
+}
 
 /** ImageNet statistics of torchvision's pretrained models (RGB, on 0..1 values). */
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const
@@ -36,13 +47,19 @@ export interface RgbFrame {
  */
 export function imagePreprocess(options: ImageOptions = {}): (encoded: Uint8Array) => Promise<Float32Array> {
   const s = imageOptionsSchema.parse(options)
-  return async (encoded) => normalise(await resizeAndCrop(sharp(encoded), s), s)
+  return async (encoded) => {
+    const sharp = await loadSharp()
+    return normalise(await resizeAndCrop(sharp(encoded), s), s)
+  }
 }
 
 /** The same chain on a decoded RGB frame (a video frame from ffmpeg). */
 export function framePreprocess(options: ImageOptions = {}): (frame: RgbFrame) => Promise<Float32Array> {
   const s = imageOptionsSchema.parse(options)
-  return async (frame) => normalise(await resizeAndCrop(sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }), s), s)
+  return async (frame) => {
+    const sharp = await loadSharp()
+    return normalise(await resizeAndCrop(sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } }), s), s)
+  }
 }
 
 async function resizeAndCrop(image: Sharp, s: ImageSettings): Promise<Uint8Array> {
