@@ -249,6 +249,8 @@ export type DataSetFactory = (ctx: DataSetContext) => Promise<DataItem[]>
 export interface ProcessorModel {
   inputs: string[]
   outputs: string[]
+  /** Input shapes by name, when the backend knows them: a number per fixed dimension, -1 or a name for a free one. */
+  shapes?: Record<string, Array<number | string>>
 }
 
 /** A pre-processing stage: a batch of items → the model's inputs. */

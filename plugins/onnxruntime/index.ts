@@ -60,7 +60,10 @@ async function mainThreadBackend(ctx: BackendContext, model: ResolvedModel, opti
     return {
       infer: () => session.run(feeds).then(noAnswer),
       run: async (inputs, outputs) => ({ outputs: fromOrtOutputs(await (outputs ? session.run(toOrtFeeds(inputs), outputs) : session.run(toOrtFeeds(inputs)))) }),
-      io: { inputs: [...session.inputNames], outputs: [...session.outputNames] },
+      io: {
+        inputs: [...session.inputNames], outputs: [...session.outputNames],
+        shapes: Object.fromEntries(session.inputMetadata.filter((m) => m.isTensor).map((m) => [m.name, [...(m as unknown as { shape: ReadonlyArray<number | string> }).shape]])),
+      },
       close: () => session.release(),
       blocksCaller: true,
       versions: { 'onnxruntime-node': ort.env.versions.node ?? 'unknown' },

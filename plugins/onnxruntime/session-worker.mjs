@@ -33,7 +33,8 @@ try {
     }
     session.run(feeds).then(() => port.postMessage(0), (error) => port.postMessage(String(error?.message ?? error)))
   })
-  port.postMessage({ ready: { inputs: [...session.inputNames], outputs: [...session.outputNames] } })
+  const shapes = Object.fromEntries(session.inputMetadata.filter((m) => m.isTensor).map((m) => [m.name, [...m.shape]]))
+  port.postMessage({ ready: { inputs: [...session.inputNames], outputs: [...session.outputNames], shapes } })
 } catch (error) {
   port.postMessage({ failed: String(error?.message ?? error) })
 }

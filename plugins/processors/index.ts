@@ -36,10 +36,11 @@ function pixelProcessor<S extends typeof imageOptionsSchema | typeof videoOption
     stage: 'pre',
     reads: 'bytes',
     check: (options) => checkOptions(schema, options),
-    create(options, model) {
+    create(given, model) {
+      const input = inputName(given, model)
+      const options = { ...given, size: fittedSize(given, model.shapes?.[input], (given.layout ?? 'NCHW') === 'NHWC') }
       const one = prepare(options)
       const s = schema.parse(options) as z.output<S>
-      const input = inputName(options, model)
       const frames = framesOf(s)
       return async (items) => {
         const rows = await Promise.all(items.map((item) => one(bytesOf(item)).catch((error: Error) => { throw itemError(item, error) })))
@@ -58,10 +59,10 @@ const textProcessor: Processor = {
   stage: 'pre',
   reads: 'text',
   check: (options) => checkOptions(textOptionsSchema, options),
-  create(options, model) {
-    const tokenize = textPreprocess(options)
-    const seqLen = textOptionsSchema.parse(options).seqLen
+  create(given, model) {
     if (!model.inputs.includes('input_ids')) throw new Error(`the text processor feeds input_ids (with attention_mask, token_type_ids), and the model's inputs are ${model.inputs.join(', ')}`)
+    const seqLen = fittedLength(given, model.shapes?.input_ids)
+    const tokenize = textPreprocess({ ...given, seqLen })
     return (items) => {
       const all = stackTokens(items.map((item) => {
         if (item.text === undefined) throw itemError(item, new Error('is not a text'))
@@ -90,6 +91,34 @@ const topKProcessor: Processor = {
 function checkOptions(schema: z.ZodType, options: Record<string, unknown>): void {
   const parsed = schema.safeParse(options)
   if (!parsed.success) throw new Error(zodIssuesToMessage(parsed.error))
+}
+
+/** A fixed dimension of a model input, or undefined when it is free (-1, a name) or unknown. */
+function fixedDim(shape: Array<number | string> | undefined, axis: number): number | undefined {
+  const d = shape?.[axis]
+  return typeof d === 'number' && d > 0 ? d : undefined
+}
+
+/** The crop size: the model's fixed image size unless `size` says otherwise, and then they must agree. */
+function fittedSize(options: Record<string, unknown>, shape: Array<number | string> | undefined, nhwc: boolean): number {
+  const height = fixedDim(shape, nhwc ? 1 : 2)
+  const width = fixedDim(shape, nhwc ? 2 : 3)
+  const modelSize = height !== undefined && height === width ? height : undefined
+  const asked = options.size as number | undefined
+  if (asked !== undefined && modelSize !== undefined && asked !== modelSize) {
+    throw new Error(`size ${asked} does not fit the model, which takes ${modelSize}×${modelSize} images ([${shape!.join(', ')}]); leave size out to follow the model`)
+  }
+  return asked ?? modelSize ?? 224
+}
+
+/** The token count: the model's fixed sequence length unless `seqLen` says otherwise, and then they must agree. */
+function fittedLength(options: Record<string, unknown>, shape: Array<number | string> | undefined): number {
+  const modelLen = fixedDim(shape, 1)
+  const asked = options.seqLen as number | undefined
+  if (asked !== undefined && modelLen !== undefined && asked !== modelLen) {
+    throw new Error(`seqLen ${asked} does not fit the model, whose input_ids hold ${modelLen} tokens ([${shape!.join(', ')}]); leave seqLen out to follow the model`)
+  }
+  return asked ?? modelLen ?? 128
 }
 
 /**

@@ -34,7 +34,9 @@ bench('tensors skipped', { ...load, batch: 2, pipeline: { data: 'tensors', onBad
 const image = processor('image', { size: 32 })
 const load = { workload: workload.closed({ requests: 24 }), warmup: { requests: 3 } }
 describe('images', { model: model.generate('cnn', { layers: 1, channels: 8, imageSize: 32 }) }, () => {
-  bench('client', { ...load, backend: ['onnxruntime', 'server'], batch: 2, pipeline: { data: 'images', pre: image, post: processor('countRows') } })
+  // No size: the image processor follows the model's 32×32 input.
+  bench('client', { ...load, backend: ['onnxruntime', 'server'], batch: 2, pipeline: { data: 'images', pre: processor('image'), post: processor('countRows') } })
+  bench('too big', { ...load, pipeline: { data: 'images', pre: processor('image', { size: 64 }) } })
   bench('on server', { ...load, backend: 'server', placement: 'server', pipeline: { data: 'images', pre: image, post: processor('topK', { k: 3 }) } })
   bench('bad data', { ...load, pipeline: { data: 'mixed', pre: image } })
   bench('bad data skipped', { ...load, pipeline: { data: 'mixed', pre: image, onBadItem: 'skip' } })
@@ -89,6 +91,9 @@ describe('images', { model: model.generate('cnn', { layers: 1, channels: 8, imag
     expect(onServer.stages!.preprocess!.mean).toBeGreaterThan(0.05)
     expect(onServer.backendInfo?.pipeline).toMatchObject({ placement: 'server', items: 32 })
 
+    const tooBig = byName('too big') as { status: string; error: { message: string; code: string } }
+    expect(tooBig.status).toBe('errored')
+    expect(tooBig.error.message).toMatch(/pipeline: pre: image: size 64 does not fit the model, which takes 32×32 images \(\[batch, 3, 32, 32\]\); leave size out to follow the model/)
     const bad = byName('bad data')
     expect(bad.status).toBe('errored')
     expect((bad as { error: { message: string } }).error.message).toMatch(/data set 'mixed': 2 bad items: .*mixed\/empty\.png: empty file.*not-an-image\.jpg: .*unsupported image format/)

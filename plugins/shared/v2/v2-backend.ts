@@ -31,14 +31,17 @@ export async function createV2Backend(ctx: BackendContext, target: V2Target, ext
     const client = new KserveHttpClient(target.address, target.modelName, target.connections)
     try {
       await client.waitReady(target.readyTimeoutMs, ctx.signal)
-      const meta = await client.getJson<{ name?: string; error?: string; inputs?: Array<{ name: string }>; outputs?: Array<{ name: string }> }>(`/v2/models/${encodeURIComponent(target.modelName)}`)
+      const meta = await client.getJson<{ name?: string; error?: string; inputs?: Array<{ name: string; shape?: number[] }>; outputs?: Array<{ name: string }> }>(`/v2/models/${encodeURIComponent(target.modelName)}`)
       if (meta.status !== 200) throw modelMissing(target, meta.body.error ?? `HTTP ${meta.status}`)
       const server = await client.getJson<{ name?: string; version?: string }>('/v2')
       const prepared = client.prepare(inputs, target.encoding)
       return {
         infer: () => client.infer(prepared),
         run: (tensors, outputs) => client.run(tensors, outputs),
-        io: { inputs: (meta.body.inputs ?? []).map((i) => i.name), outputs: (meta.body.outputs ?? []).map((o) => o.name) },
+        io: {
+          inputs: (meta.body.inputs ?? []).map((i) => i.name), outputs: (meta.body.outputs ?? []).map((o) => o.name),
+          shapes: Object.fromEntries((meta.body.inputs ?? []).filter((i) => Array.isArray(i.shape)).map((i) => [i.name, i.shape!])),
+        },
         statistics: () => client.statistics(),
         close: async () => { await client.close(); await extra.close?.() },
         versions: { [`server:${server.body.name ?? 'kserve'}`]: server.body.version ?? 'unknown' },
