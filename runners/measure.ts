@@ -135,7 +135,7 @@ export async function measure(
   }
 }
 
-export function stageSummaries(recorder: LoadRecorder): Pick<Measurement, 'stages' | 'stageSum'> {
+function stageSummaries(recorder: LoadRecorder): Pick<Measurement, 'stages' | 'stageSum'> {
   if (!recorder.stages) return {}
   const stages = Object.fromEntries([...recorder.stages].map(([name, h]) => [name, summarizeHistogram(h)]))
   return {
