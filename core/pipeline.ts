@@ -50,8 +50,9 @@ export function resolvePipeline(value: unknown, registry: PluginRegistry, root: 
   if (typeof v.data !== 'string' || !v.data) fail(`data: expected the name of a data set, received ${describeValue(v.data)}`)
   const data = v.data as string
   const builtIn = registry.names('dataSets')
-  if (!builtIn.includes(data) && !readDataRegistry(root)[data]) {
-    fail(`data: no data set '${data}'; built in: ${builtIn.join(', ') || 'none'}; registered: ${Object.keys(readDataRegistry(root)).join(', ') || 'none'} (add one with inferbench data add <folder|file.jsonl> --name ${data})`)
+  const registered = builtIn.includes(data) ? undefined : readDataRegistry(root)
+  if (registered && !registered[data]) {
+    fail(`data: no data set '${data}'; built in: ${builtIn.join(', ') || 'none'}; registered: ${Object.keys(registered).join(', ') || 'none'} (add one with inferbench data add <folder|file.jsonl> --name ${data})`)
   }
   if (v.onBadItem !== undefined && v.onBadItem !== 'skip' && v.onBadItem !== 'fail') fail(`onBadItem: expected 'skip' or 'fail', received ${describeValue(v.onBadItem)}`)
   const pre = v.pre === undefined ? undefined : checkProcessor(v.pre, 'pre', registry, fail)

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { InferbenchError } from '../errors.ts'
 import type { DataItem, Tensor } from '../plugin.ts'
@@ -44,7 +44,8 @@ export function addDataSet(root: string, path: string, name: string): { set: Reg
   const kind = statSync(absolute).isDirectory() ? 'files' : absolute.endsWith('.jsonl') ? 'jsonl' : undefined
   if (!kind) throw new InferbenchError('INFERBENCH_USAGE', `data add: ${absolute}: expected a folder of files (images, videos) or a .jsonl file of texts or tensors`)
   const set: RegisteredDataSet = { name, path: absolute, kind, items: 0, addedAt: new Date().toISOString() }
-  const loaded = loadUserDataSet(set)
+  // Counted, not read: a folder of many large files must not be loaded into memory to register it.
+  const loaded = set.kind === 'files' ? loadFolder(absolute, false) : loadJsonl(absolute)
   if (loaded.items.length === 0) throw new InferbenchError('INFERBENCH_USAGE', `data add: ${absolute} holds no usable item${loaded.bad.length ? `; ${describeBad(loaded.bad)}` : ''}`)
   set.items = loaded.items.length
   const sets = { ...readDataRegistry(root), [name]: set }
@@ -68,7 +69,8 @@ export function loadUserDataSet(set: RegisteredDataSet): LoadedDataSet {
   return set.kind === 'files' ? loadFolder(set.path) : loadJsonl(set.path)
 }
 
-function loadFolder(root: string): LoadedDataSet {
+/** Every file below `root`, sorted; with `read` false each is only checked to be readable and non-empty (bytes left out). */
+function loadFolder(root: string, read = true): LoadedDataSet {
   const items: DataItem[] = []
   const bad: LoadedDataSet['bad'] = []
   const walk = (dir: string) => {
@@ -78,6 +80,12 @@ function loadFolder(root: string): LoadedDataSet {
       if (entry.isDirectory()) walk(path)
       else {
         try {
+          if (!read) {
+            accessSync(path, constants.R_OK)
+            if (statSync(path).size === 0) bad.push({ source: path, reason: 'empty file' })
+            else items.push({ source: path })
+            continue
+          }
           const bytes = readFileSync(path)
           if (bytes.length === 0) bad.push({ source: path, reason: 'empty file' })
           else items.push({ source: path, bytes })

@@ -197,11 +197,15 @@ function metadata(server: InferenceServer, name: string, version: string | undef
   return { name: model.name, versions: [model.version], platform: 'onnxruntime_onnx', inputs: model.inputs, outputs: model.outputs }
 }
 
-/** Monotonic µs (process.hrtime): a client on this machine reads the same clock, so it can split wire time into request and response. */
+/**
+ * Monotonic µs (process.hrtime): a client on this machine reads the same clock, so it can split
+ * wire time into request and response. Stamped on an answer when its request sets the parameter
+ * `timestamps: true`.
+ */
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n)
 
 async function infer(server: InferenceServer, model: ServedModel, version: string | undefined, req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, preprocess?: RawPreprocess): Promise<void> {
-  const receivedUs = nowUs()
+  const received = process.hrtime.bigint()
   const name = model.name
   const headerLength = req.headers[HEADER_LENGTH]
   const jsonLength = headerLength === undefined ? body.length : Number(headerLength)
@@ -250,7 +254,8 @@ async function infer(server: InferenceServer, model: ServedModel, version: strin
     parameters: {
       queue_us: Math.round(result.queueNs / 1000), compute_us: Math.round(result.computeNs / 1000), batch_rows: result.batchRows,
       ...(preprocessUs !== undefined ? { preprocess_us: preprocessUs } : {}),
-      received_us: receivedUs, sent_us: nowUs(),
+      // Only when asked (a pipeline's client): the plain request path stays as lean as it was.
+      ...(request.parameters?.timestamps === true ? { received_us: Number(received / 1000n), sent_us: nowUs() } : {}),
     },
     outputs,
   }))

@@ -29,9 +29,15 @@ export class KserveHttpClient {
       const body = JSON.stringify({ inputs: inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: i.shape, data: toJson(i.values) })) })
       return encodeRequest(this.inferUrl, 'POST', body, 'application/json')
     }
+    return this.binaryRequest(inputs, { binary_data_output: true })
+  }
+
+  /** A binary-tensor request: the JSON header naming each input's byte size, then the bytes in order. */
+  private binaryRequest(inputs: ReadonlyArray<{ name: string; datatype: string; shape: number[]; raw: Uint8Array }>, parameters: Record<string, unknown>, wanted?: string[]): Buffer {
     const header = Buffer.from(JSON.stringify({
       inputs: inputs.map((i) => ({ name: i.name, datatype: i.datatype, shape: i.shape, parameters: { binary_data_size: i.raw.byteLength } })),
-      parameters: { binary_data_output: true },
+      ...(wanted ? { outputs: wanted.map((name) => ({ name, parameters: { binary_data: true } })) } : {}),
+      parameters,
     }))
     const body = Buffer.concat([header, ...inputs.map((i) => i.raw)])
     return encodeRequest(this.inferUrl, 'POST', body, 'application/octet-stream', { 'Inference-Header-Content-Length': String(header.length) })
@@ -62,13 +68,8 @@ export class KserveHttpClient {
       const raw = t.type === 'bytes' ? encodeBytesElements(t.data as Uint8Array[]) : rawBytes(t.data as TypedArray)
       return { name, datatype, shape: t.dims, raw }
     })
-    const header = Buffer.from(JSON.stringify({
-      inputs: parts.map((p) => ({ name: p.name, datatype: p.datatype, shape: p.shape, parameters: { binary_data_size: p.raw.byteLength } })),
-      ...(wanted ? { outputs: wanted.map((name) => ({ name, parameters: { binary_data: true } })) } : {}),
-      parameters: { binary_data_output: true },
-    }))
-    const body = Buffer.concat([header, ...parts.map((p) => p.raw)])
-    const answer = await this.raw.send(encodeRequest(this.inferUrl, 'POST', body, 'application/octet-stream', { 'Inference-Header-Content-Length': String(header.length) }))
+    // `timestamps`: our server then stamps its monotonic clock, for the request/response split.
+    const answer = await this.raw.send(this.binaryRequest(parts, { binary_data_output: true, timestamps: true }, wanted))
     if (answer.status !== 200) throw new Error(`HTTP ${answer.status} from ${this.inferUrl.href}: ${errorText(answer.body)}`)
     const headerLength = Number(headerValue(answer.head, HEADER_LENGTH) ?? answer.body.length)
     const json = JSON.parse(answer.body.toString('utf8', 0, headerLength)) as {

@@ -215,9 +215,9 @@ describe('raw requests: one BYTES input, pre-processed by the server (--preproce
   })
   afterAll(() => raw.stop())
 
-  const bytesRequest = (elements: string[], claimed?: number) => {
+  const bytesRequest = (elements: string[], claimed?: number, timestamps = true) => {
     const payload = Buffer.concat(elements.map((e) => { const b = Buffer.from(e); const n = Buffer.alloc(4); n.writeUInt32LE(claimed ?? b.length); return Buffer.concat([n, b]) }))
-    const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'raw', datatype: 'BYTES', shape: [elements.length], parameters: { binary_data_size: payload.length } }], parameters: { binary_data_output: true } }))
+    const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'raw', datatype: 'BYTES', shape: [elements.length], parameters: { binary_data_size: payload.length } }], parameters: { binary_data_output: true, timestamps } }))
     return { body: Buffer.concat([header, payload]), headers: { 'inference-header-content-length': String(header.length) } }
   }
 
@@ -238,6 +238,12 @@ describe('raw requests: one BYTES input, pre-processed by the server (--preproce
     expect(p.received_us).toBeGreaterThanOrEqual(before)
     expect(p.sent_us).toBeGreaterThanOrEqual(p.received_us)
     expect(p.sent_us).toBeLessThanOrEqual(after)
+    // Unasked, an answer carries no clock readings.
+    const plainRequest = bytesRequest(['1,1,1,1'], undefined, false)
+    const plainAnswer = await post(raw, '/v2/models/mlp/infer', plainRequest.body, plainRequest.headers)
+    const plainMeta = JSON.parse(plainAnswer.body.subarray(0, Number(plainAnswer.headers['inference-header-content-length'])).toString())
+    expect(plainMeta.parameters).not.toHaveProperty('received_us')
+    expect(plainMeta.parameters).toHaveProperty('preprocess_us')
   })
 
   it('answers 400 for raw items the server cannot take, naming why', async () => {
