@@ -39,7 +39,7 @@ export interface ServerOptions {
  * metrics, readiness and the count of requests in flight (for draining on SIGTERM).
  */
 export class InferenceServer {
-  readonly metrics = new ServerMetrics()
+  readonly metrics = new ServerMetrics(() => [...this.models.values()].map((m) => m.model.stats))
   private readonly models = new Map<string, { model: ServedModel; scheduler: Scheduler }>()
   private inFlight = 0
   private idleWaiters: Array<() => void> = []
@@ -100,11 +100,9 @@ export class InferenceServer {
       const rows = model.validate(tensors)
       const result = await scheduler.infer(tensors, rows)
       model.stats.request(true, Number(process.hrtime.bigint() - started), result.queueNs)
-      this.metrics.succeeded(model.name, rows, result.queueNs, result.computeNs, result.batchRows)
       return result
     } catch (error) {
       model.stats.request(false, Number(process.hrtime.bigint() - started), 0)
-      this.metrics.failed(model.name)
       throw error instanceof BadRequestError || error instanceof UnknownModelError ? error : new Error(`inference failed: ${(error as Error).message}`, { cause: error })
     } finally {
       this.inFlight--

@@ -1,51 +1,59 @@
 import client from 'prom-client'
+import type { StatisticsRecorder } from './statistics.ts'
 
-/** Prometheus metrics of the server (GET /metrics), in the spirit of Triton's nv_inference_* family. */
+const BATCH_ROWS_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128]
+
+/**
+ * Prometheus metrics of the server (GET /metrics), in the spirit of Triton's nv_inference_* family.
+ * Read from each model's statistics when scraped, so a request updates plain counters only
+ * (prom-client's labelled counters and histogram cost ~5-8 µs per request, docs/overhead.md).
+ */
 export class ServerMetrics {
   readonly registry = new client.Registry()
-  private readonly success = new client.Counter({ name: 'inferbench_inference_request_success', help: 'Successful inference requests', labelNames: ['model'], registers: [this.registry] })
-  private readonly failure = new client.Counter({ name: 'inferbench_inference_request_failure', help: 'Failed inference requests', labelNames: ['model'], registers: [this.registry] })
-  private readonly rows = new client.Counter({ name: 'inferbench_inference_count', help: 'Inferences (rows of the batch dimension) performed', labelNames: ['model'], registers: [this.registry] })
-  private readonly queue = new client.Counter({ name: 'inferbench_inference_queue_duration_us', help: 'Cumulative time requests waited in the queue, microseconds', labelNames: ['model'], registers: [this.registry] })
-  private readonly compute = new client.Counter({ name: 'inferbench_inference_compute_duration_us', help: 'Cumulative compute time of requests, microseconds', labelNames: ['model'], registers: [this.registry] })
-  private readonly batch = new client.Histogram({
-    name: 'inferbench_batch_rows', help: 'Rows in the batch each request was executed in', labelNames: ['model'],
-    buckets: [1, 2, 4, 8, 16, 32, 64, 128], registers: [this.registry],
-  })
 
-  // The per-model children, resolved once: no label lookup on the request path.
-  private readonly children = new Map<string, ReturnType<ServerMetrics['childrenOf']>>()
-
-  constructor() {
+  constructor(models: () => StatisticsRecorder[]) {
+    const counter = (name: string, help: string, value: (s: StatisticsRecorder) => number) => new client.Counter({
+      name, help, labelNames: ['model'], registers: [this.registry],
+      collect() {
+        this.reset()
+        for (const stats of models()) this.inc({ model: stats.model }, value(stats))
+      },
+    })
+    const totals = (s: StatisticsRecorder) => s.totals()
+    counter('inferbench_inference_request_success', 'Successful inference requests', (s) => totals(s).success.count)
+    counter('inferbench_inference_request_failure', 'Failed inference requests', (s) => totals(s).fail.count)
+    counter('inferbench_inference_count', 'Inferences (rows of the batch dimension) performed', (s) => s.inferenceCount)
+    counter('inferbench_inference_queue_duration_us', 'Cumulative time requests waited in the queue, microseconds', (s) => totals(s).queue.ns / 1000)
+    counter('inferbench_inference_compute_duration_us', 'Cumulative compute time of requests, microseconds',
+      (s) => (totals(s).compute_input.ns + totals(s).compute_infer.ns + totals(s).compute_output.ns) / 1000)
+    this.registry.registerMetric(batchRowsHistogram(models) as unknown as client.Metric)
     client.collectDefaultMetrics({ register: this.registry, prefix: 'inferbench_process_' })
   }
+}
 
-  succeeded(model: string, rows: number, queueNs: number, computeNs: number, batchRows: number): void {
-    const c = this.of(model)
-    c.success.inc()
-    c.rows.inc(rows)
-    c.queue.inc(queueNs / 1000)
-    c.compute.inc(computeNs / 1000)
-    c.batch.observe(batchRows)
-  }
-
-  failed(model: string): void {
-    this.of(model).failure.inc()
-  }
-
-  private of(model: string): ReturnType<ServerMetrics['childrenOf']> {
-    let c = this.children.get(model)
-    if (!c) {
-      c = this.childrenOf(model)
-      this.children.set(model, c)
+/** Rows in the batch each request was executed in, as a Prometheus histogram built from the statistics' counts. */
+function batchRowsHistogram(models: () => StatisticsRecorder[]) {
+  const name = 'inferbench_batch_rows'
+  const get = () => {
+    const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = []
+    for (const stats of models()) {
+      const counts = stats.requestsByBatchRows()
+      let sum = 0
+      let count = 0
+      for (const [rows, n] of counts) {
+        sum += rows * n
+        count += n
+      }
+      for (const le of BATCH_ROWS_BUCKETS) {
+        let below = 0
+        for (const [rows, n] of counts) if (rows <= le) below += n
+        values.push({ metricName: `${name}_bucket`, labels: { le, model: stats.model }, value: below })
+      }
+      values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', model: stats.model }, value: count })
+      values.push({ metricName: `${name}_sum`, labels: { model: stats.model }, value: sum })
+      values.push({ metricName: `${name}_count`, labels: { model: stats.model }, value: count })
     }
-    return c
+    return { name, help: 'Rows in the batch each request was executed in', type: 'histogram', values, aggregator: 'sum' }
   }
-
-  private childrenOf(model: string) {
-    return {
-      success: this.success.labels(model), failure: this.failure.labels(model), rows: this.rows.labels(model),
-      queue: this.queue.labels(model), compute: this.compute.labels(model), batch: this.batch.labels(model),
-    }
-  }
+  return { name, get: async () => get() }
 }

@@ -109,7 +109,6 @@ export class ServedModel {
 
   /** Checks a request's tensors against the metadata; returns the batch (rows) it carries. */
   validate(tensors: InputTensor[]): number {
-    const byName = new Map(tensors.map((t) => [t.name, t]))
     for (const t of tensors) {
       if (!this.inputs.some((i) => i.name === t.name)) {
         throw new BadRequestError(`unexpected input '${t.name}' for model '${this.name}'; inputs: ${this.inputs.map((i) => i.name).join(', ')}`)
@@ -117,7 +116,7 @@ export class ServedModel {
     }
     let rows = -1
     for (const meta of this.inputs) {
-      const t = byName.get(meta.name)
+      const t = tensors.find((given) => given.name === meta.name)
       if (!t) throw new BadRequestError(`missing input '${meta.name}' for model '${this.name}'`)
       if (t.datatype !== meta.datatype) {
         throw new BadRequestError(`input '${meta.name}': datatype ${t.datatype} does not match the model's ${meta.datatype}`)

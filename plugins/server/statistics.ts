@@ -29,6 +29,8 @@ const zero = (): Duration => ({ count: 0, ns: 0 })
 export class StatisticsRecorder {
   private readonly stats: ModelStatistics
   private readonly batches = new Map<number, ModelStatistics['batch_stats'][number]>()
+  /** Requests by the rows of the batch they ran in (for the Prometheus histogram). */
+  private readonly byBatchRows = new Map<number, number>()
 
   constructor(name: string, version: string) {
     this.stats = {
@@ -59,11 +61,29 @@ export class StatisticsRecorder {
     add(b.compute_input, inputNs, 1)
     add(b.compute_infer, inferNs, 1)
     add(b.compute_output, outputNs, 1)
+    this.byBatchRows.set(rows, (this.byBatchRows.get(rows) ?? 0) + requests)
   }
 
   request(ok: boolean, totalNs: number, queueNs: number): void {
     add(ok ? this.stats.inference_stats.success : this.stats.inference_stats.fail, totalNs, 1)
     if (ok) add(this.stats.inference_stats.queue, queueNs, 1)
+  }
+
+  get model(): string {
+    return this.stats.name
+  }
+
+  get inferenceCount(): number {
+    return this.stats.inference_count
+  }
+
+  /** The live cumulative durations (read-only: for metrics read at scrape time, without a copy). */
+  totals(): Readonly<ModelStatistics['inference_stats']> {
+    return this.stats.inference_stats
+  }
+
+  requestsByBatchRows(): ReadonlyMap<number, number> {
+    return this.byBatchRows
   }
 
   snapshot(): ModelStatistics {

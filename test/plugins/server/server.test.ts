@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
+import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { KserveGrpcClient } from '../../../plugins/shared/v2/grpc-client.ts'
@@ -125,10 +126,30 @@ describe('inferbench serve over HTTP (KServe v2)', () => {
     expect(Math.max(...answers.map((a) => JSON.parse(a.body.toString()).parameters.batch_rows))).toBeGreaterThan(3)
   })
 
-  it('exposes Prometheus metrics', async () => {
+  it('exposes Prometheus metrics that agree with the statistics extension', async () => {
     const text = await (await request(url(plain, '/metrics'))).body.text()
-    expect(text).toMatch(/inferbench_inference_request_success\{model="mlp"\} \d+/)
+    expect(text).toMatch(/inferbench_inference_request_success\{model="mlp"\} [1-9]/)
     expect(text).toMatch(/inferbench_inference_request_failure\{model="mlp"\} [1-9]/)
+    // The batching server ran merged batches (the test above): its histogram and counters are
+    // read from the statistics when scraped, so both views must agree exactly.
+    const [metricsText, stats] = await Promise.all([
+      request(url(batching, '/metrics')).then((r) => r.body.text()),
+      request(url(batching, '/v2/models/batched/stats')).then((r) => r.body.json()) as Promise<{ model_stats: Array<{ inference_count: number; inference_stats: { success: { count: number }; queue: { ns: number } } }> }>,
+    ])
+    const families = parsePrometheusTextFormat(metricsText) as PrometheusFamily[]
+    const only = (name: string) => families.find((f) => f.name === name)!.metrics.find((m) => m.labels?.model === 'batched')!
+    const model = stats.model_stats[0]!
+    expect(Number(only('inferbench_inference_request_success').value)).toBe(model.inference_stats.success.count)
+    expect(Number(only('inferbench_inference_count').value)).toBe(model.inference_count)
+    expect(Number(only('inferbench_inference_queue_duration_us').value)).toBeCloseTo(model.inference_stats.queue.ns / 1000, 3)
+    // The parser drops a histogram's labels, count and sum: its lines are read directly.
+    const line = (series: string) => Number(metricsText.split('\n').find((l) => l.startsWith(`inferbench_batch_rows_${series} `))?.split(' ')[1])
+    const count = line('count{model="batched"}')
+    expect(count).toBe(model.inference_stats.success.count)
+    expect(line('bucket{le="+Inf",model="batched"}')).toBe(count)
+    // Some requests ran in a batch of more than 2 rows: fewer are at or below 2 than in all.
+    expect(line('bucket{le="2",model="batched"}')).toBeLessThan(count)
+    expect(line('sum{model="batched"}')).toBeGreaterThan(count)
   })
 })
 
