@@ -20,8 +20,14 @@ import { buildFc } from '../../plugins/models/fc.ts'
  * (c) Throughput at 16 connections, batching off, HTTP JSON: ours / reference. Target ≥ 1.
  * (d) Dynamic batching at 16 connections over batching off, same model. Target ≥ 1.5×.
  */
-const LATENCY_ROUNDS = 4
-const THROUGHPUT_ROUNDS = 2
+const LATENCY_ROUNDS = 6
+/**
+ * Each server's first minutes are not its steady state: the gRPC path was still being compiled
+ * by V8 after 2,000 requests (deoptimisations, 130 µs of helper-thread CPU per request, docs/overhead.md).
+ * Both sides of a row get this much unmeasured traffic once before the first round.
+ */
+const SETTLE = '6s'
+const THROUGHPUT_ROUNDS = 3
 const ADDED_TARGET_US = 50
 const dir = mkdtempSync(join(tmpdir(), 'inferbench-server-overhead-'))
 // ~0.15 ms per inference here: the server's fixed cost is not drowned in the model's variance.
@@ -81,6 +87,14 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
+/** Linear interpolation between order statistics (R's type 7). */
+function quantile(values: number[], q: number): number {
+  const s = [...values].sort((a, b) => a - b)
+  const at = (s.length - 1) * q
+  const low = Math.floor(at)
+  return s[low]! + (s[Math.min(low + 1, s.length - 1)]! - s[low]!) * (at - low)
+}
+
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b)
   const mid = Math.floor(s.length / 2)
@@ -99,7 +113,10 @@ for (const row of LATENCY_ROWS) {
   const p50s: Record<string, number> = {}
   const added: number[] = []
   describe(`(b) added latency, batch 1, one client, ${row.title}`, { model: model.file(smallPath), batch: 1, backend: 'kserve', modelName: 'model' }, () => {
-    const measure = { workload: workload.closed({ concurrency: 1, duration: '3s' }), warmup: '1s', encoding: row.encoding }
+    const measure = { workload: workload.closed({ concurrency: 1, duration: '2s' }), warmup: '0.5s', encoding: row.encoding }
+    for (const side of ['ours', 'reference'] as const) {
+      bench(`settling (not counted): ${side === 'ours' ? 'inferbench serve' : 'minimal reference'}`, { ...measure, workload: workload.closed({ concurrency: 1, duration: '0.5s' }), warmup: SETTLE, url: row[side] }, () => undefined)
+    }
     for (let round = 1; round <= LATENCY_ROUNDS; round++) {
       const sides = round % 2 ? (['ours', 'reference'] as const) : (['reference', 'ours'] as const)
       for (const side of sides) {
@@ -109,7 +126,8 @@ for (const row of LATENCY_ROWS) {
           const addedUs = (p50s.ours! - p50s.reference!) * 1000
           added.push(addedUs)
           const figures: Record<string, number> = { addedP50Us: addedUs }
-          if (added.length === LATENCY_ROUNDS) Object.assign(figures, { medianAddedP50Us: median(added), targetUs: ADDED_TARGET_US })
+          // The spread says how far this machine's noise lets the median be trusted.
+          if (added.length === LATENCY_ROUNDS) Object.assign(figures, { medianAddedP50Us: median(added), lowerQuartileUs: quantile(added, 0.25), upperQuartileUs: quantile(added, 0.75), targetUs: ADDED_TARGET_US })
           return figures
         })
       }
@@ -118,7 +136,10 @@ for (const row of LATENCY_ROWS) {
 }
 
 describe('(c) throughput at 16 connections, batching off, HTTP JSON', { model: model.file(mlpPath), batch: 1, encoding: 'json', backend: 'kserve', modelName: 'model' }, () => {
-  const measure = { workload: workload.closed({ concurrency: 16, duration: '4s' }), warmup: '1s' }
+  const measure = { workload: workload.closed({ concurrency: 16, duration: '3s' }), warmup: '1s' }
+  for (const side of ['ours', 'reference'] as const) {
+    bench(`settling (not counted): ${side === 'ours' ? 'inferbench serve' : 'minimal reference'}`, { ...measure, workload: workload.closed({ concurrency: 16, duration: '0.5s' }), warmup: SETTLE, url: `http://127.0.0.1:${side === 'ours' ? oursHttpMlp : refHttpMlp}` }, () => undefined)
+  }
   const rates: Record<string, number> = {}
   const ratios: number[] = []
   for (let round = 1; round <= THROUGHPUT_ROUNDS; round++) {

@@ -27,10 +27,16 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
   const service = loadKserveService({ ...PROTO_OPTIONS, longs: String }).service
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes, 'grpc.max_send_message_length': options.maxMessageBytes })
   const unary = <Req, Res>(fn: (req: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
-    Promise.resolve().then(() => fn(call.request)).then(
-      (response) => callback(null, response),
-      (error: unknown) => callback({ code: statusOf(error), details: publicMessage(error) }),
-    )
+    const fail = (error: unknown) => callback({ code: statusOf(error), details: publicMessage(error) })
+    // Called directly, not through a resolved promise: two microtask turns fewer per request.
+    let response: Res | Promise<Res>
+    try {
+      response = fn(call.request)
+    } catch (error) {
+      return fail(error)
+    }
+    if (response instanceof Promise) response.then((r) => callback(null, r), fail)
+    else callback(null, response)
   }
   grpcServer.addService(service, {
     ServerLive: unary(() => ({ live: true })),
@@ -59,7 +65,10 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
           batch_rows: { int64_param: result.batchRows },
         },
         outputs: outputs.map((o) => ({ name: o.name, datatype: o.datatype, shape: o.shape })),
-        raw_output_contents: outputs.map((o) => Buffer.from(rawBytes(o.data).buffer, rawBytes(o.data).byteOffset, rawBytes(o.data).byteLength)),
+        raw_output_contents: outputs.map((o) => {
+          const raw = rawBytes(o.data)
+          return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
+        }),
       }
     }),
   })
