@@ -1,22 +1,12 @@
 import { cac } from 'cac'
 import c from 'picocolors'
 import { EXIT, InferbenchError, USAGE_ERROR_CODES, isInferbenchError } from '../core/errors.ts'
-import { INFERBENCH_VERSION } from '../runners/local.ts'
-import { compareCommand, historyCommand, importCommand, type StoreFlags } from './store-command.ts'
-import { cancelCommand, followerCommand, leaderCommand, statusCommand, submitCommand } from './distributed-command.ts'
-import { leaderboardCommand } from './leaderboard-command.ts'
-import { mergeCommand } from './merge-command.ts'
-import { dataCommand } from './data-command.ts'
-import { modelCommand } from './model-command.ts'
-import { recommendCommand } from './recommend-command.ts'
-import { rooflineCommand } from './roofline-command.ts'
+import { INFERBENCH_VERSION } from '../runners/version.ts'
+import type { StoreFlags } from './store-command.ts'
 import { outputFileFlags, rawStringFlags } from './raw-flags.ts'
-import { runCommand } from './run-command.ts'
-import { serveCommand } from './serve-command.ts'
-import { simulateCommand } from './schedule-command.ts'
-import { showCommand } from './show-command.ts'
-import { showReportCommand } from './show-report-command.ts'
-import { tuneCommand } from './tune-command.ts'
+
+// Each command's module is imported when that command runs: importing them all up front cost
+// every start (`--version`, a spawned `serve`) ~1.5 s of module loading under the TypeScript loader.
 
 export async function main(argv: string[]): Promise<number> {
   const cli = cac('inferbench')
@@ -38,7 +28,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (filters: string[], parsed: Record<string, unknown>) => {
       const options = { ...parsed, ...asTyped(argv, { testNamePattern: 't', config: 'c', reporter: undefined }, ['reporter']) }
       const outputFile = outputFileFlags(argv)
-      exitCode = await runCommand({
+      exitCode = await (await import('./run-command.ts')).runCommand({
         filters,
         ...(typeof options.config === 'string' ? { config: options.config } : {}),
         list: Boolean(options.list),
@@ -62,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--no-store', 'Do not store the merged run in the PerfDB')
     .option('--json', 'Print the merged JSON report')
     .action(async (dir: string | undefined, parsed: Record<string, unknown>) => {
-      exitCode = await mergeCommand(dir, {
+      exitCode = await (await import('./merge-command.ts')).mergeCommand(dir, {
         ...pickStrings(parsed, ['config', 'db', 'outputFile']),
         ...(parsed.store === false ? { store: false } : {}),
         json: Boolean(parsed.json),
@@ -76,16 +66,16 @@ export async function main(argv: string[]): Promise<number> {
     .option('--job <pattern>', 'Jobs whose suite > name or id matches this regular expression')
     .option('--limit <n>', 'At most n rows (default 20)')
     .action(async (parsed: Record<string, unknown>) => {
-      exitCode = await historyCommand(storeFlags(parsed), process.cwd(), process.stdout)
+      exitCode = await (await import('./store-command.ts')).historyCommand(storeFlags(parsed), process.cwd(), process.stdout)
     })
   storeOptions(cli.command('import [...files]', 'Load JSON reports (--reporter json, CI artifacts, shards) into the PerfDB'))
     .action(async (files: string[], parsed: Record<string, unknown>) => {
-      exitCode = await importCommand(files, storeFlags(parsed), process.cwd(), process.stdout)
+      exitCode = await (await import('./store-command.ts')).importCommand(files, storeFlags(parsed), process.cwd(), process.stdout)
     })
   storeOptions(cli.command('compare [before] [after]', 'Compare two runs (ids from history, or JSON reports): faster, slower or same within noise per job'))
     .option('--fail-on-regression <pct>', 'Exit 1 on a regression beyond noise larger than pct percent')
     .action(async (before: string | undefined, after: string | undefined, parsed: Record<string, unknown>) => {
-      exitCode = await compareCommand(before, after, storeFlags(parsed), process.cwd(), process.stdout)
+      exitCode = await (await import('./store-command.ts')).compareCommand(before, after, storeFlags(parsed), process.cwd(), process.stdout)
     })
   storeOptions(cli.command('recommend', 'The top 3 stored configurations that meet an SLO: --slo \'p99<50ms\' [--objective throughput|cost|energy] [--model m]'))
     .option('--slo <constraints>', "e.g. 'p99<50ms' or 'p95<=20ms,throughput>=500' (samples/s)")
@@ -93,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--model <name>', 'Only configurations whose model label contains this')
     .option('--backend <name>', 'Only configurations of this backend')
     .action(async (parsed: Record<string, unknown>) => {
-      exitCode = await recommendCommand({ ...pickStrings(parsed, ['slo', 'objective', 'model', 'backend', 'config', 'db']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
+      exitCode = await (await import('./recommend-command.ts')).recommendCommand({ ...pickStrings(parsed, ['slo', 'objective', 'model', 'backend', 'config', 'db']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
     })
   storeOptions(cli.command('leaderboard', 'Every stored configuration ranked: --sort throughput|p50|p99|energy|cost [--filter key=value|key~text]'))
     .option('--sort <figure>', 'throughput (default), p50, p99, energy or cost')
@@ -101,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--limit <n>', 'At most n rows (default 30)')
     .action(async (parsed: Record<string, unknown>) => {
       const raw = asTyped(argv, { filter: undefined }, ['filter'])
-      exitCode = await leaderboardCommand({
+      exitCode = await (await import('./leaderboard-command.ts')).leaderboardCommand({
         ...pickStrings(parsed, ['sort', 'limit', 'config', 'db']),
         ...(raw.filter !== undefined ? { filter: asStrings(raw.filter) } : {}),
         json: Boolean(parsed.json),
@@ -121,7 +111,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-c, --config <file>', 'Path to a config file')
     .option('--json', 'Print JSON')
     .action(async (model: string, parsed: Record<string, unknown>) => {
-      exitCode = await tuneCommand(model, {
+      exitCode = await (await import('./tune-command.ts')).tuneCommand(model, {
         ...pickStrings(parsed, ['slo', 'backends', 'batch', 'instances', 'batching', 'step', 'budget', 'config']),
         ...(parsed.param !== undefined ? { param: asStrings(parsed.param) } : {}),
         exhaustive: Boolean(parsed.exhaustive), json: Boolean(parsed.json),
@@ -135,18 +125,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('-c, --config <file>', 'Path to a config file')
     .option('--db <file>', 'A PerfDB file instead of the config\'s perfDb')
     .action(async (dir: string | undefined, parsed: Record<string, unknown>) => {
-      exitCode = await showReportCommand(dir, pickStrings(parsed, ['run', 'port', 'host', 'config', 'db']), process.cwd(), process.stdout)
+      exitCode = await (await import('./show-report-command.ts')).showReportCommand(dir, pickStrings(parsed, ['run', 'port', 'host', 'config', 'db']), process.cwd(), process.stdout)
     })
   storeOptions(cli.command('roofline', 'This machine\'s peak FLOP/s and memory bandwidth measured through onnxruntime, GPU datasheet ceilings, stored jobs placed under them'))
     .option('--quick', 'Smaller micro-benchmarks (about a second)')
     .option('--threads <n>', 'onnxruntime intra-op threads for the micro-benchmarks (default: onnxruntime\'s)')
     .action(async (parsed: Record<string, unknown>) => {
-      exitCode = await rooflineCommand({ ...pickStrings(parsed, ['threads', 'config', 'db']), quick: Boolean(parsed.quick), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
+      exitCode = await (await import('./roofline-command.ts')).rooflineCommand({ ...pickStrings(parsed, ['threads', 'config', 'db']), quick: Boolean(parsed.quick), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
     })
   storeOptions(cli.command('show [run]', 'Where and with what a run happened: machine, versions, git, each job\'s settings and model hash (default: the latest run)'))
     .option('--job <pattern>', 'Only jobs whose suite > name or id matches this regular expression')
     .action(async (run: string | undefined, parsed: Record<string, unknown>) => {
-      exitCode = await showCommand(run, storeFlags(parsed), process.cwd(), process.stdout)
+      exitCode = await (await import('./show-command.ts')).showCommand(run, storeFlags(parsed), process.cwd(), process.stdout)
     })
   cli
     .command('data <action> [...args]', 'Request data for pipelines: add <folder|file.jsonl> --name <name>, ls, rm <name>')
@@ -154,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--name <name>', 'add: the name benches use (pipeline: { data: name })')
     .action(async (action: string, args: string[], parsed: Record<string, unknown>) => {
       const options = { ...parsed, ...asTyped(argv, { config: 'c', name: undefined }, []) }
-      exitCode = await dataCommand(action, args, pickStrings(options, ['name', 'config']), process.cwd(), process.stdout)
+      exitCode = await (await import('./data-command.ts')).dataCommand(action, args, pickStrings(options, ['name', 'config']), process.cwd(), process.stdout)
     })
   cli
     .command('model <action> [...args]', 'Models: inspect <file|generator>, add <file> | --generate <family>, ls, show, update, rm <name[@version]>')
@@ -178,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
       if (batch !== undefined && !(Number.isInteger(batch) && batch > 0)) {
         throw Object.assign(new Error(`--batch: expected a positive integer, received ${String(options.batch)}`), { name: 'CACError' })
       }
-      exitCode = await modelCommand(action, args, {
+      exitCode = await (await import('./model-command.ts')).modelCommand(action, args, {
         ...(typeof options.config === 'string' ? { config: options.config } : {}),
         ...(batch !== undefined ? { batch } : {}),
         ...(options.param !== undefined ? { param: asStrings(options.param) } : {}),
@@ -197,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--tls-cert <pem>', 'Serve TLS with this certificate chain (clients set INFERBENCH_TLS_CA)')
     .option('--tls-key <pem>', 'The TLS private key')
     .action(async (parsed: Record<string, unknown>) => {
-      exitCode = await leaderCommand(pickStrings(parsed, ['host', 'port', 'db', 'config', 'heartbeat', 'tlsCert', 'tlsKey']), process.cwd(), process.stderr)
+      exitCode = await (await import('./distributed-command.ts')).leaderCommand(pickStrings(parsed, ['host', 'port', 'db', 'config', 'heartbeat', 'tlsCert', 'tlsKey']), process.cwd(), process.stderr)
     })
   cli
     .command('follower', 'Run jobs for a leader: --leader host:port [--name n]')
@@ -205,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--name <name>', 'This follower\'s name (default the host name)')
     .option('-c, --config <file>', 'This machine\'s config (plugins, measurement.idle, cost)')
     .action(async (parsed: Record<string, unknown>) => {
-      exitCode = await followerCommand(pickStrings(parsed, ['leader', 'name', 'config']), process.cwd(), process.stderr)
+      exitCode = await (await import('./distributed-command.ts')).followerCommand(pickStrings(parsed, ['leader', 'name', 'config']), process.cwd(), process.stderr)
     })
   cli
     .command('submit [...files]', 'Submit bench files to the leader: *.bench.yaml as they are, *.bench.ts as their plan (data)')
@@ -216,20 +206,20 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'Print JSON')
     .action(async (suites: string[], parsed: Record<string, unknown>) => {
       const options = { ...parsed, ...asTyped(argv, { testNamePattern: 't', config: 'c' }, []) }
-      exitCode = await submitCommand(suites, { ...pickStrings(options, ['leader', 'config', 'testNamePattern']), json: Boolean(parsed.json), wait: Boolean(parsed.wait) }, process.cwd(), process.stdout)
+      exitCode = await (await import('./distributed-command.ts')).submitCommand(suites, { ...pickStrings(options, ['leader', 'config', 'testNamePattern']), json: Boolean(parsed.json), wait: Boolean(parsed.wait) }, process.cwd(), process.stdout)
     })
   cli
     .command('status [task]', 'Tasks on the leader (one task: its jobs) and its followers')
     .option('--leader <address>', 'The leader (default INFERBENCH_LEADER or 127.0.0.1:7700)')
     .option('--json', 'Print JSON')
     .action(async (task: string | undefined, parsed: Record<string, unknown>) => {
-      exitCode = await statusCommand(task, { ...pickStrings(parsed, ['leader']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
+      exitCode = await (await import('./distributed-command.ts')).statusCommand(task, { ...pickStrings(parsed, ['leader']), json: Boolean(parsed.json) }, process.cwd(), process.stdout)
     })
   cli
     .command('cancel <task>', 'Cancel a task\'s queued and running jobs')
     .option('--leader <address>', 'The leader (default INFERBENCH_LEADER or 127.0.0.1:7700)')
     .action(async (task: string | undefined, parsed: Record<string, unknown>) => {
-      exitCode = await cancelCommand(task, pickStrings(parsed, ['leader']), process.cwd(), process.stdout)
+      exitCode = await (await import('./distributed-command.ts')).cancelCommand(task, pickStrings(parsed, ['leader']), process.cwd(), process.stdout)
     })
   cli
     .command('schedule <action>', 'Scheduler: simulate [--workers K] [--jobs N] [--policy rr-fcfs,lb-sjf,qa-sjf] [--seed s] [--trace jobs.csv] [--json]')
@@ -243,10 +233,10 @@ export async function main(argv: string[]): Promise<number> {
     .option('--batch-interval <s>', 'Batch arrivals: seconds between sets (default 3600)')
     .option('--trace <file>', 'Replay a CSV of arrival,duration[,estimate] in seconds instead')
     .option('--json', 'Print JSON')
-    .action((action: string, parsed: Record<string, unknown>) => {
+    .action(async (action: string, parsed: Record<string, unknown>) => {
       if (action !== 'simulate') throw new InferbenchError('INFERBENCH_USAGE', `schedule: unknown action '${action}'; expected simulate`)
       const options = { ...parsed, ...asTyped(argv, Object.fromEntries(['workers', 'jobs', 'policy', 'seed', 'arrivals', 'load', 'batchSize', 'batchInterval', 'trace'].map((k) => [k, undefined])), []) }
-      exitCode = simulateCommand({
+      exitCode = (await import('./schedule-command.ts')).simulateCommand({
         ...pickStrings(options, ['workers', 'jobs', 'policy', 'seed', 'arrivals', 'load', 'batchSize', 'batchInterval', 'trace']),
         json: Boolean(options.json),
       }, process.cwd(), process.stdout)
@@ -274,7 +264,7 @@ export async function main(argv: string[]): Promise<number> {
         ...asTyped(argv, Object.fromEntries(['model', 'host', 'httpPort', 'grpcPort', 'instances', 'instanceThread', 'maxBatch', 'maxQueueDelay', 'preferredBatch',
           'intraOpThreads', 'executionProvider', 'maxBodyBytes', 'drainTimeout', 'preprocess'].map((k) => [k, undefined])), ['model']),
       }
-      exitCode = await serveCommand({
+      exitCode = await (await import('./serve-command.ts')).serveCommand({
         quiet: Boolean(options.quiet),
         model: options.model === undefined ? [] : asStrings(options.model),
         ...pickStrings(options, ['host', 'httpPort', 'grpcPort', 'instances', 'instanceThread', 'maxBatch', 'maxQueueDelay', 'preferredBatch', 'intraOpThreads', 'executionProvider', 'maxBodyBytes', 'drainTimeout', 'preprocess']),

@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { ResolvedConfig } from '../core/config.ts'
 import { withTimeout } from '../core/abort.ts'
 import { formatMs } from '../core/duration.ts'
 import { InferbenchError, serializeError } from '../core/errors.ts'
 import { collectFingerprint } from '../core/fingerprint.ts'
-import { PACKAGE_ROOT } from '../core/package-root.ts'
+import { INFERBENCH_VERSION } from './version.ts'
 import type { Job } from '../core/plan.ts'
 import type { PluginRegistry, Reporter } from '../core/plugin.ts'
 import type { JobReport, JobStatus, RunReport } from '../core/report.ts'
@@ -23,7 +21,7 @@ export interface LocalRunOptions {
   signal?: AbortSignal
 }
 
-export const INFERBENCH_VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version
+export { INFERBENCH_VERSION }
 
 /** Runs jobs one after another in this process: hooks, timeouts, --bail, reporters. */
 export async function runLocal(options: LocalRunOptions): Promise<RunReport> {

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import Docker from 'dockerode'
+import { loadDockerode } from '../shared/load-dockerode.ts'
 import { z } from 'zod'
 import { InferbenchError, backendOptions, definePlugin, parseDurationMs, requireModel, type BackendFactory, type Plugin } from '../../core/plugin-api.ts'
 import { createV2Backend } from '../shared/v2/v2-backend.ts'
@@ -58,6 +58,7 @@ export function dockerLauncher(): Plugin {
       throw new InferbenchError('INFERBENCH_BENCH_INVALID', `docker backend: TF Serving serves SavedModels, not ONNX; set savedModelDir to the SavedModel of ${model.name}`)
     }
     const socketPath = p.socketPath ?? defaultSocket()
+    const Docker = await loadDockerode()
     const docker = new Docker({ socketPath })
     try {
       await docker.ping()

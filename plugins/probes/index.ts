@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { definePlugin, zodIssuesToMessage, type Plugin, type Probe, type ProbeFactory } from '../../core/plugin-api.ts'
 import { NVIDIA_QUERY_FIELDS, parseNvidiaSmiCsv } from './nvidia-smi.ts'
 import { readMemInfo, readProcessRss, readProcessTicks, readSystemCpu } from './proc.ts'
-import Docker from 'dockerode'
+import { loadDockerode } from '../shared/load-dockerode.ts'
 import { containerCounters, containerSample, type ContainerCounters, type DockerStats } from './docker-stats.ts'
 import { scrapeSeries, seriesSample, type Scrape } from './prometheus.ts'
 import { POWERCAP_ROOT, energyDeltaUj, raplZones, readEnergyUj } from './rapl.ts'
@@ -173,6 +173,7 @@ const prometheus: ProbeFactory = async ({ metricsUrl, options = {} }) => {
  */
 const docker: ProbeFactory = async ({ containers = [] }) => {
   if (containers.length === 0) return { unavailable: 'the backend started no container (only the docker backend does)' }
+  const Docker = await loadDockerode()
   const handles = containers.map((ref) => ({ id: ref.id, container: new Docker({ socketPath: ref.socketPath }).getContainer(ref.id) }))
   const read = async (h: typeof handles[number]): Promise<ContainerCounters> => {
     const stats = await h.container.stats({ stream: false, 'one-shot': true } as { stream: false }) as DockerStats
