@@ -127,11 +127,17 @@ describe('inferbench serve over HTTP (KServe v2)', () => {
   })
 
   it('exposes Prometheus metrics that agree with the statistics extension', async () => {
+    // One answered and one refused request of its own, whatever ran before.
+    expect((await post(plain, '/v2/models/mlp/infer', JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] }))).status).toBe(200)
+    expect((await post(plain, '/v2/models/mlp/infer', JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 5], data: [1, 2, 3, 4, 5] }] }))).status).toBe(400)
     const text = await (await request(url(plain, '/metrics'))).body.text()
     expect(text).toMatch(/inferbench_inference_request_success\{model="mlp"\} [1-9]/)
     expect(text).toMatch(/inferbench_inference_request_failure\{model="mlp"\} [1-9]/)
-    // The batching server ran merged batches (the test above): its histogram and counters are
-    // read from the statistics when scraped, so both views must agree exactly.
+    // Four requests inside one 20 ms batching window run as one batch of more than 2 rows. The
+    // histogram and counters are read from the statistics when scraped: both views must agree exactly.
+    const one = JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 4], data: [0.1, 0.2, 0.3, 0.4] }] })
+    const answers = await Promise.all([1, 2, 3, 4].map(() => post(batching, '/v2/models/batched/infer', one)))
+    expect(answers.map((a) => JSON.parse(a.body.toString()).parameters.batch_rows)).toContain(4)
     const [metricsText, stats] = await Promise.all([
       request(url(batching, '/metrics')).then((r) => r.body.text()),
       request(url(batching, '/v2/models/batched/stats')).then((r) => r.body.json()) as Promise<{ model_stats: Array<{ inference_count: number; inference_stats: { success: { count: number }; queue: { ns: number } } }> }>,
