@@ -38,8 +38,13 @@ export async function withPipeline(job: ServingJob & { pipeline: ResolvedPipelin
       const t0 = nowUs()
       const inputs = await prepare(batch)
       const t1 = nowUs()
-      // A failure names the items it carried: the error of a bad item then points at its file.
-      const answer = await run(inputs, wanted).catch((error: Error) => { throw new Error(`${describeItems(batch)}: ${error.message}`, { cause: error }) })
+      let answer: Awaited<ReturnType<typeof run>>
+      try {
+        answer = await run(inputs, wanted)
+      } catch (error) {
+        // A failure names the items it carried: the error of a bad item then points at its file.
+        throw new Error(`${describeItems(batch)}: ${(error as Error).message}`, { cause: error })
+      }
       const t2 = nowUs()
       if (post) {
         try {

@@ -20,13 +20,12 @@ export class ServerMetrics {
         for (const stats of models()) this.inc({ model: stats.model }, value(stats))
       },
     })
-    const totals = (s: StatisticsRecorder) => s.totals()
-    counter('inferbench_inference_request_success', 'Successful inference requests', (s) => totals(s).success.count)
-    counter('inferbench_inference_request_failure', 'Failed inference requests', (s) => totals(s).fail.count)
+    counter('inferbench_inference_request_success', 'Successful inference requests', (s) => s.totals().success.count)
+    counter('inferbench_inference_request_failure', 'Failed inference requests', (s) => s.totals().fail.count)
     counter('inferbench_inference_count', 'Inferences (rows of the batch dimension) performed', (s) => s.inferenceCount)
-    counter('inferbench_inference_queue_duration_us', 'Cumulative time requests waited in the queue, microseconds', (s) => totals(s).queue.ns / 1000)
+    counter('inferbench_inference_queue_duration_us', 'Cumulative time requests waited in the queue, microseconds', (s) => s.totals().queue.ns / 1000)
     counter('inferbench_inference_compute_duration_us', 'Cumulative compute time of requests, microseconds',
-      (s) => (totals(s).compute_input.ns + totals(s).compute_infer.ns + totals(s).compute_output.ns) / 1000)
+      (s) => (s.totals().compute_input.ns + s.totals().compute_infer.ns + s.totals().compute_output.ns) / 1000)
     this.registry.registerMetric(batchRowsHistogram(models) as unknown as client.Metric)
     client.collectDefaultMetrics({ register: this.registry, prefix: 'inferbench_process_' })
   }
