@@ -52,6 +52,9 @@ export class Scheduler {
     if (this.batching && this.model.batchable && rows > this.batching.maxBatch) {
       return Promise.reject(new BadRequestError(`the request has ${rows} rows in its batch dimension, more than max-batch ${this.batching.maxBatch} of model '${this.model.name}'; split it`))
     }
+    // Batching off and an instance free: nothing to queue or group, so the request goes straight
+    // to the model, the shortest path there is (what the layers it skips cost: docs/overhead.md).
+    if (!this.batching && this.queue.length === 0 && this.model.canTakeAnother) return this.runAlone(tensors, rows)
     return new Promise((resolve, reject) => {
       // Only batching groups by shape; without it the key would be built for nothing.
       const key = this.batching ? tensors.map((t) => `${t.name}:${t.shape.slice(1).join('x')}`).join('|') : ''
@@ -137,6 +140,17 @@ export class Scheduler {
     this.timer = setTimeout(fire, remainingMs)
   }
 
+  private async runAlone(tensors: InputTensor[], rows: number): Promise<InferResult> {
+    this.running++
+    try {
+      const { outputs, inferNs, transferNs, waitedNs } = await this.model.run(tensors)
+      this.model.stats.execution(rows, 1, transferNs, inferNs, 0)
+      return { outputs, queueNs: waitedNs, computeNs: transferNs + inferNs, batchRows: rows }
+    } finally {
+      this.finished()
+    }
+  }
+
   private async execute(batch: Pending[]): Promise<void> {
     this.running++
     const dispatched = process.hrtime.bigint()
@@ -161,10 +175,14 @@ export class Scheduler {
       if (batch.length > 1 && error instanceof ModelRunError) for (const p of batch) await this.execute([p])
       else for (const p of batch) p.reject(error)
     } finally {
-      this.running--
-      this.pump()
-      if (this.queue.length === 0 && this.running === 0) for (const done of this.drained.splice(0)) done()
+      this.finished()
     }
+  }
+
+  private finished(): void {
+    this.running--
+    this.pump()
+    if (this.queue.length === 0 && this.running === 0) for (const done of this.drained.splice(0)) done()
   }
 }
 

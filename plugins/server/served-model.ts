@@ -140,15 +140,11 @@ export class ServedModel {
    * worker and back is reported apart from inference (`transferNs`), as Triton reports input and
    * output copies apart from compute.
    */
-  async run(tensors: InputTensor[]): Promise<{ outputs: OutputTensor[]; inferNs: number; transferNs: number; waitedNs: number }> {
-    if (this.mainInstance) {
-      this.mainRunning++
-      try {
-        return await this.runOnMainThread(this.mainInstance, tensors)
-      } finally {
-        this.mainRunning--
-      }
-    }
+  run(tensors: InputTensor[]): Promise<InstanceRun> {
+    return this.mainInstance ? this.runOnMainThread(this.mainInstance, tensors) : this.runOnWorker(tensors)
+  }
+
+  private async runOnWorker(tensors: InputTensor[]): Promise<InstanceRun> {
     const worker = await this.queue.acquire()
     const start = process.hrtime.bigint()
     let gone = false
@@ -183,16 +179,20 @@ export class ServedModel {
    * `canTakeAnother`). A run starts when the one before it ended: the time before that is
    * `waitedNs` (queue), the rest is inference.
    */
-  private async runOnMainThread(session: MainInstance, tensors: InputTensor[]): Promise<{ outputs: OutputTensor[]; inferNs: number; transferNs: number; waitedNs: number }> {
+  private async runOnMainThread(session: MainInstance, tensors: InputTensor[]): Promise<InstanceRun> {
     const { Tensor } = ortModule!
-    const feeds = Object.fromEntries(tensors.map((t) => [t.name, new Tensor(this.ortTypes.get(t.name)!, t.data as Float32Array, t.shape)]))
+    const feeds: Record<string, ort.Tensor> = {}
+    for (const t of tensors) feeds[t.name] = new Tensor(this.ortTypes.get(t.name)!, t.data as Float32Array, t.shape)
     const called = process.hrtime.bigint()
     let result: ort.InferenceSession.ReturnType
+    this.mainRunning++
     try {
       result = await session.run(feeds)
     } catch (error) {
       this.lastRunEnd = process.hrtime.bigint()
       throw new ModelRunError(String((error as Error)?.message ?? error))
+    } finally {
+      this.mainRunning--
     }
     const ended = process.hrtime.bigint()
     const started = this.lastRunEnd > called ? this.lastRunEnd : called
@@ -289,6 +289,14 @@ interface WorkerMetadata {
   isTensor: boolean
   type?: string
   shape?: Array<number | string>
+}
+
+/** One run on an instance; `transferNs` is the hand-over to a worker and back, `waitedNs` the wait for the session. */
+interface InstanceRun {
+  outputs: OutputTensor[]
+  inferNs: number
+  transferNs: number
+  waitedNs: number
 }
 
 type WorkerReply = { error: string } | { inferNs: number; outputs: Array<{ name: string; dims: number[]; data: ort.Tensor['data'] }> }

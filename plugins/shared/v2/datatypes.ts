@@ -110,7 +110,13 @@ function describe(value: unknown): string {
 /** JSON-safe flat values of a tensor (int64 as numbers). */
 export function toJson(data: TypedArray): Array<number | boolean> {
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Array.from(data, Number)
-  return Array.from(data as ArrayLike<number>)
+  // Pushed one by one: Array.from walks a typed array through its iterator, and an array made with
+  // new Array(n) has holes, which JSON.stringify serialises ~40% slower. For 1,024 floats, convert
+  // + stringify: Array.from 257 µs, holey 280 µs, this 218 µs (hot loop; docs/overhead.md).
+  const values = data as ArrayLike<number>
+  const out: number[] = []
+  for (let i = 0; i < values.length; i++) out.push(values[i]!)
+  return out
 }
 
 export function rawBytes(data: TypedArray): Uint8Array {
