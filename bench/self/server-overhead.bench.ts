@@ -169,7 +169,7 @@ for (const row of LATENCY_ROWS) {
   describe(`(b) added latency, batch 1, one client, ${row.title}`, { model: model.file(smallPath), batch: 1, backend: 'kserve', modelName: 'model' }, () => {
     const measure = { workload: workload.closed({ concurrency: 1, duration: '2s' }), warmup: '0.5s', encoding: row.encoding }
     for (const side of ['ours', 'reference'] as const) {
-      bench(`settling (not counted): ${side === 'ours' ? 'inferbench serve' : 'minimal reference'}`, { ...measure, workload: workload.closed({ concurrency: 1, duration: '0.5s' }), warmup: SETTLE, url: row[side] }, () => undefined)
+      bench(`settling (not counted): ${side === 'ours' ? 'inferbench serve' : 'minimal reference'}`, { ...measure, workload: workload.closed({ concurrency: 1, duration: '1s' }), warmup: SETTLE, url: row[side] }, () => undefined)
     }
     for (let round = 1; round <= LATENCY_ROUNDS; round++) {
       const sides = round % 2 ? (['ours', 'reference'] as const) : (['reference', 'ours'] as const)
@@ -198,7 +198,7 @@ for (const row of LATENCY_ROWS) {
 describe('(c) throughput at 16 connections, batching off, HTTP JSON', { model: model.file(mlpPath), batch: 1, encoding: 'json', backend: 'kserve', modelName: 'model' }, () => {
   const measure = { workload: workload.closed({ concurrency: 16, duration: '3s' }), warmup: '1s' }
   for (const side of ['ours', 'reference'] as const) {
-    bench(`settling (not counted): ${side === 'ours' ? 'inferbench serve' : 'minimal reference'}`, { ...measure, workload: workload.closed({ concurrency: 16, duration: '0.5s' }), warmup: SETTLE, url: `http://127.0.0.1:${side === 'ours' ? oursHttpMlp : refHttpMlp}` }, () => undefined)
+    bench(`settling (not counted): ${side === 'ours' ? 'inferbench serve' : 'minimal reference'}`, { ...measure, workload: workload.closed({ concurrency: 16, duration: '1s' }), warmup: SETTLE, url: `http://127.0.0.1:${side === 'ours' ? oursHttpMlp : refHttpMlp}` }, () => undefined)
   }
   const rates: Record<string, number> = {}
   const ratios: number[] = []
