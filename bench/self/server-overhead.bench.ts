@@ -186,11 +186,11 @@ for (const row of LATENCY_ROWS) {
         })
       }
     }
-    bench('interleaved with the reference, request by request', { ...measure, workload: workload.closed({ concurrency: 1, duration: '0.5s' }), url: row.ours }, () => interleaved(row))
+    bench('interleaved with the reference, request by request', { ...measure, workload: workload.closed({ concurrency: 1, duration: '1s' }), url: row.ours }, () => interleaved(row))
     // Where the JSON row's extra goes: the same binary requests, with the client as busy between
     // them as a JSON client is (docs/overhead.md).
     if (row.title === 'HTTP, binary tensors') {
-      bench('interleaved, with 0.8 ms of client work between requests', { ...measure, workload: workload.closed({ concurrency: 1, duration: '0.5s' }), url: row.ours }, () => interleaved(row, 800))
+      bench('interleaved, with 0.8 ms of client work between requests', { ...measure, workload: workload.closed({ concurrency: 1, duration: '1s' }), url: row.ours }, () => interleaved(row, 800))
     }
   })
 }
