@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js'
 import { BYTES_PER_ELEMENT, elementCount, fromRaw, isV2Datatype, rawBytes, type V2Datatype } from '../shared/v2/datatypes.ts'
 import { PROTO_OPTIONS, loadKserveService } from '../shared/v2/service.ts'
 import { checkOutputNames } from './http-frontend.ts'
-import { encodeInferResponse } from './infer-response-encoding.ts'
+import { encodeInferResponse, type InferResponseFields } from './infer-response-encoding.ts'
 import { BadRequestError, InferenceServer, SERVER_EXTENSIONS, SERVER_NAME, UnknownModelError } from './inference-server.ts'
 import type { InputTensor } from './served-model.ts'
 
@@ -28,7 +28,7 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
   const loaded = loadKserveService({ ...PROTO_OPTIONS, longs: String }).service
   // The inference answer is written by our own encoder (the same bytes, without proto-loader's
   // conversion to message objects first; infer-response-encoding.ts).
-  const service: grpc.ServiceDefinition = { ...loaded, ModelInfer: { ...loaded.ModelInfer!, responseSerialize: encodeInferResponse } }
+  const service: grpc.ServiceDefinition = { ...loaded, ModelInfer: { ...loaded.ModelInfer!, responseSerialize: serializeAnswer } }
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes, 'grpc.max_send_message_length': options.maxMessageBytes })
   const unary = <Req, Res>(fn: (req: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
     // Called directly, not through a resolved promise: two microtask turns fewer per request.
@@ -60,7 +60,7 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
       if (req.outputs.length) checkOutputNames(req.outputs, server.model(req.model_name, req.model_version).outputs)
       const result = await server.infer(req.model_name, req.model_version, grpcInputs(req))
       const outputs = req.outputs.length ? result.outputs.filter((o) => req.outputs.some((r) => r.name === o.name)) : result.outputs
-      return {
+      const answer: InferResponseFields = {
         model_name: req.model_name, model_version: '1', id: req.id,
         parameters: {
           queue_us: { int64_param: Math.round(result.queueNs / 1000) },
@@ -73,6 +73,7 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
           return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)
         }),
       }
+      return answer
     }),
   })
   // A failed bind is reported by the caller as one line; grpc-js would also log it on its own.
@@ -85,6 +86,16 @@ export function startGrpcFrontend(server: InferenceServer, options: { host: stri
       else resolve({ grpcServer, port })
     })
   })
+}
+
+/** grpc-js answers INTERNAL to a serializer's error and logs nothing: the cause is logged here. */
+function serializeAnswer(answer: InferResponseFields): Buffer {
+  try {
+    return encodeInferResponse(answer)
+  } catch (error) {
+    process.stderr.write(`inferbench serve: gRPC: ${(error as Error).message}\n`)
+    throw error
+  }
 }
 
 function grpcError(error: unknown): Partial<grpc.ServiceError> {

@@ -1,9 +1,10 @@
 /**
  * ModelInferResponse (KServe v2 gRPC) written straight to protobuf wire format, for the server's
  * hottest answer. proto-loader's serializer first converts the plain object into message objects
- * (fromObject: a Long per int64, a message per map entry) and then encodes those; this measures
- * the message once and writes it into one buffer. What it saved is in docs/overhead.md; a test
- * holds the encoding byte for byte equal to proto-loader's.
+ * (fromObject: a Long per int64, a message per map entry) and then encodes those; this sizes the
+ * message first and then writes it into one buffer. What it saved is in docs/overhead.md; a test
+ * holds the encoding byte for byte equal to proto-loader's. Only the fields below are written:
+ * the handler's answer is typed with this interface, so a field added there must be added here.
  */
 export interface InferResponseFields {
   model_name: string
@@ -20,13 +21,14 @@ const VARINT = 0
 
 export function encodeInferResponse(response: InferResponseFields): Buffer {
   const params = Object.entries(response.parameters).map(([key, p]) => {
+    checkInt64(p.int64_param, `parameter '${key}'`)
     const keyBytes = Buffer.byteLength(key)
     const parameter = 1 + varintSize(p.int64_param) // InferParameter { int64 int64_param = 2 }
     return { key, keyBytes, value: p.int64_param, parameter, entry: 1 + varintSize(keyBytes) + keyBytes + 1 + varintSize(parameter) + parameter }
   })
   const outputs = response.outputs.map((o) => {
     let shapeBytes = 0
-    for (const d of o.shape) shapeBytes += varintSize(d)
+    for (const d of o.shape) shapeBytes += varintSize(checkInt64(d, `output '${o.name}' shape`))
     return { o, shapeBytes, size: stringFieldSize(o.name) + stringFieldSize(o.datatype) + (o.shape.length ? 1 + varintSize(shapeBytes) + shapeBytes : 0) }
   })
   let total = stringFieldSize(response.model_name) + stringFieldSize(response.model_version) + stringFieldSize(response.id)
@@ -63,6 +65,15 @@ function stringFieldSize(text: string): number {
   return 1 + varintSize(bytes) + bytes
 }
 
+/**
+ * Refused before anything is written: a fraction or a number past 2^53 has no exact int64 (proto-
+ * loader would truncate or round it). The server logs the message; the client gets INTERNAL.
+ */
+function checkInt64(value: number, what: string): number {
+  if (!Number.isSafeInteger(value)) throw new RangeError(`cannot encode the answer: ${what} is ${value}, not an integer of at most 2^53 in magnitude`)
+  return value
+}
+
 /** Bytes of an integer as an int64 varint (a negative one takes ten: two's complement in 64 bits). */
 function varintSize(value: number): number {
   if (value < 0) return 10
@@ -82,8 +93,8 @@ class WireWriter {
     return this.varint(field * 8 + wireType)
   }
 
+  /** `value` is a safe integer (checkInt64, or a length). */
   varint(value: number): this {
-    if (!Number.isSafeInteger(value)) throw new RangeError(`cannot encode ${value} as an int64: not a safe integer`)
     if (value < 0) return this.negative(value)
     while (value >= 128) {
       this.buffer[this.at++] = (value % 128) | 128

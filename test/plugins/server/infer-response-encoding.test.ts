@@ -24,6 +24,11 @@ const cases: Array<[string, InferResponseFields]> = [
     parameters: { big: { int64_param: 2 ** 40 + 3 }, safe: { int64_param: Number.MAX_SAFE_INTEGER }, minus: { int64_param: -5 }, '': { int64_param: 127 }, edge: { int64_param: 128 } },
     outputs: [{ name: 'logits', datatype: 'FP32', shape: [16, 1000, 300] }], raw_output_contents: [floats(40_000, 1.25)],
   }],
+  ['lengths of 128 bytes or more: a long output name and parameter key, a long packed shape', {
+    model_name: 'n'.repeat(300), model_version: '1', id: 'i'.repeat(130),
+    parameters: { ['k'.repeat(200)]: { int64_param: 2 ** 35 } },
+    outputs: [{ name: 'o'.repeat(200), datatype: 'FP32', shape: Array.from({ length: 70 }, (_, i) => 128 + i) }], raw_output_contents: [floats(40, 2)],
+  }],
   ['no outputs and no parameters', { model_name: 'x', model_version: '1', id: 'q', parameters: {}, outputs: [], raw_output_contents: [] }],
 ]
 
@@ -44,8 +49,9 @@ describe('ModelInferResponse encoding', () => {
     expect(Buffer.from(decoded.raw_output_contents[0]!).equals(Buffer.from(response.raw_output_contents[0]!))).toBe(true)
   })
 
-  it('refuses a value that is not a safe integer instead of writing a wrong one', () => {
+  it.each([1.5, 2 ** 53, Infinity, Number.NaN])('refuses %s, naming the field, instead of writing a wrong int64', (bad) => {
     const [, response] = cases[0]!
-    expect(() => encodeInferResponse({ ...response, parameters: { queue_us: { int64_param: 1.5 } } })).toThrow(/queue|1\.5/)
+    expect(() => encodeInferResponse({ ...response, parameters: { queue_us: { int64_param: bad } } })).toThrow(new RegExp(`parameter 'queue_us' is ${bad}`))
+    expect(() => encodeInferResponse({ ...response, outputs: [{ name: 'output', datatype: 'FP32', shape: [1, bad] }] })).toThrow(/output 'output' shape/)
   })
 })

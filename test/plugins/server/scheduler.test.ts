@@ -78,6 +78,22 @@ describe('dynamic batching scheduler', () => {
     await model.release()
   })
 
+  it.each(['worker', 'main'] as const)('without batching answers in arrival order, and idle() waits for a run that went straight to the model (%s thread)', async (thread) => {
+    const model = await ServedModel.load(path, 'mlp', 1, {}, thread)
+    const scheduler = new Scheduler(model)
+    const answered: number[] = []
+    // The first requests go straight to the instance, the rest wait in the queue behind them.
+    await Promise.all([1, 2, 3, 4, 5].map((rows, i) => scheduler.infer(request(rows), rows).then(() => answered.push(i))))
+    expect(answered).toEqual([0, 1, 2, 3, 4])
+    const before = model.stats.snapshot().execution_count
+    const run = scheduler.infer(request(1), 1)
+    await scheduler.idle()
+    expect(model.stats.snapshot().execution_count).toBe(before + 1)
+    expect(model.idleInstances).toBe(1)
+    await run
+    await model.release()
+  })
+
   it('refuses several instances on the main thread', async () => {
     await expect(ServedModel.load(path, 'mlp', 2, {}, 'main')).rejects.toThrow(/2 instances cannot share the main thread/)
   })
