@@ -7,7 +7,7 @@ import type { JobReport, Measurement } from '../core/report.ts'
 import { PerfDb } from '../core/store/perf-db.ts'
 import { measureCeilings } from '../plugins/onnxruntime/ceilings.ts'
 import { acceleratorCeilings, ceilingsPath, cpuKey, placeOnRoofline, saveCeilings, type Ceilings } from '../reporters/analysis/roofline.ts'
-import { INFERBENCH_VERSION } from '../runners/local.ts'
+import { INFERBENCH_VERSION } from '../runners/version.ts'
 import { perfDbPath } from './store-command.ts'
 
 export interface RooflineFlags {

@@ -15,7 +15,7 @@ import { prepareRun } from '../runners/prepare-run.ts'
 import { parseShard, shardJobs } from '../core/schedule/shard.ts'
 import { planHash, shardBlobPath, shardBlobWriter } from '../runners/shard-blob.ts'
 import { collectFingerprint } from '../core/fingerprint.ts'
-import { INFERBENCH_VERSION } from '../runners/local.ts'
+import { INFERBENCH_VERSION } from '../runners/version.ts'
 import { reportBase } from '../runners/report-base.ts'
 
 export interface RunFlags {

@@ -5,7 +5,7 @@ import { InferbenchError } from '../core/errors.ts'
 import { createRegistry, type ProcessorSpec, type TextSink } from '../core/plugin.ts'
 import { withBuiltinPlugins } from '../runners/builtin-plugins.ts'
 import { DEFAULT_DRAIN_TIMEOUT_MS, serve, type ServeOptions } from '../plugins/server/serve.ts'
-import { INFERBENCH_VERSION } from '../runners/local.ts'
+import { INFERBENCH_VERSION } from '../runners/version.ts'
 
 export interface ServeFlags {
   model: string[]

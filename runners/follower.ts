@@ -9,7 +9,8 @@ import { withBuiltinPlugins } from './builtin-plugins.ts'
 import type { JobReport } from '../core/report.ts'
 import { TASK_ROOT } from './leader/leader.ts'
 import { leaderClient } from './leader/service.ts'
-import { INFERBENCH_VERSION, runLocal } from './local.ts'
+import { runLocal } from './local.ts'
+import { INFERBENCH_VERSION } from './version.ts'
 import { prepareRun } from './prepare-run.ts'
 
 export interface FollowerOptions {

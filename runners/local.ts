@@ -21,7 +21,6 @@ export interface LocalRunOptions {
   signal?: AbortSignal
 }
 
-export { INFERBENCH_VERSION }
 
 /** Runs jobs one after another in this process: hooks, timeouts, --bail, reporters. */
 export async function runLocal(options: LocalRunOptions): Promise<RunReport> {

@@ -2,7 +2,7 @@ import { relative } from 'node:path'
 import { collectFingerprint } from '../core/fingerprint.ts'
 import type { Reporter, TextSink } from '../core/plugin.ts'
 import { PerfDb } from '../core/store/perf-db.ts'
-import { INFERBENCH_VERSION } from './local.ts'
+import { INFERBENCH_VERSION } from './version.ts'
 
 export interface StoredRun {
   /** The run's id in the PerfDB, once it has begun there. */

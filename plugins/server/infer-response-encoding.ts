@@ -21,14 +21,14 @@ const VARINT = 0
 
 export function encodeInferResponse(response: InferResponseFields): Buffer {
   const params = Object.entries(response.parameters).map(([key, p]) => {
-    checkInt64(p.int64_param, `parameter '${key}'`)
+    checkInt64(p.int64_param, 'parameter', key)
     const keyBytes = Buffer.byteLength(key)
     const parameter = 1 + varintSize(p.int64_param) // InferParameter { int64 int64_param = 2 }
     return { key, keyBytes, value: p.int64_param, parameter, entry: 1 + varintSize(keyBytes) + keyBytes + 1 + varintSize(parameter) + parameter }
   })
   const outputs = response.outputs.map((o) => {
     let shapeBytes = 0
-    for (const d of o.shape) shapeBytes += varintSize(checkInt64(d, `output '${o.name}' shape`))
+    for (const d of o.shape) shapeBytes += varintSize(checkInt64(d, 'output', o.name))
     return { o, shapeBytes, size: stringFieldSize(o.name) + stringFieldSize(o.datatype) + (o.shape.length ? 1 + varintSize(shapeBytes) + shapeBytes : 0) }
   })
   let total = stringFieldSize(response.model_name) + stringFieldSize(response.model_version) + stringFieldSize(response.id)
@@ -69,9 +69,11 @@ function stringFieldSize(text: string): number {
  * Refused before anything is written: a fraction or a number past 2^53 has no exact int64 (proto-
  * loader would truncate or round it). The server logs the message; the client gets INTERNAL.
  */
-function checkInt64(value: number, what: string): number {
-  if (!Number.isSafeInteger(value)) throw new RangeError(`cannot encode the answer: ${what} is ${value}, not an integer of at most 2^53 in magnitude`)
-  return value
+function checkInt64(value: number, field: 'parameter' | 'output', name: string): number {
+  if (Number.isSafeInteger(value)) return value
+  // The message is built only here: the check runs for every value of every answer.
+  const what = field === 'parameter' ? `parameter '${name}'` : `output '${name}' shape`
+  throw new RangeError(`cannot encode the answer: ${what} is ${value}, not an integer of at most 2^53 in magnitude`)
 }
 
 /** Bytes of an integer as an int64 varint (a negative one takes ten: two's complement in 64 bits). */
