@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js'
 import { BYTES_PER_ELEMENT, elementCount, fromRaw, isV2Datatype, rawBytes, type V2Datatype } from '../shared/v2/datatypes.ts'
 import { PROTO_OPTIONS, loadKserveService } from '../shared/v2/service.ts'
 import { checkOutputNames } from './http-frontend.ts'
+import { decodeInferRequest } from './infer-request-decoding.ts'
 import { encodeInferResponse, type InferResponseFields } from './infer-response-encoding.ts'
 import { BadRequestError, InferenceServer, SERVER_EXTENSIONS, SERVER_NAME, UnknownModelError } from './inference-server.ts'
 import type { InputTensor } from './served-model.ts'
@@ -9,7 +10,8 @@ import type { InputTensor } from './served-model.ts'
 interface InferTensor {
   name: string
   datatype: string
-  shape: number[]
+  /** Numbers from our decoder; decimal strings from proto-loader (int64 kept exact). */
+  shape: Array<number | string>
   contents?: Record<string, unknown[]> | null
 }
 
@@ -26,9 +28,14 @@ interface ModelInferRequest {
 export function startGrpcFrontend(server: InferenceServer, options: { host: string; port: number; version: string; maxMessageBytes: number }): Promise<{ grpcServer: grpc.Server; port: number }> {
   // int64 fields as decimal strings: as JS numbers, values past 2^53 would arrive rounded or wrapped.
   const loaded = loadKserveService({ ...PROTO_OPTIONS, longs: String }).service
-  // The inference answer is written by our own encoder (the same bytes, without proto-loader's
-  // conversion to message objects first; infer-response-encoding.ts).
-  const service: grpc.ServiceDefinition = { ...loaded, ModelInfer: { ...loaded.ModelInfer!, responseSerialize: serializeAnswer } }
+  // The inference request is read, and its answer written, by our own wire code in the common
+  // case (without proto-loader's message objects in between; infer-request-decoding.ts,
+  // infer-response-encoding.ts). proto-loader decodes every request ours leaves to it.
+  const decodeAny = loaded.ModelInfer!.requestDeserialize
+  const service: grpc.ServiceDefinition = {
+    ...loaded,
+    ModelInfer: { ...loaded.ModelInfer!, requestDeserialize: (bytes: Buffer) => decodeInferRequest(bytes) ?? decodeAny(bytes), responseSerialize: serializeAnswer },
+  }
   const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': options.maxMessageBytes, 'grpc.max_send_message_length': options.maxMessageBytes })
   const unary = <Req, Res>(fn: (req: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> => (call, callback) => {
     // Called directly, not through a resolved promise: two microtask turns fewer per request.
