@@ -3,7 +3,6 @@ import { basename, extname, resolve } from 'node:path'
 import { parseDurationMs } from '../core/duration.ts'
 import { InferbenchError } from '../core/errors.ts'
 import { createRegistry, type ProcessorSpec, type TextSink } from '../core/plugin.ts'
-import { withBuiltinPlugins } from '../runners/builtin-plugins.ts'
 import { DEFAULT_DRAIN_TIMEOUT_MS, serve, type ServeOptions } from '../plugins/server/serve.ts'
 import { INFERBENCH_VERSION } from '../runners/version.ts'
 
@@ -32,7 +31,7 @@ export interface ServeFlags {
  * ({"event":"ready","http":port,"grpc":port,...}) so a parent process can find the ports.
  */
 export async function serveCommand(flags: ServeFlags, cwd: string, out: TextSink, log: TextSink): Promise<number> {
-  const options = parseServeFlags(flags, cwd)
+  const options = await parseServeFlags(flags, cwd)
   const drainTimeoutMs = flags.drainTimeout === undefined ? DEFAULT_DRAIN_TIMEOUT_MS : parseDurationMs(flags.drainTimeout)
   if (drainTimeoutMs === undefined) throw new InferbenchError('INFERBENCH_USAGE', `serve: --drain-timeout: expected a duration like 30s or 500ms, received ${flags.drainTimeout}`)
   const started = performance.now()
@@ -68,7 +67,7 @@ export async function serveCommand(flags: ServeFlags, cwd: string, out: TextSink
   return 0
 }
 
-export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
+export async function parseServeFlags(flags: ServeFlags, cwd: string): Promise<ServeOptions> {
   if (flags.model.length === 0) throw new InferbenchError('INFERBENCH_USAGE', 'serve: give at least one --model <path>[:name]')
   const models = flags.model.map((spec) => {
     if (spec.trim() === '') throw new InferbenchError('INFERBENCH_USAGE', `serve: --model: expected <path>[:name], received an empty value`)
@@ -133,7 +132,7 @@ export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
     ...(flags.executionProvider !== undefined ? { executionProviders: providerList(flags.executionProvider) } : {}),
     maxBodyBytes: int(flags.maxBodyBytes, '--max-body-bytes', 256 * 1024 * 1024, 1),
     version: INFERBENCH_VERSION,
-    ...(flags.preprocess !== undefined ? { preprocess: rawPreprocess(flags.preprocess) } : {}),
+    ...(flags.preprocess !== undefined ? { preprocess: await rawPreprocess(flags.preprocess) } : {}),
   }
 }
 
@@ -142,13 +141,16 @@ export function parseServeFlags(flags: ServeFlags, cwd: string): ServeOptions {
  * loads), created once the model's inputs are known. Elements become items as the processor
  * reads them: bytes (image, video) or UTF-8 text.
  */
-function rawPreprocess(json: string): NonNullable<ServeOptions['preprocess']> {
+async function rawPreprocess(json: string): Promise<NonNullable<ServeOptions['preprocess']>> {
   let spec: ProcessorSpec
   try {
     spec = JSON.parse(json) as ProcessorSpec
   } catch (error) {
     throw new InferbenchError('INFERBENCH_USAGE', `serve: --preprocess: expected JSON like '{"type":"image","options":{"size":224}}': ${(error as Error).message}`)
   }
+  // Loaded only here: held unused, every built-in plugin made each request of a server without
+  // --preprocess slower (docs/overhead.md, "What a server loads").
+  const { withBuiltinPlugins } = await import('../runners/builtin-plugins.ts')
   const registry = createRegistry(withBuiltinPlugins([]))
   let processor
   try {

@@ -1,5 +1,4 @@
-import { z } from 'zod'
-import { describeValue } from './describe-value.ts'
+// No zod here: `serve` parses its durations with this alone, and holds nothing it does not use.
 
 const UNIT_MS: Record<string, number> = { us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 const DURATION = /^\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s|m|h)\s*$/
@@ -20,18 +19,3 @@ export function formatMs(ms: number): string {
 }
 
 export const DURATION_FORMS = `a duration like '500ms', '10s', '2m' or a number of milliseconds`
-
-/** A zod schema accepting a duration string or milliseconds, producing milliseconds. */
-export const durationSchema = z.union([z.number(), z.string()], {
-  error: (issue) => `expected ${DURATION_FORMS}, received ${describeValue(issue.input)}`,
-}).transform((value, ctx) => {
-  const ms = parseDurationMs(value)
-  if (ms === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `expected ${DURATION_FORMS}, received ${describeValue(value)}`,
-    })
-    return z.NEVER
-  }
-  return ms
-})

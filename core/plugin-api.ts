@@ -7,7 +7,8 @@ export type {
   ModelGenerator, ModelAnalyzer, Tensor, TensorMap, RunAnswer, ProcessorSpec, DataItem, DataSetContext, DataSetFactory, ProcessorModel, PreprocessFn, PostprocessFn, Processor, ModelStats, WorkloadFactory, Reporter, ReporterFactory, ReporterOptions, AxisClaim, Probe, ProbeFactory, ProbeContext, ContainerRef, SharingSpec, CostModel, CostInput, LinkFactory,
 } from './plugin.ts'
 export { InferbenchError, serializeError, type ErrorCode, type SerializedError } from './errors.ts'
-export { parseDurationMs, durationSchema, formatMs } from './duration.ts'
+export { parseDurationMs, formatMs } from './duration.ts'
+export { durationSchema } from './duration-schema.ts'
 export { abortable } from './abort.ts'
 export { seededRng, exponential, seedFromString, type Rng } from './rng.ts'
 export { sha256, stableStringify } from './hash.ts'

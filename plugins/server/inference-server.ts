@@ -1,10 +1,8 @@
 import { readFileSync, statSync } from 'node:fs'
 import { basename, extname } from 'node:path'
 import type * as ort from 'onnxruntime-node'
-import { InferbenchError } from '../../core/plugin-api.ts'
-import { decodeOnnxModel } from '../models/onnx-decode.ts'
+import { InferbenchError } from '../../core/errors.ts'
 import { ServerMetrics } from './metrics.ts'
-import { providerHint } from '../onnxruntime/session-options.ts'
 import { Scheduler, type BatchingOptions, type InferResult } from './scheduler.ts'
 import { BadRequestError, ServedModel, type InputTensor, type InstanceThread } from './served-model.ts'
 
@@ -61,7 +59,11 @@ export class InferenceServer {
         } catch (error) {
           // Decoded only when onnxruntime refused it: on success that would double the load time
           // (and the reported cold start) of a large model. The decode names a bad file in one line.
+          // Both modules are loaded only here: a server that holds them, unused, answers each
+          // request slower (docs/overhead.md, "What a server loads").
+          const { decodeOnnxModel } = await import('../models/onnx-decode.ts')
           decodeOnnxModel(readFileSync(spec.path), spec.path)
+          const { providerHint } = await import('../onnxruntime/session-options.ts')
           throw new InferbenchError('INFERBENCH_MODEL_UNLOADABLE', `onnxruntime could not load ${(error as Error).message}${providerHint((error as Error).message)}`, { cause: error })
         }
         server.models.set(model.name, { model, scheduler: new Scheduler(model, options.batching) })

@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js'
 import { withTimeout } from '../../core/abort.ts'
-import { InferbenchError } from '../../core/plugin-api.ts'
+import { InferbenchError } from '../../core/errors.ts'
 import type { BatchingOptions } from './scheduler.ts'
 import type { InstanceThread } from './served-model.ts'
 import { startGrpcFrontend } from './grpc-frontend.ts'

@@ -49,6 +49,7 @@ describe('inferbench serve never hangs on a start-up failure', () => {
     ['an unknown --instance-thread (exit 2)', () => ['--model', good, '--http-port', '0', '--instance-thread', 'gpu'], 2, /--instance-thread: expected auto, main or worker, received 'gpu'/],
     ['several instances on the main thread (exit 2)', () => ['--model', good, '--http-port', '0', '--instances', '2', '--instance-thread', 'main'], 2, /--instance-thread main runs one instance; --instances 2 needs worker threads/],
     ['a bracketed IPv6 host (exit 1)', () => ['--model', good, '--http-port', '0', '--host', '[::1]'], 1, /--host: \[::1\] is not an address of this machine \(an IPv6 one is written without brackets/],
+    ['an unknown --preprocess processor (exit 2)', () => ['--model', good, '--http-port', '0', '--preprocess', '{"type":"nope"}'], 2, /--preprocess: unknown processor 'nope'; registered: image, video, text/],
     ['a missing model file (exit 2)', () => ['--model', join(dir, 'nope.onnx'), '--http-port', '0'], 2, /no file .*nope\.onnx/],
     ['an empty model file (exit 2)', () => ['--model', join(dir, 'empty.onnx'), '--http-port', '0'], 2, /empty\.onnx is not an ONNX model: the file is empty/],
     ['a text file (exit 2)', () => ['--model', join(dir, 'text.onnx'), '--http-port', '0'], 2, /text\.onnx is not an ONNX model: it is a text file/],
