@@ -149,7 +149,7 @@ async function rawPreprocess(json: string): Promise<NonNullable<ServeOptions['pr
     throw new InferbenchError('INFERBENCH_USAGE', `serve: --preprocess: expected JSON like '{"type":"image","options":{"size":224}}': ${(error as Error).message}`)
   }
   // Loaded only here: held unused, every built-in plugin made each request of a server without
-  // --preprocess slower (docs/overhead.md, "What a server loads").
+  // --preprocess slower (docs/overhead.md, "`serve` loads only what it uses").
   const { withBuiltinPlugins } = await import('../runners/builtin-plugins.ts')
   const registry = createRegistry(withBuiltinPlugins([]))
   let processor
