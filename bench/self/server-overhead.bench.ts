@@ -9,6 +9,8 @@ import { buildFc } from '../../plugins/models/fc.ts'
 import { KserveGrpcClient } from '../../plugins/shared/v2/grpc-client.ts'
 import { KserveHttpClient } from '../../plugins/shared/v2/http-client.ts'
 import type { V2Input } from '../../plugins/shared/v2/v2-inputs.ts'
+// @ts-expect-error: a plain .mjs file, like the reference servers
+import { idleWorkerHops } from './reference/idle-worker-hop.mjs'
 
 /**
  * What `inferbench serve` adds over the simplest correct server for the same model, in the same
@@ -25,6 +27,8 @@ import type { V2Input } from '../../plugins/shared/v2/v2-inputs.ts'
  * (c) Throughput at 16 connections, batching off, HTTP JSON: ours / reference, over rounds and
  *     then, the figure to trust, over slices of 0.5 s alternating between the two. Target ≥ 1.
  * (d) Dynamic batching at 16 connections over batching off, same model. Target ≥ 1.5×.
+ * (e) The bare round trip to an idle worker thread (postMessage, Atomics), beside what the
+ *     worker-thread row adds over the main-thread row: is our hop more than the hop itself?
  */
 const LATENCY_ROUNDS = 4
 /**
@@ -173,6 +177,9 @@ async function interleaved(row: (typeof LATENCY_ROWS)[number], clientWorkUs = 0)
   return { interleavedPairs: pairs, oursP50Us: p50('ours'), referenceP50Us: p50('reference'), interleavedAddedP50Us: p50('ours') - p50('reference'), targetUs: ADDED_TARGET_US }
 }
 
+/** Each latency row's interleaved figure (µs), for (e). */
+const interleavedAdded: Record<string, number> = {}
+
 for (const row of LATENCY_ROWS) {
   const p50s: Record<string, number> = {}
   const added: number[] = []
@@ -196,7 +203,11 @@ for (const row of LATENCY_ROWS) {
         })
       }
     }
-    bench('interleaved with the reference, request by request', { ...measure, workload: workload.closed({ concurrency: 1, duration: '1s' }), url: row.ours }, () => interleaved(row))
+    bench('interleaved with the reference, request by request', { ...measure, workload: workload.closed({ concurrency: 1, duration: '1s' }), url: row.ours }, async () => {
+      const figures = await interleaved(row)
+      interleavedAdded[row.title] = figures.interleavedAddedP50Us!
+      return figures
+    })
     // Where the JSON row's extra goes: the same binary requests, with the client as busy between
     // them as a JSON client is (docs/overhead.md).
     if (row.title === 'HTTP, binary tensors') {
@@ -204,6 +215,16 @@ for (const row of LATENCY_ROWS) {
     }
   })
 }
+
+describe('(e) idle worker-thread round trip', { model: model.file(smallPath), batch: 1, backend: 'kserve', modelName: 'model', encoding: 'binary' }, () => {
+  bench('bare hop against the hop inside inferbench serve', { workload: workload.closed({ concurrency: 1, duration: '1s' }), url: `http://127.0.0.1:${oursWorkerHttpSmall}` }, async () => {
+    // A gap of about one interleaved turn of the other server: the worker is idle again.
+    const bare = await idleWorkerHops(1000, 1) as { postMessageP50Us: number; atomicsP50Us: number }
+    const worker = interleavedAdded['HTTP, binary tensors, instance in a worker thread']
+    const main = interleavedAdded['HTTP, binary tensors']
+    return { ...bare, ...(worker !== undefined && main !== undefined ? { oursWorkerHopUs: worker - main } : {}) }
+  })
+})
 
 /** Requests answered per second by each server in turn, in slices; ours / reference per pair. */
 async function interleavedThroughput(): Promise<Record<string, number>> {
