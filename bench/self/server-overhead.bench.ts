@@ -46,6 +46,7 @@ const INTERLEAVED_MS = 8_000
  */
 const SETTLE = '6s'
 const THROUGHPUT_ROUNDS = 3
+const BATCHING_ROUNDS = 3
 /**
  * Rounds of seconds swing the throughput ratio from ×0.54 to ×1.39 here, for the same reason as
  * latency rounds. So the row also alternates the two servers in slices of half a second (ours,
@@ -286,14 +287,24 @@ describe('(c) throughput at 16 connections, batching off, HTTP JSON', { model: m
 
 describe('(d) dynamic batching gain at 16 connections', { model: model.file(mlpPath), batch: 1, backend: 'server', encoding: 'json' }, () => {
   const measure = { workload: workload.closed({ concurrency: 16, duration: '4s' }), warmup: '1s' }
-  let none = 0
-  bench('no batching', { ...measure, maxBatch: 0 }, (r) => {
-    none = r.throughput.requestsPerSec
-  })
-  bench('dynamic batching, up to 16 rows, 2 ms delay', { ...measure, maxBatch: 16, maxQueueDelay: '2ms' }, (r) => {
-    if (!none) return undefined
-    const gain = r.throughput.requestsPerSec / none
-    if (gain < 1.5) throw new Error(`dynamic batching gained ${gain.toFixed(2)}× over none at concurrency 16; target ≥ 1.5×`)
-    return { gainOverNone: gain, target: 1.5 }
-  })
+  // One pair of jobs swung from ×1.31 to ×2.39 between runs: rounds alternate which goes first
+  // (none, batching | batching, none | ...) and the figure is the median of the rounds' gains.
+  const gains: number[] = []
+  for (let round = 1; round <= BATCHING_ROUNDS; round++) {
+    const rates: Record<string, number> = {}
+    const sides = round % 2 ? (['none', 'batching'] as const) : (['batching', 'none'] as const)
+    for (const side of sides) {
+      const title = side === 'none' ? 'no batching' : 'dynamic batching, up to 16 rows, 2 ms delay'
+      bench(`round ${round}: ${title}`, { ...measure, ...(side === 'none' ? { maxBatch: 0 } : { maxBatch: 16, maxQueueDelay: '2ms' }) }, (r): Record<string, number> | undefined => {
+        rates[side] = r.throughput.requestsPerSec
+        if (side !== sides[1]) return undefined
+        const gain = rates.batching! / rates.none!
+        gains.push(gain)
+        if (gains.length < BATCHING_ROUNDS) return { gainOverNone: gain }
+        const gainMedian = median(gains)
+        if (gainMedian < 1.5) throw new Error(`dynamic batching gained ${gainMedian.toFixed(2)}× over none at concurrency 16 (median of ${gains.map((g) => g.toFixed(2)).join(', ')}); target ≥ 1.5×`)
+        return { gainOverNone: gain, medianGain: gainMedian, target: 1.5 }
+      })
+    }
+  }
 })
