@@ -148,8 +148,8 @@ async function rawPreprocess(json: string): Promise<NonNullable<ServeOptions['pr
   } catch (error) {
     throw new InferbenchError('INFERBENCH_USAGE', `serve: --preprocess: expected JSON like '{"type":"image","options":{"size":224}}': ${(error as Error).message}`)
   }
-  // Loaded only here: held unused, every built-in plugin made each request of a server without
-  // --preprocess slower (docs/overhead.md, "`serve` loads only what it uses").
+  // Loaded only here: held unused, the built-in plugins slowed `serve`'s start-up and, in lab
+  // A/Bs, its requests (docs/overhead.md, "`serve` loads only what it uses").
   const { withBuiltinPlugins } = await import('../runners/builtin-plugins.ts')
   const registry = createRegistry(withBuiltinPlugins([]))
   let processor

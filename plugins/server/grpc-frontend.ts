@@ -10,7 +10,7 @@ import type { InputTensor } from './served-model.ts'
 interface InferTensor {
   name: string
   datatype: string
-  /** Numbers from our decoder; decimal strings from proto-loader (int64 kept exact). */
+  /** Numbers from our decoder; decimal strings from proto-loader (int64). */
   shape: Array<number | string>
   contents?: Record<string, unknown[]> | null
 }
@@ -141,6 +141,9 @@ function grpcInputs(req: ModelInferRequest): InputTensor[] {
     seen.add(input.name)
     if (!isV2Datatype(input.datatype)) throw new BadRequestError(`${where}: unsupported datatype '${input.datatype}'`)
     const shape = input.shape.map(Number)
+    // As the HTTP front end: a negative or inexact dimension is refused by name, not met later as
+    // a confusing byte count.
+    if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new BadRequestError(`${where}: shape [${input.shape.join(', ')}] must hold non-negative integers below 2^53`)
     if (raw.length > 0) {
       const bytes = raw[i]!
       const expected = elementCount(shape) * BYTES_PER_ELEMENT[input.datatype]

@@ -4,10 +4,11 @@
  * and then converts those into plain objects; this reads the plain object in one pass.
  *
  * Only the common form is read: names, datatypes, shapes, requested outputs and
- * raw_input_contents. For anything else (parameters, typed `contents`, a shape that is negative
- * or past 2^53, a field this does not know, a malformed message) it returns undefined and the
- * caller decodes with proto-loader, which knows every field and reports every fault. A test
- * holds the two decodings equal.
+ * raw_input_contents. For anything else (parameters, typed `contents`, a dimension that is
+ * negative or past 2^53, a field this does not know, a tag or length written in more than five
+ * bytes, a malformed message) it returns undefined and the caller decodes with proto-loader,
+ * exactly as before this decoder existed (proto-loader knows every field; what it does with a
+ * malformed message is its own). A test holds the two decodings equal on what this one reads.
  */
 export interface DecodedInferRequest {
   model_name: string
@@ -31,12 +32,20 @@ const TENSOR_DATATYPE = 2 << 3 | 2
 const SHAPE_PACKED = 3 << 3 | 2
 const SHAPE_ONE = 3 << 3 | 0
 
+/**
+ * protobufjs reads a tag or a length as a uint32 of at most five bytes and reads a longer one
+ * differently from the wire format (it skips five more bytes). Such a message is left to it, so
+ * the two never read the same bytes two ways. A dimension (int64) may take up to eight bytes here.
+ */
+const UINT32_BYTES = 5
+const DIMENSION_BYTES = 8
+
 export function decodeInferRequest(bytes: Buffer): DecodedInferRequest | undefined {
   const r = new WireReader(bytes)
   const request: DecodedInferRequest = { model_name: '', model_version: '', id: '', parameters: {}, inputs: [], outputs: [], raw_input_contents: [] }
   const end = bytes.length
   while (r.pos < end) {
-    const tag = r.varint(end)
+    const tag = r.varint(end, UINT32_BYTES)
     if (tag !== MODEL_NAME && tag !== MODEL_VERSION && tag !== ID && tag !== INPUT && tag !== OUTPUT && tag !== RAW_INPUT) return undefined
     const fieldEnd = r.lengthDelimited(end)
     if (fieldEnd < 0) return undefined
@@ -64,9 +73,9 @@ export function decodeInferRequest(bytes: Buffer): DecodedInferRequest | undefin
 function readInput(r: WireReader, end: number): DecodedInferRequest['inputs'][number] | undefined {
   const input = { name: '', datatype: '', shape: [] as number[], parameters: {}, contents: null }
   while (r.pos < end) {
-    const tag = r.varint(end)
+    const tag = r.varint(end, UINT32_BYTES)
     if (tag === SHAPE_ONE) {
-      const dim = r.varint(end)
+      const dim = r.varint(end, DIMENSION_BYTES)
       if (dim < 0) return undefined
       input.shape.push(dim)
       continue
@@ -76,7 +85,7 @@ function readInput(r: WireReader, end: number): DecodedInferRequest['inputs'][nu
     if (fieldEnd < 0) return undefined
     if (tag === SHAPE_PACKED) {
       while (r.pos < fieldEnd) {
-        const dim = r.varint(fieldEnd)
+        const dim = r.varint(fieldEnd, DIMENSION_BYTES)
         if (dim < 0) return undefined
         input.shape.push(dim)
       }
@@ -93,7 +102,7 @@ function readInput(r: WireReader, end: number): DecodedInferRequest['inputs'][nu
 function readOutput(r: WireReader, end: number): DecodedInferRequest['outputs'][number] | undefined {
   const output = { name: '', parameters: {} }
   while (r.pos < end) {
-    if (r.varint(end) !== TENSOR_NAME) return undefined
+    if (r.varint(end, UINT32_BYTES) !== TENSOR_NAME) return undefined
     const fieldEnd = r.lengthDelimited(end)
     if (fieldEnd < 0) return undefined
     output.name = r.bytes.toString('utf8', r.pos, fieldEnd)
@@ -107,13 +116,14 @@ class WireReader {
   constructor(readonly bytes: Buffer) {}
 
   /**
-   * A varint that ends before `end` and is below 2^53, or -1. Eight bytes carry 56 bits: a longer
-   * one (a negative int64 takes ten) or a larger value is left to proto-loader, which keeps it exact.
+   * A varint of at most `maxBytes` that ends before `end` and is below 2^53, or -1. Eight bytes
+   * carry 56 bits: a longer one (a negative int64 takes ten) or a larger value is left to
+   * proto-loader.
    */
-  varint(end: number): number {
+  varint(end: number, maxBytes: number): number {
     let value = 0
     let scale = 1
-    for (let i = 0; i < 8 && this.pos < end; i++) {
+    for (let i = 0; i < maxBytes && this.pos < end; i++) {
       const byte = this.bytes[this.pos++]!
       value += (byte & 0x7f) * scale
       if (byte < 0x80) return value <= Number.MAX_SAFE_INTEGER ? value : -1
@@ -124,7 +134,7 @@ class WireReader {
 
   /** Reads a length prefix; the end of the field it announces, or -1 if that is past `end`. */
   lengthDelimited(end: number): number {
-    const length = this.varint(end)
+    const length = this.varint(end, UINT32_BYTES)
     return length < 0 || this.pos + length > end ? -1 : this.pos + length
   }
 }

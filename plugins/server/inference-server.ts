@@ -59,8 +59,8 @@ export class InferenceServer {
         } catch (error) {
           // Decoded only when onnxruntime refused it: on success that would double the load time
           // (and the reported cold start) of a large model. The decode names a bad file in one line.
-          // Both modules are loaded only here: a server that holds them, unused, answers each
-          // request slower (docs/overhead.md, "`serve` loads only what it uses").
+          // Both modules are loaded only here: held unused, they slowed `serve`'s start-up
+          // (docs/overhead.md, "`serve` loads only what it uses").
           const { decodeOnnxModel } = await import('../models/onnx-decode.ts')
           decodeOnnxModel(readFileSync(spec.path), spec.path)
           const { providerHint } = await import('../onnxruntime/session-options.ts')

@@ -87,6 +87,18 @@ describe('the server answers 4xx for every malformed request', () => {
     }
   })
 
+  it('over gRPC, a negative or inexact dimension is INVALID_ARGUMENT naming the shape', async () => {
+    const client = new KserveGrpcClient(`127.0.0.1:${server.grpcPort}`, 'mlp')
+    try {
+      const data = Float32Array.from([1, 2, 3, 4])
+      const input = (shape: number[]) => ({ name: 'input', datatype: 'FP32' as const, shape, raw: new Uint8Array(data.buffer), values: data })
+      await expect(client.infer(client.prepare([input([-1, 4])]))).rejects.toThrow(/INVALID_ARGUMENT .*inputs\[0\] \('input'\): shape \[-1, 4\] must hold non-negative integers below 2\^53/)
+      await expect(client.infer(client.prepare([input([2 ** 53, 4])]))).rejects.toThrow(/INVALID_ARGUMENT .*shape \[9007199254740992, 4\] must hold non-negative integers/)
+    } finally {
+      client.close()
+    }
+  })
+
   it('integers JSON cannot carry exactly are refused, never wrapped', async () => {
     const { fromJson } = await import('../../plugins/shared/v2/datatypes.ts')
     expect(() => fromJson('INT64', [1e30])).toThrow(/INT64 values must be integers from -9007199254740991 to 9007199254740991 in JSON \(send others as binary data\), found 1e\+30/)

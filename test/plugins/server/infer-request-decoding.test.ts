@@ -68,6 +68,17 @@ describe('ModelInferRequest decoding', () => {
     expect(server.requestDeserialize(bytes)).toBeDefined()
   })
 
+  it('leaves a tag or a length written in more than five bytes to proto-loader, which reads those its own way', () => {
+    // model_name "m" with its tag padded to six bytes, then id "z"; then the same with the length padded.
+    for (const bytes of [Buffer.from([0x8a, 0x80, 0x80, 0x80, 0x80, 0x00, 0x01, 0x6d, 0x1a, 0x01, 0x7a]), Buffer.from([0x0a, 0x81, 0x80, 0x80, 0x80, 0x80, 0x00, 0x6d, 0x1a, 0x01, 0x7a])]) {
+      expect(decodeInferRequest(bytes)).toBeUndefined()
+    }
+    // Padded to five bytes, both read the same.
+    const five = Buffer.from([0x8a, 0x80, 0x80, 0x80, 0x00, 0x01, 0x6d, 0x1a, 0x01, 0x7a])
+    expect(decodeInferRequest(five)).toEqual(reference(five))
+    expect(decodeInferRequest(five)!.model_name).toBe('m')
+  })
+
   it('leaves an unknown field or a truncated message to proto-loader', () => {
     const bytes = encode(base)
     // field 15, varint 1: unknown to ModelInferRequest.
