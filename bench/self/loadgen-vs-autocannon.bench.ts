@@ -9,8 +9,9 @@ import { minimalSendSchedule } from './reference/minimal-send-schedule.mjs'
 
 /**
  * The load generator against autocannon on the same trivial HTTP endpoint, same machine, same
- * run: requests per second each, and the ratio. The endpoint runs in its own process; rounds
- * alternate autocannon and inferbench (ABAB) so drift favours neither. Target: ≥ 1.0 of autocannon.
+ * run: requests per second each, and the ratio. The endpoint runs in its own process. Each
+ * inferbench job is paired with the autocannon runs before and after it, so the pairs alternate
+ * order (A B, B A, ...) and drift favours neither. Target: ≥ 1.0 of autocannon.
  */
 const CONNECTIONS = 10
 const SLICE_S = 3
@@ -27,6 +28,7 @@ const port = await new Promise<number>((resolve) => {
 const url = `http://127.0.0.1:${port}/`
 const ratios: number[] = []
 const cpuRatios: number[] = []
+let lastAutocannon: { rate: number; cpuPerRequestUs: number } | undefined
 
 /**
  * autocannon in this process, given the same warm-up as the inferbench job: requests per second
@@ -58,18 +60,27 @@ describe('load generator vs autocannon, trivial endpoint', { backend: 'http', ro
     workload: workload.closed({ concurrency: CONNECTIONS, duration: SLICE_S * 1000 }),
     warmup: `${WARMUP_S * 1000}ms`,
   }, async (result) => {
+    // Each inferbench job is compared with the autocannon run after it and with the one before
+    // it (the previous round's): the pairs alternate order (A B, B A, A B, ...) so drift favours
+    // neither side.
+    const cpuUs = result.processCpu!.perRequestUs
+    if (lastAutocannon) {
+      ratios.push(result.throughput.requestsPerSec / lastAutocannon.rate)
+      cpuRatios.push(cpuUs / lastAutocannon.cpuPerRequestUs)
+    }
     const ac = await autocannonRun()
+    lastAutocannon = ac
     const ratio = result.throughput.requestsPerSec / ac.rate
     ratios.push(ratio)
     // CPU of this process per answered request: inferbench's from its measurement, autocannon's
     // around its measured run. Target: ≤ autocannon's (ratio ≤ 1).
-    const cpuRatio = result.processCpu!.perRequestUs / ac.cpuPerRequestUs
+    const cpuRatio = cpuUs / ac.cpuPerRequestUs
     cpuRatios.push(cpuRatio)
     const figures: Record<string, number> = {
       inferbenchReqPerSec: result.throughput.requestsPerSec, autocannonReqPerSec: ac.rate, ratio,
-      inferbenchCpuUsPerRequest: result.processCpu!.perRequestUs, autocannonCpuUsPerRequest: ac.cpuPerRequestUs, cpuRatio,
+      inferbenchCpuUsPerRequest: cpuUs, autocannonCpuUsPerRequest: ac.cpuPerRequestUs, cpuRatio,
     }
-    return ratios.length === ROUNDS.length ? { ...figures, medianRatio: median(ratios), medianCpuRatio: median(cpuRatios) } : figures
+    return ratios.length === 2 * ROUNDS.length - 1 ? { ...figures, pairs: ratios.length, medianRatio: median(ratios), medianCpuRatio: median(cpuRatios) } : figures
   })
 })
 
