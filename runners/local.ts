@@ -21,7 +21,6 @@ export interface LocalRunOptions {
   signal?: AbortSignal
 }
 
-
 /** Runs jobs one after another in this process: hooks, timeouts, --bail, reporters. */
 export async function runLocal(options: LocalRunOptions): Promise<RunReport> {
   const { jobs, config, reporters } = options

@@ -10,13 +10,16 @@
  * exactly as before this decoder existed (proto-loader knows every field; what it does with a
  * malformed message is its own). A test holds the two decodings equal on what this one reads.
  */
+/**
+ * The fields the handler reads. proto-loader's object also has empty `parameters` and a null
+ * `contents`; a request that carries either is left to proto-loader, so they are not built here.
+ */
 export interface DecodedInferRequest {
   model_name: string
   model_version: string
   id: string
-  parameters: Record<string, never>
-  inputs: Array<{ name: string; datatype: string; shape: number[]; parameters: Record<string, never>; contents: null }>
-  outputs: Array<{ name: string; parameters: Record<string, never> }>
+  inputs: Array<{ name: string; datatype: string; shape: number[] }>
+  outputs: Array<{ name: string }>
   raw_input_contents: Buffer[]
 }
 
@@ -42,7 +45,7 @@ const DIMENSION_BYTES = 8
 
 export function decodeInferRequest(bytes: Buffer): DecodedInferRequest | undefined {
   const r = new WireReader(bytes)
-  const request: DecodedInferRequest = { model_name: '', model_version: '', id: '', parameters: {}, inputs: [], outputs: [], raw_input_contents: [] }
+  const request: DecodedInferRequest = { model_name: '', model_version: '', id: '', inputs: [], outputs: [], raw_input_contents: [] }
   const end = bytes.length
   while (r.pos < end) {
     const tag = r.varint(end, UINT32_BYTES)
@@ -71,7 +74,7 @@ export function decodeInferRequest(bytes: Buffer): DecodedInferRequest | undefin
 }
 
 function readInput(r: WireReader, end: number): DecodedInferRequest['inputs'][number] | undefined {
-  const input = { name: '', datatype: '', shape: [] as number[], parameters: {}, contents: null }
+  const input = { name: '', datatype: '', shape: [] as number[] }
   while (r.pos < end) {
     const tag = r.varint(end, UINT32_BYTES)
     if (tag === SHAPE_ONE) {
@@ -100,7 +103,7 @@ function readInput(r: WireReader, end: number): DecodedInferRequest['inputs'][nu
 }
 
 function readOutput(r: WireReader, end: number): DecodedInferRequest['outputs'][number] | undefined {
-  const output = { name: '', parameters: {} }
+  const output = { name: '' }
   while (r.pos < end) {
     if (r.varint(end, UINT32_BYTES) !== TENSOR_NAME) return undefined
     const fieldEnd = r.lengthDelimited(end)

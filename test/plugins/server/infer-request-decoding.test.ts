@@ -7,10 +7,32 @@ const server = loadKserveService({ ...PROTO_OPTIONS, longs: String }).service.Mo
 const client = loadKserveService({ ...PROTO_OPTIONS, longs: String }).service.ModelInfer!
 const encode = (request: object) => Buffer.from(client.requestSerialize(request) as Uint8Array)
 
-/** proto-loader's decoding, with shapes as numbers (ours reads them only where they are exact). */
+interface Decoded {
+  parameters: object
+  inputs: Array<{ shape: string[]; parameters: object; contents: unknown }>
+  outputs: Array<{ parameters: object }>
+}
+
+/**
+ * proto-loader's decoding, with shapes as numbers (ours reads them only where they are exact),
+ * without the empty `parameters` and null `contents` ours does not build: they are checked to be
+ * empty first, so nothing a request carried can be dropped unnoticed.
+ */
 function reference(bytes: Buffer): unknown {
-  const decoded = server.requestDeserialize(bytes) as { inputs: Array<{ shape: string[] }> }
-  return { ...decoded, inputs: decoded.inputs.map((i) => ({ ...i, shape: i.shape.map(Number) })) }
+  const { parameters, inputs, outputs, ...rest } = server.requestDeserialize(bytes) as Decoded
+  expect(parameters).toEqual({})
+  return {
+    ...rest,
+    inputs: inputs.map(({ parameters: p, contents, shape, ...input }) => {
+      expect(p).toEqual({})
+      expect(contents).toBeNull()
+      return { ...input, shape: shape.map(Number) }
+    }),
+    outputs: outputs.map(({ parameters: p, ...output }) => {
+      expect(p).toEqual({})
+      return output
+    }),
+  }
 }
 
 const floats = (n: number, v: number) => Buffer.from(new Float32Array(n).fill(v).buffer)
