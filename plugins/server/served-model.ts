@@ -197,11 +197,13 @@ export class ServedModel {
     const ended = process.hrtime.bigint()
     const started = this.lastRunEnd > called ? this.lastRunEnd : called
     this.lastRunEnd = ended
+    const ran = Number(ended - started)
+    this.recentRunNs = this.recentRunNs === Infinity ? ran : 0.8 * this.recentRunNs + 0.2 * ran
     const outputs = this.outputs.map((meta) => {
       const out = result[meta.name]!
       return { name: meta.name, datatype: meta.datatype, shape: [...out.dims], data: out.data }
     })
-    return { outputs, inferNs: Number(ended - started), transferNs: 0, waitedNs: Number(started - called) }
+    return { outputs, inferNs: ran, transferNs: 0, waitedNs: Number(started - called) }
   }
 
   private lastRunEnd = 0n
@@ -238,13 +240,20 @@ export class ServedModel {
 
   /**
    * Whether a request handed over now would start without waiting for the scheduler: an idle
-   * instance, or room in the main-thread session's run queue. That queue holds two runs: the
-   * next one then starts in the same turn of the event loop as the one before it (instead of
-   * one turn per request), while a drain's timer or a health check waits for two runs at most.
+   * instance, or room in the main-thread session's run queue. Runs queued there go back to back
+   * in one turn of the event loop, as in the simplest server, which hands the session every
+   * request at once; but a drain's timer or a health check waits until they have all run. So the
+   * queue takes two runs always, and more while those already in it are expected to end within
+   * MAIN_THREAD_QUEUE_BUDGET_NS, going by recent runs: a fast model gets the reference's
+   * back-to-back runs, a slow one waits for two runs at most (docs/overhead.md).
    */
   get canTakeAnother(): boolean {
-    return this.mainInstance ? this.mainRunning < MAIN_THREAD_RUN_QUEUE : this.queue.idleCount > 0
+    if (!this.mainInstance) return this.queue.idleCount > 0
+    return this.mainRunning < MAIN_THREAD_RUN_QUEUE || this.mainRunning * this.recentRunNs < MAIN_THREAD_QUEUE_BUDGET_NS
   }
+
+  /** A moving average of main-thread run times; unknown (the queue holds two) until one has run. */
+  private recentRunNs = Infinity
 
   /** Called when a replaced instance is ready to serve (the scheduler dispatches what waited). */
   onInstanceReady: (() => void) | undefined
@@ -265,6 +274,7 @@ export class ServedModel {
 }
 
 const MAIN_THREAD_RUN_QUEUE = 2
+const MAIN_THREAD_QUEUE_BUDGET_NS = 5e6
 
 let ortModule: typeof ort | undefined
 

@@ -9,6 +9,9 @@ import { ServedModel, type InputTensor } from '../../../plugins/server/served-mo
 const dir = mkdtempSync(join(tmpdir(), 'inferbench-scheduler-'))
 const path = join(dir, 'mlp.onnx')
 writeFileSync(path, buildFc({ layers: 1, width: 8, inputDim: 4, outputDim: 2, activation: 'relu' }))
+// ~4.4 M weights: tens of ms for 256 rows on one thread.
+const slowPath = join(dir, 'slow.onnx')
+writeFileSync(slowPath, buildFc({ layers: 4, width: 1024, inputDim: 256, outputDim: 1000, activation: 'relu' }))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 const request = (rows: number): InputTensor[] => [{ name: 'input', datatype: 'FP32', shape: [rows, 4], data: new Float32Array(rows * 4).fill(rows) }]
@@ -92,6 +95,28 @@ describe('dynamic batching scheduler', () => {
     expect(model.idleInstances).toBe(1)
     await run
     await model.release()
+  })
+
+  it('a main-thread session takes more than two runs only while those it has are expected to end within a few ms', async () => {
+    const fast = await ServedModel.load(path, 'mlp', 1, {}, 'main')
+    // A fresh session's first run is slow (its allocations); the moving average forgets it.
+    for (let i = 0; i < 20; i++) await fast.run(request(1))
+    // Runs of microseconds: six handed over at once still leave room (they go back to back).
+    const quick = Array.from({ length: 6 }, () => fast.run(request(1)))
+    expect(fast.canTakeAnother).toBe(true)
+    await Promise.all(quick)
+    await fast.release()
+
+    // Tens of ms per run on one thread: a drain's timer or a health check must not wait for more than two.
+    const slow = await ServedModel.load(slowPath, 'slow', 1, { intraOpNumThreads: 1 }, 'main')
+    const big = (): InputTensor[] => [{ name: 'input', datatype: 'FP32', shape: [256, 256], data: new Float32Array(256 * 256).fill(0.5) }]
+    const unmeasured = [slow.run(big()), slow.run(big())]
+    expect(slow.canTakeAnother).toBe(false)
+    const times = await Promise.all(unmeasured)
+    const measured = [slow.run(big()), slow.run(big())]
+    expect(slow.canTakeAnother, `runs of ${times.map((t) => (t.inferNs / 1e6).toFixed(1)).join(', ')} ms`).toBe(false)
+    await Promise.all(measured)
+    await slow.release()
   })
 
   it('refuses several instances on the main thread', async () => {
