@@ -26,6 +26,8 @@ import { idleWorkerHops } from './reference/idle-worker-hop.mjs'
  *     of the main thread, to show what that hop costs.
  * (c) Throughput at 16 connections, batching off, HTTP JSON: ours / reference, over rounds and
  *     then, the figure to trust, over slices of 0.5 s alternating between the two. Target ≥ 1.
+ *     Beside it, the same slices between two copies of the reference: the ratio this VM reports
+ *     for two identical servers.
  * (d) Dynamic batching at 16 connections over batching off, same model. Target ≥ 1.5×.
  * (e) The bare round trip to an idle worker thread (postMessage, Atomics), beside what the
  *     worker-thread row adds over the main-thread row: is our hop more than the hop itself?
@@ -54,7 +56,7 @@ const BATCHING_ROUNDS = 3
  * pairs' ratios is the figure to trust.
  */
 const THROUGHPUT_SLICE_MS = 500
-const THROUGHPUT_PAIRS = 20
+const THROUGHPUT_PAIRS = 40
 const CONNECTIONS = 16
 const ADDED_TARGET_US = 50
 const dir = mkdtempSync(join(tmpdir(), 'inferbench-server-overhead-'))
@@ -99,6 +101,8 @@ async function ours(protocol: 'http' | 'grpc', modelPath: string, extra: string[
 const refHttpSmall = await reference('minimal-v2-server.mjs', smallPath)
 const refGrpcSmall = await reference('minimal-grpc-server.mjs', smallPath)
 const refHttpMlp = await reference('minimal-v2-server.mjs', mlpPath)
+// A second copy of the reference: the A/A control for the throughput slices.
+const refHttpMlp2 = await reference('minimal-v2-server.mjs', mlpPath)
 const oursHttpSmall = await ours('http', smallPath)
 const oursGrpcSmall = await ours('grpc', smallPath)
 const oursWorkerHttpSmall = await ours('http', smallPath, ['--instance-thread', 'worker'])
@@ -227,16 +231,19 @@ describe('(e) idle worker-thread round trip', { model: model.file(smallPath), ba
   })
 })
 
-/** Requests answered per second by each server in turn, in slices; ours / reference per pair. */
-async function interleavedThroughput(): Promise<Record<string, number>> {
+/**
+ * Requests answered per second by two servers in turn, in slices (a, b | b, a | ...); the
+ * median of a / b over the pairs, its quartiles, and in how many pairs a answered more.
+ */
+async function interleavedThroughput(portA: number, portB: number): Promise<{ pairs: number; median: number; lowerQuartile: number; upperQuartile: number; aheadPairs: number }> {
   const values = Float32Array.from({ length: 256 }, (_, i) => (i % 13) / 13)
   const input: V2Input = { name: 'input', datatype: 'FP32', shape: [1, 256], raw: new Uint8Array(values.buffer), values }
   const sender = (port: number) => {
     const client = new KserveHttpClient(`http://127.0.0.1:${port}`, 'model', CONNECTIONS)
     return { client, request: client.prepare([input], 'json') }
   }
-  const sides = { ours: sender(oursHttpMlp), reference: sender(refHttpMlp) }
-  const slice = async (side: 'ours' | 'reference'): Promise<number> => {
+  const sides = { a: sender(portA), b: sender(portB) }
+  const slice = async (side: 'a' | 'b'): Promise<number> => {
     const end = performance.now() + THROUGHPUT_SLICE_MS
     let answered = 0
     // Answers that come after the slice's end are not counted; both sides leave 16 such.
@@ -252,19 +259,20 @@ async function interleavedThroughput(): Promise<Record<string, number>> {
   try {
     for (let pair = 0; pair < THROUGHPUT_PAIRS; pair++) {
       const rate: Record<string, number> = {}
-      for (const side of pair % 2 ? (['reference', 'ours'] as const) : (['ours', 'reference'] as const)) rate[side] = await slice(side)
-      ratios.push(rate.ours! / rate.reference!)
+      for (const side of pair % 2 ? (['b', 'a'] as const) : (['a', 'b'] as const)) rate[side] = await slice(side)
+      ratios.push(rate.a! / rate.b!)
     }
   } finally {
     await Promise.all(Object.values(sides).map((s) => s.client.close()))
   }
-  return { interleavedPairs: ratios.length, oursOverReference: median(ratios), lowerQuartile: quantile(ratios, 0.25), upperQuartile: quantile(ratios, 0.75), target: 1 }
+  return { pairs: ratios.length, median: median(ratios), lowerQuartile: quantile(ratios, 0.25), upperQuartile: quantile(ratios, 0.75), aheadPairs: ratios.filter((r) => r > 1).length }
 }
 
 describe('(c) throughput at 16 connections, batching off, HTTP JSON', { model: model.file(mlpPath), batch: 1, encoding: 'json', backend: 'kserve', modelName: 'model' }, () => {
   const measure = { workload: workload.closed({ concurrency: 16, duration: '3s' }), warmup: '1s' }
-  for (const side of ['ours', 'reference'] as const) {
-    bench(`settling (not counted): ${side === 'ours' ? 'inferbench serve' : 'minimal reference'}`, { ...measure, workload: workload.closed({ concurrency: 16, duration: '1s' }), warmup: SETTLE, url: `http://127.0.0.1:${side === 'ours' ? oursHttpMlp : refHttpMlp}` }, () => undefined)
+  const settling = { 'inferbench serve': oursHttpMlp, 'minimal reference': refHttpMlp, 'its copy (the control below)': refHttpMlp2 }
+  for (const [title, port] of Object.entries(settling)) {
+    bench(`settling (not counted): ${title}`, { ...measure, workload: workload.closed({ concurrency: 16, duration: '1s' }), warmup: SETTLE, url: `http://127.0.0.1:${port}` }, () => undefined)
   }
   const rates: Record<string, number> = {}
   const ratios: number[] = []
@@ -282,7 +290,16 @@ describe('(c) throughput at 16 connections, batching off, HTTP JSON', { model: m
       })
     }
   }
-  bench('interleaved with the reference, in slices of 0.5 s', { ...measure, workload: workload.closed({ concurrency: 1, duration: '1s' }), url: `http://127.0.0.1:${oursHttpMlp}` }, () => interleavedThroughput())
+  bench('interleaved with the reference, in slices of 0.5 s', { ...measure, workload: workload.closed({ concurrency: 1, duration: '1s' }), url: `http://127.0.0.1:${oursHttpMlp}` }, async () => {
+    const t = await interleavedThroughput(oursHttpMlp, refHttpMlp)
+    return { interleavedPairs: t.pairs, oursOverReference: t.median, lowerQuartile: t.lowerQuartile, upperQuartile: t.upperQuartile, oursAheadPairs: t.aheadPairs, target: 1 }
+  })
+  // The same measurement between two copies of the reference: how far this VM moves a ratio that
+  // should be 1 (in the lab, 60 pairs of identical servers gave x1.015, 34 of 60 ahead).
+  bench('control: the reference against a second copy of itself, same slices', { ...measure, workload: workload.closed({ concurrency: 1, duration: '1s' }), url: `http://127.0.0.1:${refHttpMlp}` }, async () => {
+    const t = await interleavedThroughput(refHttpMlp, refHttpMlp2)
+    return { interleavedPairs: t.pairs, referenceOverCopy: t.median, lowerQuartile: t.lowerQuartile, upperQuartile: t.upperQuartile, firstAheadPairs: t.aheadPairs }
+  })
 })
 
 describe('(d) dynamic batching gain at 16 connections', { model: model.file(mlpPath), batch: 1, backend: 'server', encoding: 'json' }, () => {
