@@ -244,11 +244,16 @@ export function expandMatrix(options: MatrixOptions, where: string): Array<{ mod
       throw new InferbenchError('INFERBENCH_BENCH_INVALID',
         `${where}: model${Array.isArray(options.model) ? `[${i}]` : ''}: expected model.file(...), model.generate(...), model.zoo(...) or model.repo(...), received ${describeValue(m)}`)
     }
-    return expandModelRef(m)
+    return expandModelRef(m, where)
   })
   let combos: Array<Record<string, Scalar>> = [{}]
   for (const [axis, value] of Object.entries(options)) {
-    if (axis === 'model' || value === undefined) continue
+    if (value === undefined) continue
+    // An empty axis multiplies the plan by zero: every job of the bench would vanish unannounced.
+    if (Array.isArray(value) && value.length === 0) {
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: ${axis}: an empty list gives no jobs; give at least one value, or leave ${axis} out`)
+    }
+    if (axis === 'model') continue
     const values = asList(value).map((v, i) => checkScalar(axis, v, Array.isArray(value) ? i : undefined, where))
     if (axis === 'batch') {
       for (const v of values) {
@@ -263,10 +268,13 @@ export function expandMatrix(options: MatrixOptions, where: string): Array<{ mod
 }
 
 /** model.generate('cnn', { layers: [2, 4] }) → two refs, layers 2 and 4. */
-function expandModelRef(ref: ModelRef): ModelRef[] {
+function expandModelRef(ref: ModelRef, where: string): ModelRef[] {
   if (ref.source !== 'generate') return [ref]
   let variants: Array<Record<string, unknown>> = [{}]
   for (const [key, value] of Object.entries(ref.params)) {
+    if (Array.isArray(value) && value.length === 0) {
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: model.generate('${ref.family}'): ${key}: an empty list gives no models; give at least one value`)
+    }
     variants = variants.flatMap((v) => asList(value).map((x) => ({ ...v, [key]: x })))
   }
   return variants.map((params) => ({ ...ref, params }))

@@ -48,6 +48,16 @@ d('matrix expansion', () => {
     expect(combos.map((c) => c.model?.source === 'generate' && c.model.params)).toHaveLength(6)
   })
 
+  it('refuses an empty list for an axis, a model list or a hyper-parameter, naming it, instead of planning no jobs', async () => {
+    // `probes: []` on a describe is an axis (probes is a bench option): it used to drop every job silently.
+    await expect(plan(() => { describe('s', { model: model.generate('fc'), probes: [] }, () => { bench('b', {}) }) }))
+      .rejects.toThrow(/s > b: probes: an empty list gives no jobs; give at least one value, or leave probes out/)
+    expect(() => expandMatrix({ batch: [] }, 'here')).toThrow(/here: batch: an empty list gives no jobs/)
+    expect(() => expandMatrix({ model: [] }, 'here')).toThrow(/here: model: an empty list gives no jobs/)
+    expect(() => expandMatrix({ model: model.generate('fc', { layers: [] }) }, 'here')).toThrow(/here: model.generate\('fc'\): layers: an empty list gives no models/)
+    expect(expandMatrix({ batch: [1, 2] }, 'here')).toHaveLength(2)
+  })
+
   it('gives stable ids that change with the parameters', async () => {
     const body = () => {
       describe('s', { model: model.generate('fc'), batch: [1, 2] }, () => { bench('b', {}) })
