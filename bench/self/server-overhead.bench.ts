@@ -325,7 +325,7 @@ describe('(d) dynamic batching gain at 16 connections', { model: model.file(mlpP
       })
     }
   }
-  // Rounds of this row swung from x1.13 to x2.39; the figure judged is the slices' median, as in (c).
+  // Rounds of this row swung from x1.13 to x2.55; the figure judged is the slices' median, as in (c).
   const kserve = { backend: 'kserve', encoding: 'json', modelName: 'model' } as const
   bench('settling (not counted): batching on', { ...measure, ...kserve, workload: workload.closed({ concurrency: 16, duration: '1s' }), warmup: SETTLE, url: `http://127.0.0.1:${oursBatchingMlp}` }, () => undefined)
   bench('interleaved: batching on against off, in slices of 0.5 s', { ...measure, ...kserve, workload: workload.closed({ concurrency: 1, duration: '1s' }), url: `http://127.0.0.1:${oursBatchingMlp}` }, async () => {
