@@ -54,7 +54,7 @@ export class Scheduler {
     }
     // Batching off and an instance free: nothing to queue or group, so the request goes straight
     // to the model, the shortest path there is (what the layers it skips cost: docs/overhead.md).
-    if (!this.batching && this.queue.length === 0 && this.model.canTakeAnother) return this.runAlone(tensors, rows)
+    if (!this.batching && this.queue.length === 0 && this.model.canTakeAnother(rows)) return this.runAlone(tensors, rows)
     return new Promise((resolve, reject) => {
       // Only batching groups by shape; without it the key would be built for nothing.
       const key = this.batching ? tensors.map((t) => `${t.name}:${t.shape.slice(1).join('x')}`).join('|') : ''
@@ -79,7 +79,7 @@ export class Scheduler {
   private pump(): void {
     // Without batching, a request goes as soon as the model can take it; with batching, requests
     // wait here, where a batch can form, until an instance is idle.
-    while (this.queue.length > 0 && (this.batching ? this.model.idleInstances > 0 : this.model.canTakeAnother)) {
+    while (this.queue.length > 0 && (this.batching ? this.model.idleInstances > 0 : this.model.canTakeAnother(this.queue[0]!.rows))) {
       const batch = this.takeBatch(process.hrtime.bigint())
       if (!batch) {
         this.armTimer()

@@ -184,8 +184,11 @@ export class ServedModel {
     const feeds: Record<string, ort.Tensor> = {}
     for (const t of tensors) feeds[t.name] = new Tensor(this.ortTypes.get(t.name)!, t.data as Float32Array, t.shape)
     const called = process.hrtime.bigint()
+    // Zero rows still cost a run: counted as one, so they cannot drag the estimate down.
+    const rows = Math.max(1, tensors[0]?.shape[0] ?? 1)
     let result: ort.InferenceSession.ReturnType
     this.mainRunning++
+    this.mainQueuedRows += rows
     try {
       result = await session.run(feeds)
     } catch (error) {
@@ -193,12 +196,13 @@ export class ServedModel {
       throw new ModelRunError(String((error as Error)?.message ?? error))
     } finally {
       this.mainRunning--
+      this.mainQueuedRows -= rows
     }
     const ended = process.hrtime.bigint()
     const started = this.lastRunEnd > called ? this.lastRunEnd : called
     this.lastRunEnd = ended
     const ran = Number(ended - started)
-    this.recentRunNs = this.recentRunNs === Infinity ? ran : 0.8 * this.recentRunNs + 0.2 * ran
+    this.recentRowNs = this.recentRowNs === Infinity ? ran / rows : 0.8 * this.recentRowNs + 0.2 * (ran / rows)
     const outputs = this.outputs.map((meta) => {
       const out = result[meta.name]!
       return { name: meta.name, datatype: meta.datatype, shape: [...out.dims], data: out.data }
@@ -239,21 +243,27 @@ export class ServedModel {
   private mainRunning = 0
 
   /**
-   * Whether a request handed over now would start without waiting for the scheduler: an idle
-   * instance, or room in the main-thread session's run queue. Runs queued there go back to back
-   * in one turn of the event loop, as in the simplest server, which hands the session every
-   * request at once; but a drain's timer or a health check waits until they have all run. So the
-   * queue takes two runs always, and more while those already in it are expected to end within
-   * MAIN_THREAD_QUEUE_BUDGET_NS, going by recent runs: a fast model gets the reference's
-   * back-to-back runs, a slow one waits for two runs at most (docs/overhead.md).
+   * Whether a request of `rows` rows handed over now would start without waiting for the
+   * scheduler: an idle instance, or room in the main-thread session's run queue. Runs queued
+   * there go back to back in one turn of the event loop, as in the simplest server, which hands
+   * the session every request at once; but a drain's timer or a health check waits until they
+   * have all run. So the queue takes two runs always, and more (up to MAIN_THREAD_RUN_QUEUE_MAX)
+   * while the rows queued, this request's included, are expected to take less than
+   * MAIN_THREAD_QUEUE_BUDGET_NS, going by the time per row of recent runs: a fast model gets the
+   * reference's back-to-back runs, a slow one or a large batch queues two (docs/overhead.md).
+   * Time per row from small runs overstates a large batch's, so the estimate errs toward waiting.
    */
-  get canTakeAnother(): boolean {
+  canTakeAnother(rows: number): boolean {
     if (!this.mainInstance) return this.queue.idleCount > 0
-    return this.mainRunning < MAIN_THREAD_RUN_QUEUE || this.mainRunning * this.recentRunNs < MAIN_THREAD_QUEUE_BUDGET_NS
+    if (this.mainRunning < MAIN_THREAD_RUN_QUEUE) return true
+    if (this.mainRunning >= MAIN_THREAD_RUN_QUEUE_MAX) return false
+    return (this.mainQueuedRows + Math.max(1, rows)) * this.recentRowNs < MAIN_THREAD_QUEUE_BUDGET_NS
   }
 
-  /** A moving average of main-thread run times; unknown (the queue holds two) until one has run. */
-  private recentRunNs = Infinity
+  /** A moving average of main-thread run time per row; unknown (the queue holds two) until one has run. */
+  private recentRowNs = Infinity
+  /** Rows of the runs handed to the main-thread session and not yet finished. */
+  private mainQueuedRows = 0
 
   /** Called when a replaced instance is ready to serve (the scheduler dispatches what waited). */
   onInstanceReady: (() => void) | undefined
@@ -275,6 +285,8 @@ export class ServedModel {
 
 const MAIN_THREAD_RUN_QUEUE = 2
 const MAIN_THREAD_QUEUE_BUDGET_NS = 5e6
+/** Runs of microseconds would otherwise queue by the thousand: a burst is still committed whole. */
+const MAIN_THREAD_RUN_QUEUE_MAX = 16
 
 let ortModule: typeof ort | undefined
 

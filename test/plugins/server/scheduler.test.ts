@@ -97,13 +97,17 @@ describe('dynamic batching scheduler', () => {
     await model.release()
   })
 
-  it('a main-thread session takes more than two runs only while those it has are expected to end within a few ms', async () => {
+  it('a main-thread session takes more than two runs only while the rows it has are expected to end within a few ms, and 16 at most', async () => {
     const fast = await ServedModel.load(path, 'mlp', 1, {}, 'main')
     // A fresh session's first run is slow (its allocations); the moving average forgets it.
     for (let i = 0; i < 20; i++) await fast.run(request(1))
-    // Runs of microseconds: six handed over at once still leave room (they go back to back).
+    // Runs of microseconds: six handed over at once still leave room (they go back to back)...
     const quick = Array.from({ length: 6 }, () => fast.run(request(1)))
-    expect(fast.canTakeAnother).toBe(true)
+    expect(fast.canTakeAnother(1)).toBe(true)
+    // ...but not for a request of a million rows, whatever its count of runs.
+    expect(fast.canTakeAnother(1_000_000)).toBe(false)
+    quick.push(...Array.from({ length: 10 }, () => fast.run(request(1))))
+    expect(fast.canTakeAnother(1)).toBe(false)
     await Promise.all(quick)
     await fast.release()
 
@@ -111,10 +115,10 @@ describe('dynamic batching scheduler', () => {
     const slow = await ServedModel.load(slowPath, 'slow', 1, { intraOpNumThreads: 1 }, 'main')
     const big = (): InputTensor[] => [{ name: 'input', datatype: 'FP32', shape: [256, 256], data: new Float32Array(256 * 256).fill(0.5) }]
     const unmeasured = [slow.run(big()), slow.run(big())]
-    expect(slow.canTakeAnother).toBe(false)
+    expect(slow.canTakeAnother(256)).toBe(false)
     const times = await Promise.all(unmeasured)
     const measured = [slow.run(big()), slow.run(big())]
-    expect(slow.canTakeAnother, `runs of ${times.map((t) => (t.inferNs / 1e6).toFixed(1)).join(', ')} ms`).toBe(false)
+    expect(slow.canTakeAnother(1), `runs of ${times.map((t) => (t.inferNs / 1e6).toFixed(1)).join(', ')} ms`).toBe(false)
     await Promise.all(measured)
     await slow.release()
   })
