@@ -249,6 +249,10 @@ export function expandMatrix(options: MatrixOptions, where: string): Array<{ mod
   let combos: Array<Record<string, Scalar>> = [{}]
   for (const [axis, value] of Object.entries(options)) {
     if (value === undefined) continue
+    // A bench's own option reaches here only from a describe, where it would be read as an axis.
+    if ((RESERVED_BENCH_KEYS as readonly string[]).includes(axis)) {
+      throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: ${axis} is an option of bench(), not of describe(): set it on each bench, e.g. bench('name', { ${axis}: … })${axis === 'probes' ? ", or for every bench in the config's measurement.probes" : ''}`)
+    }
     // An empty axis multiplies the plan by zero: every job of the bench would vanish unannounced.
     if (Array.isArray(value) && value.length === 0) {
       throw new InferbenchError('INFERBENCH_BENCH_INVALID', `${where}: ${axis}: an empty list gives no jobs; give at least one value, or leave ${axis} out`)

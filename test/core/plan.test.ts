@@ -49,9 +49,14 @@ d('matrix expansion', () => {
   })
 
   it('refuses an empty list for an axis, a model list or a hyper-parameter, naming it, instead of planning no jobs', async () => {
-    // `probes: []` on a describe is an axis (probes is a bench option): it used to drop every job silently.
+    // `probes: []` on a describe used to be read as an empty axis and drop every job silently.
     await expect(plan(() => { describe('s', { model: model.generate('fc'), probes: [] }, () => { bench('b', {}) }) }))
-      .rejects.toThrow(/s > b: probes: an empty list gives no jobs; give at least one value, or leave probes out/)
+      .rejects.toThrow(/s > b: probes is an option of bench\(\), not of describe\(\): set it on each bench, e.g. bench\('name', \{ probes: … \}\), or for every bench in the config's measurement.probes/)
+    await expect(plan(() => { describe('s', { model: model.generate('fc'), warmup: '1s' }, () => { bench('b', {}) }) }))
+      .rejects.toThrow(/s > b: warmup is an option of bench\(\), not of describe\(\)/)
+    // On the bench itself, an empty probe list means no probes.
+    const [job] = await plan(() => { bench('b', { model: model.generate('fc'), probes: [] }) })
+    expect((job as ServingJob).probes).toEqual([])
     expect(() => expandMatrix({ batch: [] }, 'here')).toThrow(/here: batch: an empty list gives no jobs/)
     expect(() => expandMatrix({ model: [] }, 'here')).toThrow(/here: model: an empty list gives no jobs/)
     expect(() => expandMatrix({ model: model.generate('fc', { layers: [] }) }, 'here')).toThrow(/here: model.generate\('fc'\): layers: an empty list gives no models/)
