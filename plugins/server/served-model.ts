@@ -176,14 +176,19 @@ export class ServedModel {
   /**
    * A run on the main-thread session. onnxruntime-node starts each run in a `setImmediate`, so
    * runs handed over together go back to back in one turn of the event loop (see
-   * `canTakeAnother`). A run starts when the one before it ended: the time before that is
-   * `waitedNs` (queue), the rest is inference.
+   * `canTakeAnother`). A run starts when the event loop reaches it and the one before it has
+   * ended: the time before that is `waitedNs` (queue), the rest is inference.
    */
   private async runOnMainThread(session: MainInstance, tensors: InputTensor[]): Promise<InstanceRun> {
     const { Tensor } = ortModule!
     const feeds: Record<string, ort.Tensor> = {}
     for (const t of tensors) feeds[t.name] = new Tensor(this.ortTypes.get(t.name)!, t.data as Float32Array, t.shape)
     const called = process.hrtime.bigint()
+    // onnxruntime-node starts the run in a setImmediate of its own, queued after this one: when
+    // this fires, what the event loop did since the hand-over (parsing the rest of a burst) is
+    // over, and that time is queue, not compute.
+    let reached = 0n
+    setImmediate(() => { reached = process.hrtime.bigint() })
     // Zero rows still cost a run: counted as one, so they cannot drag the estimate down.
     const rows = Math.max(1, tensors[0]?.shape[0] ?? 1)
     let result: ort.InferenceSession.ReturnType
@@ -199,7 +204,9 @@ export class ServedModel {
       this.mainQueuedRows -= rows
     }
     const ended = process.hrtime.bigint()
-    const started = this.lastRunEnd > called ? this.lastRunEnd : called
+    // The latest of: the hand-over, the event loop reaching this run, the end of the run before it.
+    let started = reached > called ? reached : called
+    if (this.lastRunEnd > started) started = this.lastRunEnd
     this.lastRunEnd = ended
     const ran = Number(ended - started)
     this.recentRowNs = this.recentRowNs === Infinity ? ran / rows : 0.8 * this.recentRowNs + 0.2 * (ran / rows)

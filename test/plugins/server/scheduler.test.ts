@@ -123,6 +123,19 @@ describe('dynamic batching scheduler', () => {
     await slow.release()
   })
 
+  it('a main-thread run books what the event loop did between the hand-over and the run (parsing the rest of a burst) as queue, not compute', async () => {
+    const model = await ServedModel.load(path, 'mlp', 1, {}, 'main')
+    for (let i = 0; i < 5; i++) await model.run(request(1))
+    const pending = model.run(request(1))
+    // The event loop busy for 30 ms after the hand-over, as when a burst's other requests are parsed.
+    const busyUntil = performance.now() + 30
+    while (performance.now() < busyUntil) { /* busy */ }
+    const run = await pending
+    expect(run.waitedNs).toBeGreaterThan(25e6)
+    expect(run.inferNs).toBeLessThan(10e6)
+    await model.release()
+  })
+
   it('refuses several instances on the main thread', async () => {
     await expect(ServedModel.load(path, 'mlp', 2, {}, 'main')).rejects.toThrow(/2 instances cannot share the main thread/)
   })
