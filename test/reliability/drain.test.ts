@@ -90,11 +90,18 @@ describe('draining on SIGTERM loses nothing accepted', () => {
   it('past --drain-timeout, what is still unanswered gets 503 with the reason, never a reset', async () => {
     const server = await startServe(['--model', heavy, '--http-port', '0', '--grpc-port', 'off', '--drain-timeout', '300ms', '--intra-op-threads', '1'])
     const body = jsonRequest(64, 2048)
-    // ~60 ms each on one thread here: 24 take well past the 300 ms after SIGTERM.
+    // ~60 ms each on one thread here: 24 take well past the 300 ms after SIGTERM. One more lacks
+    // its last byte until the timeout has passed, so something is unanswered then on any machine;
+    // its 503 waits for the rest of its body (closing on unread bytes would reset it).
+    const held = await send(server.http!, '/v2/models/heavy/infer', body, true)
     const sent = await Promise.all(Array.from({ length: 24 }, () => send(server.http!, '/v2/models/heavy/infer', body)))
     await sleep(300)
     server.child.kill('SIGTERM')
-    const answers = await Promise.all(sent.map((s) => s.response))
+    while (!/draining/.test(server.stderr())) await sleep(5)
+    await sleep(500)
+    held.finish()
+    const answers = await Promise.all([...sent, held].map((s) => s.response))
+    expect(await held.response).toMatchObject({ status: 503 })
     expect(answers.filter((a) => 'reset' in a)).toEqual([])
     const statuses = answers.map((a) => (a as { status: number }).status)
     expect(statuses).toContain(503)
