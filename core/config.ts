@@ -73,8 +73,10 @@ const measurementSchema = z.strictObject({
   lateThreshold: durationSchema.default(2),
   /**
    * Open loop: wake this long before each send and wait out the rest on the event loop, for
-   * sub-millisecond send precision; costs CPU on the load generator's core at high rates.
-   * 0 uses plain timers (about 1 ms late on average, which then shows in every latency).
+   * sub-millisecond send precision; costs CPU on the load generator's core at high rates. With
+   * nothing in flight the timer sleeps whole milliseconds only, so the wait is 1-2 ms (Node fires
+   * shorter timers late). 0 uses plain timers (about 1 ms late on average, which then shows in
+   * every latency).
    */
   spin: durationSchema.default(1),
   /** Resource probes sampled during every measurement, by name ([] for none): cpu, memory, nvidia, or a plugin's. */
