@@ -66,7 +66,15 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
     const dispatch = (intended: number) => {
       outstanding++
       sent++
-      send().then(
+      // A plugin's send that throws, or hands back a thenable that calls back at once, still
+      // settles later and as an error or answer: a re-plan from inside pump would start a second one.
+      let answered: Promise<InferAnswer | void>
+      try {
+        answered = Promise.resolve(send())
+      } catch (error) {
+        answered = Promise.reject(error)
+      }
+      answered.then(
         (answer) => {
           if (done) return
           const end = performance.now()
@@ -83,7 +91,8 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
     // The wait for the next send was planned with an answer owed. Once a blocking backend gives the
     // thread back, or the last answer is in, it is planned again: a send that fell due meanwhile
     // goes now, not a turn later when the pending timer or spin step would fire (the simplest
-    // loop sends it at once), and one still ahead gets the wait for an idle thread (below).
+    // loop sends it at once), and, once nothing is in flight, one still ahead gets the wait for
+    // an idle thread (below).
     const replan = () => {
       clearTimeout(timer)
       clearImmediate(immediate)
@@ -113,9 +122,10 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
       // Node runs timers on whole milliseconds of a cached clock: one asked for 0.3 ms fires
       // after 1-2 ms, past the send it was meant to precede. With nothing in flight a longer spin
       // costs no one a core, so the timer then sleeps whole milliseconds only and the rest is
-      // spun (at 1,000 req/s: send delay p99 0.33-0.44 ms against 0.58-1.02, for 0.81 cores
+      // spun (at 1,000 req/s: send delay p99 0.24-0.44 ms against 0.58-1.02, for 0.80-0.81 cores
       // against 0.56). With answers owed, the workers or the server need the cores: there a
-      // longer spin cost more than it saved (two worker instances, test/core/loadgen: p50 +1 ms).
+      // longer spin cost more than it saved (two worker instances, test/core/loadgen: p50
+      // 4.3-4.5 -> 5.3-5.6 ms).
       const sleepMs = outstanding === 0 && spinMs > 0 ? Math.floor(wait - spinMs) : wait - spinMs
       if (sleepMs > 0) {
         timer = setTimeout(pump, sleepMs)

@@ -136,8 +136,8 @@ export class PerfDb {
     let db: Database.Database
     try {
       mkdirSync(dirname(path), { recursive: true })
-      db = new Database(path, { timeout: 10_000 })
-      db.pragma('journal_mode = WAL')
+      db = new Database(path, { timeout: BUSY_TIMEOUT_MS })
+      enableWal(db)
       db.pragma('foreign_keys = ON')
     } catch (error) {
       throw new InferbenchError('INFERBENCH_PERFDB', `cannot open the PerfDB ${path}: ${(error as Error).message}`, { cause: error })
@@ -340,6 +340,27 @@ export class PerfDb {
       fingerprint: JSON.parse(row.fingerprint) as Fingerprint, counts,
       ...(row.finished_at ? { finishedAt: row.finished_at } : {}),
       ...(row.stopped_early ? { stoppedEarly: row.stopped_early } : {}),
+    }
+  }
+}
+
+const BUSY_TIMEOUT_MS = 10_000
+
+/**
+ * Switches the file to WAL. SQLite answers the switch SQLITE_BUSY at once, without its busy
+ * timeout, when another process writes at that moment (the pragma holds a read transaction and
+ * upgrading it could deadlock), as two runs opening a fresh file together did once on CI; so it
+ * is retried here within the same timeout.
+ */
+function enableWal(db: Database.Database): void {
+  const deadline = performance.now() + BUSY_TIMEOUT_MS
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL')
+      return
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || performance.now() > deadline) throw error
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.random() * 20)
     }
   }
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildFc } from '../../plugins/models/fc.ts'
 import { sleep } from '../helpers/cli-process.ts'
-import { startServe } from '../helpers/serve-process.ts'
+import { startServe, type ServeProcess } from '../helpers/serve-process.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'inferbench-drain-'))
 const wide = join(dir, 'wide.onnx')
@@ -43,6 +43,15 @@ function send(port: number, path: string, body: string, holdLastByte = false): P
   })
 }
 
+/** Waits for the server's 'draining' line; a server that died or hung says so with its stderr. */
+async function draining(server: ServeProcess): Promise<void> {
+  const deadline = performance.now() + 10_000
+  while (!/draining/.test(server.stderr())) {
+    if (performance.now() > deadline) throw new Error(`no 'draining' line from the server within 10 s; its stderr:\n${server.stderr()}`)
+    await sleep(5)
+  }
+}
+
 function refused(port: number): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1')
@@ -69,7 +78,7 @@ describe('draining on SIGTERM loses nothing accepted', () => {
     const answers: Answer[] = []
     const collecting = Promise.all([...sent, held].map((s) => s.response.then((a) => { answers.push(a) })))
     // The drain begins when the server's event loop takes the signal (it may be parsing a body).
-    while (!/draining/.test(server.stderr())) await sleep(5)
+    await draining(server)
     expect(await refused(server.http!)).toBe('ECONNREFUSED')
     // The held request is still open (not cut as idle) and owed its answer after the refusal.
     let heldSettled = false
@@ -97,7 +106,7 @@ describe('draining on SIGTERM loses nothing accepted', () => {
     const sent = await Promise.all(Array.from({ length: 24 }, () => send(server.http!, '/v2/models/heavy/infer', body)))
     await sleep(300)
     server.child.kill('SIGTERM')
-    while (!/draining/.test(server.stderr())) await sleep(5)
+    await draining(server)
     await sleep(500)
     held.finish()
     const answers = await Promise.all([...sent, held].map((s) => s.response))

@@ -12,9 +12,9 @@ import { InstanceQueue, exchange } from '../../../plugins/shared/workers/worker-
  * What the instrument adds (timers, hand-off, bookkeeping) is the difference. Noise only adds
  * latency, so the lower bounds are tight: an instrument that hid queueing (latency from the
  * actual send, a dropped stall) lands far below the prediction. The upper bounds hold on a
- * loaded 2-core CI machine. On the project's 2-core VM the blocking case lands at p50 x1.03 and
- * p99 x1.06-1.09 of the prediction (p50 x1.06-1.09 before the open loop re-planned on each hand-back,
- * 2026-12-01); bench/self/ measures the real backend.
+ * loaded 2-core CI machine. Run alone in the test runner on the project's 2-core VM, the blocking
+ * case lands at p50 x1.03-1.05 and p99 x1.06-1.55 of the prediction (p50 x1.06-1.09 before the
+ * open loop re-planned on each hand-back, 2026-12-01); bench/self/ measures the real backend.
  */
 const busy = (ms: number) => {
   const until = performance.now() + ms
