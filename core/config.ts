@@ -75,7 +75,7 @@ const measurementSchema = z.strictObject({
    * Open loop: wake this long before each send and wait out the rest on the event loop, for
    * sub-millisecond send precision; costs CPU on the load generator's core at high rates. With
    * nothing in flight the timer sleeps whole milliseconds only (Node fires shorter timers late),
-   * so the spin then lasts from this to this + 1 ms. 0 uses plain timers (about 1 ms late on
+   * so the spin then lasts from this to this + 1 ms. 0 uses plain timers (0.5-1 ms late on
    * average, which then shows in every latency).
    */
   spin: durationSchema.default(1),

@@ -38,6 +38,8 @@ const ERROR_FRACTION = 0.01
  */
 const LATE_ALLOWANCE = 2
 const SATURATION = 0.95
+/** Below this many scheduled requests the achieved rate is a few answers over a few ms: no verdict on saturation. */
+const SATURATION_MIN_SCHEDULED = 50
 
 export function assessValidity(input: ValidityInput): Validity {
   const problems: ValidityIssue[] = []
@@ -93,10 +95,10 @@ export function assessValidity(input: ValidityInput): Validity {
         fix: 'lower the rate, or leave the load generator a core (fewer inference threads, e.g. intraOpThreads; a server on other cores)',
       })
     }
-    if (open.achievedRate < open.offeredRate * SATURATION) {
+    if (open.scheduled >= SATURATION_MIN_SCHEDULED && open.achievedRate < open.offeredRate * SATURATION) {
       warnings.push({
         code: 'saturated',
-        message: `achieved ${open.achievedRate.toFixed(1)} req/s of the ${open.offeredRate.toFixed(1)} req/s the schedule sent: the backend cannot keep up`,
+        message: `achieved ${open.achievedRate.toFixed(1)} req/s of the ${open.offeredRate.toFixed(1)} req/s the schedule offered: the backend cannot keep up`,
         fix: 'lower the rate to measure latency below saturation',
       })
     }

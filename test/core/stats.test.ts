@@ -117,6 +117,11 @@ describe('validity', () => {
     expect(v.problems[0]!.fix).toBe('run longer')
     expect(v.problems[2]!.fix).toMatch(/lower the rate/)
     expect(v.warnings.map((w) => w.code)).toContain('saturated')
+    expect(v.warnings.find((w) => w.code === 'saturated')!.message).toBe('achieved 40.0 req/s of the 200.0 req/s the schedule offered: the backend cannot keep up')
+    // Two answers over 10 ms say nothing about saturation (the run is already invalid as too short).
+    const tiny = assessValidity({ durationMs: 10, ok: 2, minDurationMs: 1000, minRequests: 100, open: { scheduled: 2, overflow: 0, late: 0, offeredRate: 200, achievedRate: 159 } })
+    expect(tiny.problems.map((p) => p.code)).toEqual(['too-short', 'too-few-requests'])
+    expect(tiny.warnings.map((w) => w.code)).not.toContain('saturated')
   })
   it('a run with more than 1% of its requests failed is invalid, or more than the SLO\'s errorRate allows', () => {
     const base = { durationMs: 5000, ok: 1000, minDurationMs: 1000, minRequests: 100 }
